@@ -1,0 +1,69 @@
+/** A workflow file after validation, with every default filled in. See schemas/workflow.schema.json. */
+export interface Workflow {
+  name: string;
+  description?: string;
+  /** The file it was loaded from (for messages only). */
+  file: string;
+  source: S3Source | EventBridgeSource;
+  format?: RecordFormat;
+  records?: string;
+  recordId?: string;
+  input: { projection: string; oversize: 'invalid' | 'reference' };
+  activation: unknown;
+  contentClassifiers: ContentClassifier[];
+  flowDefinition: ExistingFlowDefinition | FlowSpec;
+  consolidation: { strategy: ConsolidationStrategy; fields?: string[] };
+  queues: Record<string, { fifo: boolean }>;
+  routes: Route[];
+  autoAccepted: Destination;
+  failures: Destination;
+  invalid: Destination;
+  tracking: { initialPollSeconds: number; maxPollSeconds: number; timeoutSeconds: number };
+  ingest: { maxStartsPerSecond: number };
+}
+
+export type RecordFormat = 'json' | 'jsonl';
+export type ContentClassifier = 'FreeOfPersonallyIdentifiableInformation' | 'FreeOfAdultContent';
+export type ConsolidationStrategy = 'first' | 'majority' | 'unanimous' | 'all';
+
+export interface S3Source {
+  s3: { bucket?: string; prefix: string; suffix: string[] };
+}
+
+export interface EventBridgeSource {
+  eventBridge: { pattern: Record<string, unknown>; record: string; eventBusName: string };
+}
+
+export interface ExistingFlowDefinition {
+  arn: string;
+}
+
+export interface FlowSpec {
+  /** As written, relative to the workflow file. */
+  template: string;
+  /** Resolved absolute path of the worker template. */
+  templateFile: string;
+  workteamArn?: string;
+  taskTitle?: string;
+  taskDescription?: string;
+  taskCount: number;
+  taskTimeLimitInSeconds: number;
+  taskAvailabilityLifetimeInSeconds: number;
+  taskKeywords?: string[];
+  publicWorkforceTaskPrice?: { amountInUsd: { dollars?: number; cents?: number; tenthFractionsOfACent?: number } };
+  outputPath?: string;
+  kmsKeyId?: string;
+  tags?: Record<string, string>;
+}
+
+export interface Route {
+  when?: string;
+  queue: string;
+}
+
+export interface Destination {
+  queue: string;
+}
+
+export const isS3Source = (source: Workflow['source']): source is S3Source => 's3' in source;
+export const isFlowSpec = (flow: Workflow['flowDefinition']): flow is FlowSpec => 'template' in flow;
