@@ -1,4 +1,5 @@
-import type { ConditionType, EvaluationContext, LeafTest } from './condition-type';
+import { compileJmesPath, compileJmesPathAny } from '../jmespath';
+import type { ConditionType, EvaluationContext, LeafTest, PathCompiler } from './condition-type';
 import { CONDITION_TYPES } from './registry';
 
 /** One problem in a condition document, at `location` such as `Conditions[0].Or[1].And[0]`. */
@@ -31,25 +32,41 @@ export interface CompiledConditions {
 type CompiledNode = (record: unknown, context: EvaluationContext) => ConditionResult;
 
 const COMBINATORS = ['And', 'Or', 'Not'] as const;
+const COMPILED_PATHS: PathCompiler = { value: compileJmesPath, any: compileJmesPathAny };
+
+export interface CompileOptions {
+  types?: ReadonlyMap<string, ConditionType>;
+  compilePath?: PathCompiler;
+}
+
+interface Compiler {
+  types: ReadonlyMap<string, ConditionType>;
+  compilePath: PathCompiler;
+  issues: ConditionIssue[];
+}
 
 /** Validates the whole document (every issue at once) and compiles it; throws ConditionDocumentError. */
-export function compileConditions(document: unknown, types: ReadonlyMap<string, ConditionType> = CONDITION_TYPES): CompiledConditions {
-  const issues: ConditionIssue[] = [];
-  const roots = compileDocument(document, types, issues);
+export function compileConditions(document: unknown, options: CompileOptions = {}): CompiledConditions {
+  const compiler: Compiler = { types: options.types ?? CONDITION_TYPES, compilePath: options.compilePath ?? COMPILED_PATHS, issues: [] };
+  const { issues } = compiler;
+  const roots = compileDocument(document, compiler);
   if (issues.length > 0) throw new ConditionDocumentError(issues);
   return {
     evaluate(record, identity) {
-      const context = newContext(identity);
-      const Conditions = roots.map((node) => node(record, context));
-      return {
-        activated: Conditions.some((result) => result.EvaluationResult),
-        humanTaskActivationConditionResults: { Conditions },
-      };
+      const context = new RecordContext(identity);
+      const Conditions = new Array<ConditionResult>(roots.length);
+      let activated = false;
+      for (let i = 0; i < roots.length; i++) {
+        Conditions[i] = roots[i](record, context);
+        if (Conditions[i].EvaluationResult) activated = true;
+      }
+      return { activated, humanTaskActivationConditionResults: { Conditions } };
     },
   };
 }
 
-function compileDocument(document: unknown, types: ReadonlyMap<string, ConditionType>, issues: ConditionIssue[]): CompiledNode[] {
+function compileDocument(document: unknown, compiler: Compiler): CompiledNode[] {
+  const { issues } = compiler;
   if (!isPlainObject(document)) {
     issues.push({ location: '(document)', message: 'must be an object {"Conditions": [...]}' });
     return [];
@@ -62,10 +79,11 @@ function compileDocument(document: unknown, types: ReadonlyMap<string, Condition
     issues.push({ location: 'Conditions', message: 'must be a non-empty array of conditions' });
     return [];
   }
-  return conditions.map((node, index) => compileNode(node, `Conditions[${index}]`, types, issues));
+  return conditions.map((node, index) => compileNode(node, `Conditions[${index}]`, compiler));
 }
 
-function compileNode(node: unknown, location: string, types: ReadonlyMap<string, ConditionType>, issues: ConditionIssue[]): CompiledNode {
+function compileNode(node: unknown, location: string, compiler: Compiler): CompiledNode {
+  const { issues } = compiler;
   if (!isPlainObject(node)) {
     issues.push({ location, message: 'must be a condition object ({"ConditionType": …} or {"And"|"Or"|"Not": …})' });
     return constantFalse;
@@ -79,8 +97,8 @@ function compileNode(node: unknown, location: string, types: ReadonlyMap<string,
     issues.push({ location, message: `has ${combinators.join(' and ')}: a node holds one combinator` });
     return constantFalse;
   }
-  if (combinators.length === 1) return compileCombinator(node, combinators[0], location, types, issues);
-  if ('ConditionType' in node) return compileLeaf(node, location, types, issues);
+  if (combinators.length === 1) return compileCombinator(node, combinators[0], location, compiler);
+  if ('ConditionType' in node) return compileLeaf(node, location, compiler);
   issues.push({ location, message: 'needs "ConditionType" or one of "And", "Or", "Not"' });
   return constantFalse;
 }
@@ -89,9 +107,9 @@ function compileCombinator(
   node: Record<string, unknown>,
   key: (typeof COMBINATORS)[number],
   location: string,
-  types: ReadonlyMap<string, ConditionType>,
-  issues: ConditionIssue[],
+  compiler: Compiler,
 ): CompiledNode {
+  const { issues } = compiler;
   reportExtraKeys(node, [key], location, issues);
   const operand = node[key];
   if (key === 'Not') {
@@ -101,8 +119,8 @@ function compileCombinator(
       return constantFalse;
     }
     const child = single
-      ? compileNode(operand[0], `${location}.Not[0]`, types, issues)
-      : compileNode(operand, `${location}.Not`, types, issues);
+      ? compileNode(operand[0], `${location}.Not[0]`, compiler)
+      : compileNode(operand, `${location}.Not`, compiler);
     return (record, context) => {
       const result = child(record, context);
       return { Not: single ? [result] : result, EvaluationResult: !result.EvaluationResult };
@@ -112,22 +130,35 @@ function compileCombinator(
     issues.push({ location: `${location}.${key}`, message: `must be a non-empty array of conditions` });
     return constantFalse;
   }
-  const children = operand.map((child, index) => compileNode(child, `${location}.${key}[${index}]`, types, issues));
-  const all = key === 'And';
+  const children = operand.map((child, index) => compileNode(child, `${location}.${key}[${index}]`, compiler));
   // A2I evaluates every operand (no short-circuit) and reports each result.
+  const evaluateAll = (record: unknown, context: EvaluationContext): [ConditionResult[], number] => {
+    const results = new Array<ConditionResult>(children.length);
+    let trueCount = 0;
+    for (let i = 0; i < children.length; i++) {
+      results[i] = children[i](record, context);
+      if (results[i].EvaluationResult) trueCount++;
+    }
+    return [results, trueCount];
+  };
+  if (key === 'And') {
+    return (record, context) => {
+      const [And, trueCount] = evaluateAll(record, context);
+      return { And, EvaluationResult: trueCount === And.length };
+    };
+  }
   return (record, context) => {
-    const results = children.map((child) => child(record, context));
-    const EvaluationResult = all ? results.every(isTrue) : results.some(isTrue);
-    return { [key]: results, EvaluationResult };
+    const [Or, trueCount] = evaluateAll(record, context);
+    return { Or, EvaluationResult: trueCount > 0 };
   };
 }
 
 function compileLeaf(
   node: Record<string, unknown>,
   location: string,
-  types: ReadonlyMap<string, ConditionType>,
-  issues: ConditionIssue[],
+  compiler: Compiler,
 ): CompiledNode {
+  const { issues, types } = compiler;
   reportExtraKeys(node, ['ConditionType', 'ConditionParameters'], location, issues);
   const typeName = node.ConditionType;
   const type = typeof typeName === 'string' ? types.get(typeName) : undefined;
@@ -160,7 +191,7 @@ function compileLeaf(
   if (issues.length > before) return constantFalse;
   for (const reason of type.validate?.(parameters) ?? []) issues.push({ location, message: `${type.name}: ${reason}` });
   if (issues.length > before) return constantFalse;
-  const test: LeafTest = type.compile(parameters, location);
+  const test: LeafTest = type.compile(parameters, location, compiler.compilePath);
   const ConditionType = type.name;
   const ConditionParameters = Object.freeze(structuredClone(parameters));
   return (record, context) => ({ ConditionType, ConditionParameters, EvaluationResult: test(record, context) });
@@ -172,20 +203,22 @@ function reportExtraKeys(node: Record<string, unknown>, allowed: string[], locat
   }
 }
 
-function newContext(identity: () => string): EvaluationContext {
-  let cachedIdentity: string | undefined;
-  let memo: Map<string, unknown> | undefined;
-  return {
-    identity: () => (cachedIdentity ??= identity()),
-    memo<T>(key: string, compute: () => T): T {
-      memo ??= new Map();
-      if (!memo.has(key)) memo.set(key, compute());
-      return memo.get(key) as T;
-    },
-  };
+class RecordContext implements EvaluationContext {
+  #identity: string | undefined;
+  #memo: Map<string, unknown> | undefined;
+  constructor(private readonly computeIdentity: () => string) {}
+
+  identity(): string {
+    return (this.#identity ??= this.computeIdentity());
+  }
+
+  memo<T>(key: string, compute: () => T): T {
+    this.#memo ??= new Map();
+    if (!this.#memo.has(key)) this.#memo.set(key, compute());
+    return this.#memo.get(key) as T;
+  }
 }
 
-const isTrue = (result: ConditionResult): boolean => result.EvaluationResult;
 const constantFalse: CompiledNode = () => ({ EvaluationResult: false });
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

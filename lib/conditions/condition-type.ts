@@ -1,3 +1,4 @@
+import type { AnyEvaluator, Evaluator } from '../jmespath';
 import type { ParameterSpec } from './parameters';
 
 /** What a leaf condition sees while one record is evaluated. */
@@ -16,5 +17,11 @@ export interface ConditionType {
   /** Checks that involve several parameters; each string is one reason. */
   validate?(parameters: Record<string, unknown>): string[];
   /** Called only with parameters that passed validation; `location` salts deterministic sampling. */
-  compile(parameters: Record<string, unknown>, location: string): LeafTest;
+  compile(parameters: Record<string, unknown>, location: string, compilePath: PathCompiler): LeafTest;
+}
+
+/** Turns JMESPath expressions into evaluators (injectable so the benchmark can compare strategies). */
+export interface PathCompiler {
+  value(expression: string): Evaluator;
+  any(expression: string): AnyEvaluator;
 }

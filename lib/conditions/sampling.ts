@@ -4,13 +4,17 @@
  * in one document draw independently. cyrb53 is used for its spread, speed and stability across versions.
  */
 export function samplingDraw(identity: string, salt: string): number {
-  return cyrb53(`${salt}\u0000${identity}`) / 2 ** 53;
+  return cyrb53(identity, saltSeed(salt)) / 2 ** 53;
 }
 
-/** True for the share `percentage` (0..100) of identities. */
-export function sampled(identity: string, salt: string, percentage: number): boolean {
-  return samplingDraw(identity, salt) * 100 < percentage;
+/** A test that is true for the share `percentage` (0..100) of identities; the salt is hashed once. */
+export function compileSampler(salt: string, percentage: number): (identity: string) => boolean {
+  const seed = saltSeed(salt);
+  const threshold = (percentage / 100) * 2 ** 53;
+  return (identity) => cyrb53(identity, seed) < threshold;
 }
+
+const saltSeed = (salt: string): number => cyrb53(salt) % 2 ** 32;
 
 function cyrb53(text: string, seed = 0): number {
   let h1 = 0xdeadbeef ^ seed;

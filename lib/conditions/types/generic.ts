@@ -1,8 +1,7 @@
-import { compileJmesPath, deepEqual, isTruthy } from '../../jmespath';
+import { deepEqual, isTruthy } from '../../jmespath';
 import { comparisonParameterNames, compileComparisons, type NumberTest } from '../comparison';
 import type { ConditionType, LeafTest } from '../condition-type';
 import { aBoolean, aJmesPath, aNumber, anArray, anyJson, aRegex, optional, required } from '../parameters';
-import { yieldedValues } from '../values';
 
 const confidenceParameters = Object.fromEntries(comparisonParameterNames('Confidence').map((name) => [name, optional(aNumber)]));
 
@@ -11,15 +10,11 @@ export const fieldConfidenceCheck: ConditionType = {
   parameters: { Path: required(aJmesPath), ...confidenceParameters },
   validate: (parameters) =>
     compileComparisons('Confidence', parameters) ? [] : [`needs one of ${comparisonParameterNames('Confidence').join(', ')}`],
-  compile(parameters) {
-    const path = compileJmesPath(parameters.Path as string);
+  compile(parameters, _location, compilePath) {
+    const path = compilePath.any(parameters.Path as string);
     const test = compileComparisons('Confidence', parameters) as NumberTest;
-    return (record) => {
-      const result = path(record);
-      if (typeof result === 'number') return test(result);
-      for (const value of yieldedValues(result)) if (typeof value === 'number' && test(value)) return true;
-      return false;
-    };
+    const numberTest = (value: unknown): boolean => typeof value === 'number' && test(value);
+    return (record) => path(record, numberTest);
   },
 };
 
@@ -41,14 +36,14 @@ export const fieldValueCheck: ConditionType = {
     if (given.length === 1) return [];
     return [`needs exactly one of ${VALUE_TESTS.join(', ')}${given.length ? `, got ${given.join(' and ')}` : ''}`];
   },
-  compile(parameters) {
-    const path = compileJmesPath(parameters.Path as string);
+  compile(parameters, _location, compilePath) {
+    const path = compilePath.any(parameters.Path as string);
     const test = valueTest(parameters);
     if (parameters.Exists !== undefined) {
       const wanted = parameters.Exists as boolean;
-      return (record) => (yieldedValues(path(record)).length > 0) === wanted;
+      return (record) => path(record, yieldsSomething) === wanted;
     }
-    return (record) => yieldedValues(path(record)).some(test);
+    return (record) => path(record, test);
   },
 };
 
@@ -73,8 +68,8 @@ function valueTest(parameters: Record<string, unknown>): (value: unknown) => boo
 export const missingField: ConditionType = {
   name: 'MissingField',
   parameters: { Path: required(aJmesPath) },
-  compile(parameters): LeafTest {
-    const path = compileJmesPath(parameters.Path as string);
+  compile(parameters, _location, compilePath): LeafTest {
+    const path = compilePath.value(parameters.Path as string);
     return (record) => {
       const result = path(record);
       return result === null || result === undefined || result === '' || (Array.isArray(result) && result.length === 0);
@@ -85,8 +80,10 @@ export const missingField: ConditionType = {
 export const expression: ConditionType = {
   name: 'Expression',
   parameters: { Expression: required(aJmesPath) },
-  compile(parameters) {
-    const evaluate = compileJmesPath(parameters.Expression as string);
+  compile(parameters, _location, compilePath) {
+    const evaluate = compilePath.value(parameters.Expression as string);
     return (record) => isTruthy(evaluate(record));
   },
 };
+
+const yieldsSomething = (): boolean => true;

@@ -1,13 +1,13 @@
 import type { ConditionType } from '../condition-type';
 import { aNumberIn, required } from '../parameters';
-import { sampled } from '../sampling';
+import { compileSampler } from '../sampling';
 
 /** A2I: "a real number between 0.01 and 100"; the same input always gets the same answer. */
 export const sampling: ConditionType = {
   name: 'Sampling',
   parameters: { RandomSamplingPercentage: required(aNumberIn(0.01, 100)) },
   compile(parameters, location) {
-    const percentage = parameters.RandomSamplingPercentage as number;
-    return (_record, context) => sampled(context.identity(), location, percentage);
+    const sampled = compileSampler(location, parameters.RandomSamplingPercentage as number);
+    return (_record, context) => sampled(context.identity());
   },
 };

@@ -1,0 +1,20 @@
+import { conditionsBenchmark } from './conditions';
+import type { Figure } from './figures';
+
+/** `npm run bench`: every figure as one JSON line on stdout. */
+const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
+  conditions: conditionsBenchmark,
+};
+
+async function run(): Promise<void> {
+  const only = process.argv.slice(2);
+  for (const [name, benchmark] of Object.entries(benchmarks)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    for (const figure of await benchmark()) process.stdout.write(`${JSON.stringify(figure)}\n`);
+  }
+}
+
+run().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});
