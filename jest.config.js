@@ -4,7 +4,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true }, isolatedModules: true }],
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true } }],
   },
   // middy is published as ES modules only.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],

@@ -73,13 +73,11 @@ export function parseWorkflow(text: string, file: string): { workflow?: Compiled
   }
   const locate = locator(file, document, lineCounter);
   const data: unknown = document.toJS();
-  const schemaProblems = validateWorkflowSchema(data);
-  if (schemaProblems.length > 0) return { issues: schemaProblems.map((problem) => locate(problem.path, problem.message)) };
-
-  const definition = normalize(data as Record<string, unknown>, file);
-  const issues = checkSemantics(definition, locate);
+  const issues = validateWorkflowSchema(data).map((problem) => locate(problem.path, problem.message));
+  // Checks beyond the schema run on whatever is well-formed, so one run reports every problem.
+  if (isObject(data)) issues.push(...checkSemantics(data, file, locate));
   if (issues.length > 0) return { issues };
-  return { workflow: compileWorkflow(definition), issues: [] };
+  return { workflow: compileWorkflow(normalize(data as Record<string, unknown>, file)), issues: [] };
 }
 
 type Locate = (path: (string | number)[], message: string) => ConfigIssue;
@@ -132,10 +130,10 @@ function normalize(data: Record<string, unknown>, file: string): Workflow {
   return workflow;
 }
 
-function checkSemantics(workflow: Workflow, locate: Locate): ConfigIssue[] {
+function checkSemantics(data: Record<string, unknown>, file: string, locate: Locate): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const checkPath = (path: (string | number)[], expression: string | undefined): void => {
-    if (expression === undefined) return;
+  const checkPath = (path: (string | number)[], expression: unknown): void => {
+    if (typeof expression !== 'string' || expression === '') return;
     try {
       compileJmesPath(expression);
     } catch (error) {
@@ -144,38 +142,50 @@ function checkSemantics(workflow: Workflow, locate: Locate): ConfigIssue[] {
     }
   };
 
-  try {
-    compileConditions(workflow.activation);
-  } catch (error) {
-    if (!(error instanceof ConditionDocumentError)) throw error;
-    for (const issue of error.issues) {
-      const path = issue.location === '(document)' ? ['activation'] : ['activation', ...parseLocation(issue.location)];
-      issues.push(locate(path, issue.message));
+  if (isObject(data.activation)) {
+    try {
+      compileConditions(data.activation);
+    } catch (error) {
+      if (!(error instanceof ConditionDocumentError)) throw error;
+      for (const issue of error.issues) {
+        const path = issue.location === '(document)' ? ['activation'] : ['activation', ...parseLocation(issue.location)];
+        issues.push(locate(path, issue.message));
+      }
     }
   }
 
-  checkPath(['records'], workflow.records);
-  checkPath(['recordId'], workflow.recordId);
-  checkPath(['input', 'projection'], workflow.input.projection);
-  workflow.consolidation.fields?.forEach((field, index) => checkPath(['consolidation', 'fields', index], field));
-  if (isS3Source(workflow.source)) {
-    if (workflow.source.s3.prefix.startsWith('/')) issues.push(locate(['source', 's3', 'prefix'], 'S3 keys do not start with "/"'));
-  } else {
-    checkPath(['source', 'eventBridge', 'record'], workflow.source.eventBridge.record);
-    if (workflow.format !== undefined) issues.push(locate(['format'], 'applies to S3 sources only (an event is one JSON document)'));
+  checkPath(['records'], data.records);
+  checkPath(['recordId'], data.recordId);
+  const input = isObject(data.input) ? data.input : {};
+  checkPath(['input', 'projection'], input.projection);
+  const consolidation = isObject(data.consolidation) ? data.consolidation : {};
+  if (Array.isArray(consolidation.fields)) consolidation.fields.forEach((field, index) => checkPath(['consolidation', 'fields', index], field));
+
+  const source = isObject(data.source) ? data.source : {};
+  const s3 = isObject(source.s3) ? source.s3 : undefined;
+  const eventBridge = isObject(source.eventBridge) ? source.eventBridge : undefined;
+  if (typeof s3?.prefix === 'string' && s3.prefix.startsWith('/')) issues.push(locate(['source', 's3', 'prefix'], 'S3 keys do not start with "/"'));
+  if (eventBridge) {
+    checkPath(['source', 'eventBridge', 'record'], eventBridge.record);
+    if (data.format !== undefined) issues.push(locate(['format'], 'applies to S3 sources only (an event is one JSON document)'));
   }
-  if (workflow.format === 'jsonl' && workflow.records !== undefined) {
+  if (data.format === 'jsonl' && data.records !== undefined) {
     issues.push(locate(['records'], 'applies to JSON documents only: in JSON Lines every line is a record'));
   }
 
-  const declared = Object.keys(workflow.queues);
-  const checkQueue = (path: (string | number)[], queue: string): void => {
-    if (!Object.hasOwn(workflow.queues, queue)) issues.push(locate(path, `unknown queue "${queue}" (declared in queues: ${declared.join(', ')})`));
+  const queues = isObject(data.queues) ? data.queues : {};
+  const declared = Object.keys(queues);
+  const checkQueue = (path: (string | number)[], queue: unknown): void => {
+    if (typeof queue === 'string' && !Object.hasOwn(queues, queue)) {
+      issues.push(locate(path, `unknown queue "${queue}" (declared in queues: ${declared.join(', ') || 'none'})`));
+    }
   };
-  workflow.routes.forEach((route, index) => {
+  const routes = Array.isArray(data.routes) ? data.routes : [];
+  routes.forEach((route: unknown, index) => {
+    if (!isObject(route)) return;
     checkQueue(['routes', index, 'queue'], route.queue);
     checkPath(['routes', index, 'when'], route.when);
-    const last = index === workflow.routes.length - 1;
+    const last = index === routes.length - 1;
     if (last && route.when !== undefined) {
       issues.push(locate(['routes', index], 'the last route must have no "when", so that every reviewed record has a destination'));
     }
@@ -183,19 +193,25 @@ function checkSemantics(workflow: Workflow, locate: Locate): ConfigIssue[] {
       issues.push(locate(['routes', index], 'a route without "when" matches everything: the routes after it could never be reached'));
     }
   });
-  checkQueue(['autoAccepted', 'queue'], workflow.autoAccepted.queue);
-  checkQueue(['failures', 'queue'], workflow.failures.queue);
-  checkQueue(['invalid', 'queue'], workflow.invalid.queue);
-
-  const { initialPollSeconds, maxPollSeconds } = workflow.tracking;
-  if (initialPollSeconds > maxPollSeconds) {
-    issues.push(locate(['tracking', 'initialPollSeconds'], `must not exceed maxPollSeconds (${maxPollSeconds})`));
+  for (const destination of ['autoAccepted', 'failures', 'invalid']) {
+    const target = data[destination];
+    if (isObject(target)) checkQueue([destination, 'queue'], target.queue);
   }
-  if (isFlowSpec(workflow.flowDefinition)) {
-    const flow = workflow.flowDefinition;
-    if (!existsSync(flow.templateFile) || !statSync(flow.templateFile).isFile()) {
-      issues.push(locate(['flowDefinition', 'template'], `worker template not found: ${flow.templateFile}`));
+
+  const tracking = isObject(data.tracking) ? data.tracking : {};
+  if (typeof tracking.initialPollSeconds === 'number' && typeof tracking.maxPollSeconds === 'number' && tracking.initialPollSeconds > tracking.maxPollSeconds) {
+    issues.push(locate(['tracking', 'initialPollSeconds'], `must not exceed maxPollSeconds (${tracking.maxPollSeconds})`));
+  }
+  const flow = isObject(data.flowDefinition) ? data.flowDefinition : {};
+  if (typeof flow.template === 'string' && flow.template !== '') {
+    const templateFile = resolve(dirname(file), flow.template);
+    if (!existsSync(templateFile) || !statSync(templateFile).isFile()) {
+      issues.push(locate(['flowDefinition', 'template'], `worker template not found: ${templateFile}`));
     }
   }
   return issues;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
