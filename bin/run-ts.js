@@ -23,7 +23,7 @@ if (!Module._extensions['.ts']) {
 if (require.main === module) {
   const [script, ...args] = process.argv.slice(2);
   if (!script) {
-    console.error('usage: node bin/run-ts.js SCRIPT.ts [ARGS…]');
+    process.stderr.write('usage: node bin/run-ts.js SCRIPT.ts [ARGS…]\n');
     process.exit(2);
   }
   process.argv = [process.argv[0], script, ...args];
