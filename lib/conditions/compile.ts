@@ -191,9 +191,11 @@ function compileLeaf(
   if (issues.length > before) return constantFalse;
   for (const reason of type.validate?.(parameters) ?? []) issues.push({ location, message: `${type.name}: ${reason}` });
   if (issues.length > before) return constantFalse;
-  const test: LeafTest = type.compile(parameters, location, compiler.compilePath);
+  // Compiled from, and reported as, a private frozen copy: changing the document (or a reported result)
+  // afterwards must not change what the compiled condition does, nor make the report disagree with it.
+  const ConditionParameters = deepFreeze(structuredClone(parameters));
+  const test: LeafTest = type.compile(ConditionParameters, location, compiler.compilePath);
   const ConditionType = type.name;
-  const ConditionParameters = Object.freeze(structuredClone(parameters));
   return (record, context) => ({ ConditionType, ConditionParameters, EvaluationResult: test(record, context) });
 }
 
@@ -217,6 +219,14 @@ class RecordContext implements EvaluationContext {
     if (!this.#memo.has(key)) this.#memo.set(key, compute());
     return this.#memo.get(key) as T;
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 const constantFalse: CompiledNode = () => ({ EvaluationResult: false });

@@ -11,8 +11,9 @@ export interface ParameterSpec {
 export const required = (check: ParameterCheck): ParameterSpec => ({ required: true, check });
 export const optional = (check: ParameterCheck): ParameterSpec => ({ required: false, check });
 
+// "" is told apart from other strings: "must be a non-empty string, got a string" would not say what is wrong.
 const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : value === '' ? 'an empty string' : `a ${typeof value}`;
 
 export const aString: ParameterCheck = (value) =>
   typeof value === 'string' && value.length > 0 ? undefined : `must be a non-empty string, got ${describe(value)}`;
