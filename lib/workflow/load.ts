@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConditionDocumentError, compileConditions } from '../conditions';
+import { eventPatternProblems } from '../event-pattern';
 import { compileJmesPath, JmesPathSyntaxError } from '../jmespath';
 import { compileWorkflow, type CompiledWorkflow } from './compiled';
 import { type ConfigIssue, WorkflowConfigError } from './errors';
@@ -167,6 +168,11 @@ function checkSemantics(data: Record<string, unknown>, file: string, locate: Loc
   if (typeof s3?.prefix === 'string' && s3.prefix.startsWith('/')) issues.push(locate(['source', 's3', 'prefix'], 'S3 keys do not start with "/"'));
   if (eventBridge) {
     checkPath(['source', 'eventBridge', 'record'], eventBridge.record);
+    if (isObject(eventBridge.pattern)) {
+      for (const problem of eventPatternProblems(eventBridge.pattern)) {
+        issues.push(locate(['source', 'eventBridge', 'pattern', ...parseLocation(problem.path)], `event pattern: ${problem.message}`));
+      }
+    }
     if (data.format !== undefined) issues.push(locate(['format'], 'applies to S3 sources only (an event is one JSON document)'));
   }
   if (data.format === 'jsonl' && data.records !== undefined) {

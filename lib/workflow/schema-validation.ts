@@ -48,7 +48,7 @@ function describeOne(error: ErrorObject): SchemaProblem {
     case 'oneOf':
       return { path, message: describeOneOf(error.schema as Record<string, unknown>[], params.passingSchemas) };
     case 'propertyNames':
-      return { path: [...path, String(params.propertyName)], message: 'is not a valid name (letters, digits, _ and -, at most 40)' };
+      return { path: [...path, String(params.propertyName)], message: 'is not a valid queue name (lowercase letters, digits and -, at most 20, starting with a letter or digit)' };
     case 'pattern':
       return { path, message: `${JSON.stringify(error.data)} must match ${String(params.pattern)}` };
     default:

@@ -1,0 +1,53 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { type BusEvent, workForEvent } from '../lib/ingest/ingest-event';
+import { type EventRoute, eventRoutes } from '../lib/ingest/match';
+import type { SplitDeps } from '../lib/ingest/split-object';
+import { splitterRuntime } from '../lib/runtime/ingest-wiring';
+import { logger, metrics, tracer } from '../lib/runtime/observability';
+import { once } from '../lib/runtime/once';
+
+export interface EventIngestDeps {
+  routes: EventRoute[];
+  splitDeps: Pick<SplitDeps, 'send'>;
+}
+
+/** A workflow's rule wraps the event as {workflow, event}; a bare event is matched against every workflow's pattern. */
+export type IngestEventInput = BusEvent | { workflow: string; event: BusEvent };
+
+/**
+ * EventBridge custom events: each matching workflow's record goes to the work queue, where it is
+ * evaluated, paced and retried like records from S3. A failure throws, so Lambda's asynchronous retries
+ * (then the failure destination) take over.
+ */
+export function createHandler(deps: () => EventIngestDeps = once(defaultDeps)) {
+  return middy(async (input: IngestEventInput): Promise<void> => {
+    const { routes, splitDeps } = deps();
+    const [event, workflow] = 'event' in input && 'workflow' in input ? [input.event, input.workflow] : [input as BusEvent, undefined];
+    const work = workForEvent(event, routes, workflow);
+    if (work.length === 0) {
+      logger.warn('no workflow for event', { eventId: event.id, source: event.source, detailType: event['detail-type'] });
+      metrics.addMetric('EventsUnmatched', 'Count', 1);
+      return;
+    }
+    await splitDeps.send(work);
+    for (const message of work) {
+      logger.info('event queued as work', { eventId: event.id, workflow: message.workflow });
+      const single = metrics.singleMetric();
+      single.addDimension('workflow', message.workflow);
+      single.addMetric('RecordsIngested', 'Count', 1);
+    }
+  })
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics))
+    .use(injectLambdaContext(logger, { clearState: true }));
+}
+
+function defaultDeps(): EventIngestDeps {
+  const runtime = splitterRuntime();
+  return { routes: eventRoutes(runtime.workflows), splitDeps: runtime.splitDeps };
+}
+
+export const handler = createHandler();

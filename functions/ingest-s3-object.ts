@@ -1,0 +1,39 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { S3Event } from 'aws-lambda';
+import { type ObjectIngestDeps, ingestCreatedObject } from '../lib/ingest/ingest-object';
+import { createdObjects } from '../lib/ingest/s3-notification';
+import { splitterRuntime } from '../lib/runtime/ingest-wiring';
+import { logger, metrics, tracer } from '../lib/runtime/observability';
+import { once } from '../lib/runtime/once';
+
+/**
+ * S3 ObjectCreated (model outputs): streams each object and fans its records out to the work queue for
+ * every workflow the key belongs to. A failure throws, so Lambda's asynchronous retries (then the
+ * function's failure destination) take over; a retry re-sends work that names the same loops.
+ */
+export function createHandler(deps: () => ObjectIngestDeps = once(splitterRuntime)) {
+  return middy(async (event: S3Event): Promise<void> => {
+    const runtime = deps();
+    for (const object of createdObjects(event.Records)) {
+      const results = await ingestCreatedObject(object, runtime);
+      if (results.length === 0) {
+        logger.warn('no workflow for object', { bucket: object.bucket, key: object.key });
+        metrics.addMetric('ObjectsUnmatched', 'Count', 1);
+      }
+      for (const { workflow, report } of results) {
+        logger.info('object split into work', { bucket: object.bucket, key: object.key, workflow, ...report });
+        const single = metrics.singleMetric();
+        single.addDimension('workflow', workflow);
+        single.addMetric('RecordsIngested', 'Count', report.records);
+      }
+    }
+  })
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics))
+    .use(injectLambdaContext(logger, { clearState: true }));
+}
+
+export const handler = createHandler();

@@ -1,0 +1,58 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { IngestReport } from '../lib/ingest/ingest-records';
+import { processWork, RetryLaterError } from '../lib/ingest/process-work';
+import { type ConsumerRuntime, consumerRuntime } from '../lib/runtime/ingest-wiring';
+import { logger, metrics, tracer } from '../lib/runtime/observability';
+import { once } from '../lib/runtime/once';
+
+const REPORTED: [keyof IngestReport, string][] = [
+  ['loopsStarted', 'LoopsStarted'],
+  ['autoAccepted', 'RecordsAutoAccepted'],
+  ['invalid', 'RecordsInvalid'],
+  ['failed', 'RecordsFailed'],
+];
+
+/**
+ * The work queue's consumer: evaluates the records of each work message and starts loops or delivers
+ * messages. Partial batch responses: a message whose records are not all handled is retried alone, and
+ * on its last receive (the queue's maxReceiveCount) records that still cannot start become `failed`
+ * messages instead; only work that cannot even be read reaches the DLQ.
+ */
+export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime)) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const handleRecord = async (record: SQSRecord): Promise<void> => {
+    const runtime = deps();
+    const finalAttempt = Number(record.attributes.ApproximateReceiveCount) >= runtime.maxReceives;
+    try {
+      const { workflow, report } = await processWork(record.body, finalAttempt, runtime.workDeps);
+      publish(report, workflow);
+      logger.info('work done', { messageId: record.messageId, workflow, ...report });
+    } catch (error) {
+      if (error instanceof RetryLaterError) {
+        publish(error.report, error.workflow);
+        logger.warn('work left for a retry', { messageId: record.messageId, workflow: error.workflow, reason: error.message });
+      } else logger.error('work failed', { messageId: record.messageId, error: error as Error });
+      throw error;
+    }
+  };
+  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processPartialResponse(event, handleRecord, processor, { context }))
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics))
+    .use(injectLambdaContext(logger, { clearState: true }));
+}
+
+function publish(report: IngestReport, workflow: string): void {
+  const single = metrics.singleMetric();
+  single.addDimension('workflow', workflow);
+  for (const [field, name] of REPORTED) {
+    const value = report[field];
+    if (typeof value === 'number' && value > 0) single.addMetric(name, 'Count', value);
+  }
+}
+
+export const handler = createHandler();

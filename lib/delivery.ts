@@ -1,0 +1,85 @@
+import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
+import type { ReviewMessage } from './messages';
+import type { RetryOptions } from './retry';
+import { attributeBytes, type OutgoingEntry, SendFailedError, sendBatches, SQS_MAX_MESSAGE_BYTES } from './sqs-batch';
+
+export interface QueueAddress {
+  url: string;
+  fifo: boolean;
+}
+
+export interface Envelope {
+  queue: QueueAddress;
+  message: ReviewMessage;
+}
+
+/** Where payloads too large for a message are kept; returns the s3:// URI the message carries instead. */
+export interface PayloadStore {
+  put(key: string, body: string): Promise<string>;
+}
+
+export interface DeliveryOptions {
+  payloads?: PayloadStore;
+  retry?: RetryOptions;
+  maxMessageBytes?: number;
+}
+
+/**
+ * Sends review messages to their queues (message attributes `workflow` and `outcome`; on FIFO queues
+ * `MessageDeduplicationId` = reviewId). A message over the size limit moves its record (and, for reviewed
+ * records, the raw answers) to the payload store and carries s3:// URIs instead: never truncated.
+ */
+export class SqsDelivery {
+  readonly #maxBytes: number;
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly options: DeliveryOptions = {},
+  ) {
+    this.#maxBytes = options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
+  }
+
+  /** Resolves when every message is accepted by its queue; otherwise throws (SendFailedError or the SDK's error). */
+  async deliver(envelopes: Envelope[]): Promise<void> {
+    const byQueue = new Map<string, OutgoingEntry[]>();
+    for (const envelope of envelopes) {
+      const entry = await this.#entryFor(envelope);
+      const entries = byQueue.get(envelope.queue.url);
+      if (entries) entries.push(entry);
+      else byQueue.set(envelope.queue.url, [entry]);
+    }
+    await Promise.all([...byQueue].map(([url, entries]) => sendBatches(this.sqs, url, entries, this.options.retry, this.#maxBytes)));
+  }
+
+  async #entryFor({ queue, message }: Envelope): Promise<OutgoingEntry> {
+    const attributes: Record<string, MessageAttributeValue> = {
+      workflow: { DataType: 'String', StringValue: message.workflow },
+      outcome: { DataType: 'String', StringValue: message.outcome },
+    };
+    const overhead = attributeBytes(attributes);
+    let body = JSON.stringify(message);
+    if (Buffer.byteLength(body) + overhead > this.#maxBytes) {
+      body = JSON.stringify(await this.#byReference(message));
+      if (Buffer.byteLength(body) + overhead > this.#maxBytes) {
+        throw new SendFailedError(`message ${message.reviewId} is over ${this.#maxBytes} bytes even with its record and answers by reference`, [message.reviewId]);
+      }
+    }
+    const fifo = queue.fifo ? { MessageGroupId: message.reviewId, MessageDeduplicationId: message.reviewId } : {};
+    return { entry: { MessageBody: body, MessageAttributes: attributes, ...fifo }, bytes: Buffer.byteLength(body) + overhead, label: message.reviewId };
+  }
+
+  async #byReference(message: ReviewMessage): Promise<ReviewMessage> {
+    const { payloads } = this.options;
+    if (!payloads) throw new SendFailedError(`message ${message.reviewId} is over ${this.#maxBytes} bytes and no payload store is configured`, [message.reviewId]);
+    const slim: ReviewMessage = { ...message };
+    const prefix = `payloads/${message.workflow}/${message.reviewId}`;
+    if (slim.record !== undefined) {
+      slim.recordRef = await payloads.put(`${prefix}/record.json`, JSON.stringify(slim.record));
+      delete slim.record;
+    }
+    if (slim.review?.answers !== undefined) {
+      const { answers, ...review } = slim.review;
+      slim.review = { ...review, answersRef: await payloads.put(`${prefix}/answers.json`, JSON.stringify(answers)) };
+    }
+    return slim;
+  }
+}

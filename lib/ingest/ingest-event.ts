@@ -1,0 +1,30 @@
+import type { SourceIdentity } from '../naming';
+import type { EventRoute } from './match';
+import type { WorkMessage } from './split-object';
+
+/** The parts of an EventBridge event ingest uses. */
+export interface BusEvent {
+  id: string;
+  source: string;
+  'detail-type'?: string;
+  detail?: unknown;
+}
+
+/**
+ * Turns an event into one work message per workflow whose pattern it matches (or only `workflow`'s, when
+ * the rule named it): the record is what the workflow's `record` path yields in the event. The identity is
+ * the event's source and id, so a redelivered or duplicated event names the same loop.
+ */
+export function workForEvent(event: BusEvent, routes: EventRoute[], workflow?: string): WorkMessage[] {
+  const source: SourceIdentity = { type: 'event', eventSource: event.source, eventId: event.id, ...(event['detail-type'] ? { detailType: event['detail-type'] } : {}) };
+  return routes
+    .filter((route) => (workflow === undefined ? route.matches(event) : route.workflow.definition.name === workflow))
+    .map((route) => {
+      const record = route.recordOf(event);
+      const item =
+        record === null || record === undefined
+          ? { index: 0, error: `the event has no record at ${JSON.stringify(route.recordPath)}` }
+          : { index: 0, text: JSON.stringify(record) };
+      return { v: 1, workflow: route.workflow.definition.name, source, items: [item] };
+    });
+}

@@ -1,0 +1,275 @@
+import { type Clock, systemClock } from '../clock';
+import type { Decision } from '../conditions';
+import type { Envelope, QueueAddress } from '../delivery';
+import type { Ledger, RecordKey } from '../ledger';
+import type { LoopStarter } from '../loop-starter';
+import { type MessageSource, type Outcome, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
+import { reviewIdFor, type SourceIdentity } from '../naming';
+import type { RateLimiter } from '../rate-limiter';
+import { samplingIdentity } from '../record-identity';
+import { isRetryable } from '../retry';
+import { queueFor } from '../routing';
+import type { CompiledWorkflow } from '../workflow';
+import { buildInputContent } from './input-content';
+import type { SourceItem } from './object-records';
+
+/** The StartExecution input of the review-loop state machine: pointers, never the record. */
+export interface ReviewLoopInput {
+  reviewId: string;
+  workflow: string;
+  humanLoopName: string;
+  flowDefinitionArn: string;
+  source: MessageSource;
+  recordId?: string;
+}
+
+export interface IngestDeps {
+  ledger: Ledger;
+  loops: LoopStarter;
+  delivery: { deliver(envelopes: Envelope[]): Promise<void> };
+  queueAddress(workflow: string, queue: string): QueueAddress;
+  flowDefinitionArn(workflow: CompiledWorkflow): string;
+  /** Paces StartHumanLoop for this workflow. */
+  limiter?: RateLimiter;
+  /** Counts throttled StartHumanLoop calls of a workflow. */
+  onThrottled?(workflow: string): void;
+  clock?: Clock;
+  /** How many records of a batch are in flight at once (ledger writes, loop starts). */
+  concurrency?: number;
+}
+
+export interface IngestContext {
+  workflow: CompiledWorkflow;
+  source: SourceIdentity;
+  /** The last delivery attempt of this work: records that still cannot be started get a `failed` message instead of another retry. */
+  finalAttempt: boolean;
+}
+
+export interface IngestReport {
+  records: number;
+  activated: number;
+  loopsStarted: number;
+  autoAccepted: number;
+  invalid: number;
+  failed: number;
+  /** Records a previous delivery of the same trigger already handled. */
+  alreadyHandled: number;
+  /** Records left for a retry of the work (throttled after every attempt, a busy ledger entry). */
+  retryLater: number;
+  /** The reason of the first retryLater, for the log and the DLQ. */
+  retryReason?: string;
+}
+
+type Prepared =
+  | { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage }
+  | { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; record: unknown };
+
+/**
+ * Runs each item of one object (or event) through the workflow: parse, identify, decide, then either
+ * deliver its `auto-accepted` / `invalid` message or start its human loop and tracking execution. Every item
+ * ends in exactly one of: a message sent (or found sent before), a loop started (or found started), or
+ * `retryLater` — which the caller must turn into a retry of the work.
+ */
+export async function ingestItems(items: SourceItem[], context: IngestContext, deps: IngestDeps): Promise<IngestReport> {
+  const report: IngestReport = { records: items.length, activated: 0, loopsStarted: 0, autoAccepted: 0, invalid: 0, failed: 0, alreadyHandled: 0, retryLater: 0 };
+  const clock = deps.clock ?? systemClock;
+  const prepared = items.map((item) => prepare(item, context, clock));
+  const deliveries: Prepared[] = [];
+  const starts = prepared.filter((entry): entry is Extract<Prepared, { kind: 'start' }> => {
+    if (entry.kind === 'start') return true;
+    deliveries.push(entry);
+    return false;
+  });
+  report.activated = starts.length;
+
+  await forEachBounded(starts, deps.concurrency ?? 16, async (entry) => {
+    const outcome = await startLoop(entry, context, deps, report);
+    if (outcome) deliveries.push(outcome);
+  });
+  await deliverAll(deliveries, context, deps, report);
+  return report;
+}
+
+function prepare(item: SourceItem, context: IngestContext, clock: Clock): Prepared {
+  const { workflow, source } = context;
+  const name = workflow.definition.name;
+  const messageSource = messageSourceOf(source, item);
+  const byIndex = (): RecordReference => ({ reviewId: reviewIdFor(name, source, { index: item.index }), workflow: name, source: messageSource });
+  const invalid = (reference: RecordReference, code: string, reason: string, record?: unknown): Prepared => ({
+    kind: 'deliver',
+    key: keyOf(reference, item.index),
+    outcome: 'invalid',
+    message: reviewMessage(reference, 'invalid', { record, failure: { code, reason: `${where(item)}${reason}` } }, new Date(clock.now())),
+  });
+
+  if ('error' in item) return invalid(byIndex(), 'UnreadableRecord', item.error);
+  let record: unknown;
+  try {
+    record = JSON.parse(item.text);
+  } catch (error) {
+    return invalid(byIndex(), 'InvalidJson', `not valid JSON: ${(error as Error).message}`);
+  }
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+    return invalid(byIndex(), 'NotAnObject', `a record must be a JSON object, got ${Array.isArray(record) ? 'an array' : record === null ? 'null' : typeof record}`);
+  }
+  try {
+    const recordId = workflow.recordIdOf(record);
+    if (workflow.definition.recordId !== undefined && recordId === undefined) {
+      return invalid(byIndex(), 'MissingRecordId', `recordId ${JSON.stringify(workflow.definition.recordId)} yields no string or number`, record);
+    }
+    const reference: RecordReference = {
+      reviewId: reviewIdFor(name, source, { recordId, index: item.index }),
+      workflow: name,
+      source: messageSource,
+      ...(recordId !== undefined ? { recordId } : {}),
+    };
+    const decision = workflow.decide(record, () => samplingIdentity(record, name, recordId));
+    if (!decision.activated) {
+      return { kind: 'deliver', key: keyOf(reference, item.index), outcome: 'auto-accepted', message: reviewMessage(reference, 'auto-accepted', { record, decision }, new Date(clock.now())) };
+    }
+    const input = buildInputContent(workflow, reference, record, decision);
+    if (typeof input !== 'string') return invalid(reference, 'InputContentTooLarge', input.reason, record);
+    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, record };
+  } catch (error) {
+    // A record can break evaluation in ways no schema foresees (nesting deep enough to overflow the stack).
+    return invalid(byIndex(), 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);
+  }
+}
+
+async function startLoop(
+  entry: Extract<Prepared, { kind: 'start' }>,
+  context: IngestContext,
+  deps: IngestDeps,
+  report: IngestReport,
+): Promise<Prepared | undefined> {
+  const { workflow } = context;
+  const reservation = await deps.ledger.reserveStart(entry.key);
+  if (reservation === 'already') {
+    report.alreadyHandled++;
+    return undefined;
+  }
+  if (reservation === 'duplicate-id') return duplicateId(entry, context, deps);
+  const flowDefinitionArn = deps.flowDefinitionArn(workflow);
+  const executionInput: ReviewLoopInput = {
+    reviewId: entry.key.reviewId,
+    workflow: workflow.definition.name,
+    humanLoopName: entry.key.reviewId,
+    flowDefinitionArn,
+    source: entry.reference.source,
+    ...(entry.reference.recordId !== undefined ? { recordId: entry.reference.recordId } : {}),
+  };
+  try {
+    const started = await deps.loops.start(
+      { humanLoopName: entry.key.reviewId, flowDefinitionArn, inputContent: entry.inputContent, contentClassifiers: workflow.definition.contentClassifiers },
+      executionInput,
+      { limiter: deps.limiter, onThrottled: () => deps.onThrottled?.(workflow.definition.name) },
+    );
+    await deps.ledger.markStarted(entry.key.reviewId, { humanLoopName: entry.key.reviewId, executionArn: started.executionArn });
+    if (started.alreadyStarted) report.alreadyHandled++;
+    else report.loopsStarted++;
+    return undefined;
+  } catch (error) {
+    const reason = `${(error as Error).name}: ${(error as Error).message}`;
+    if (isRetryable(error) && !context.finalAttempt) {
+      report.retryLater++;
+      report.retryReason ??= `could not start loop ${entry.key.reviewId}: ${reason}`;
+      return undefined;
+    }
+    return {
+      kind: 'deliver',
+      key: entry.key,
+      outcome: 'failed',
+      message: reviewMessage(entry.reference, 'failed', { record: entry.record, decision: entry.decision, failure: { code: 'StartHumanLoopFailed', reason } }, new Date((deps.clock ?? systemClock).now())),
+    };
+  }
+}
+
+/** A second record of the same source with the same recordId: `invalid`, under an id of its own (its position). */
+function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference?: RecordReference }, context: IngestContext, deps: IngestDeps): Prepared {
+  const { workflow, source } = context;
+  const base = entry.reference ?? (entry.message as ReviewMessage);
+  const reference: RecordReference = {
+    reviewId: reviewIdFor(workflow.definition.name, source, { index: entry.key.recordIndex }),
+    workflow: workflow.definition.name,
+    source: base.source,
+    ...(base.recordId !== undefined ? { recordId: base.recordId } : {}),
+  };
+  const reason = `recordId ${JSON.stringify(base.recordId)} is used by another record of this source`;
+  return {
+    kind: 'deliver',
+    key: keyOf(reference, entry.key.recordIndex),
+    outcome: 'invalid',
+    message: reviewMessage(reference, 'invalid', { failure: { code: 'DuplicateRecordId', reason: `${whereSource(base.source)}${reason}` } }, new Date((deps.clock ?? systemClock).now())),
+  };
+}
+
+async function deliverAll(entries: Prepared[], context: IngestContext, deps: IngestDeps, report: IngestReport): Promise<void> {
+  const { workflow } = context;
+  const claimed: Extract<Prepared, { kind: 'deliver' }>[] = [];
+  let pending = entries as Extract<Prepared, { kind: 'deliver' }>[];
+  // A duplicate id turns into an `invalid` message under another id, which is claimed in a second round.
+  while (pending.length > 0) {
+    const next: Extract<Prepared, { kind: 'deliver' }>[] = [];
+    await forEachBounded(pending, deps.concurrency ?? 16, async (entry) => {
+      const claim = await deps.ledger.claimDelivery(entry.key, entry.outcome);
+      if (claim === 'claimed') claimed.push(entry);
+      else if (claim === 'delivered') report.alreadyHandled++;
+      else if (claim === 'busy') {
+        report.retryLater++;
+        report.retryReason ??= `record ${entry.key.reviewId} is being delivered by another attempt`;
+      } else next.push(duplicateId({ key: entry.key, message: entry.message }, context, deps) as Extract<Prepared, { kind: 'deliver' }>);
+    });
+    pending = next;
+  }
+  if (claimed.length === 0) return;
+  const envelopes = claimed.map((entry) => ({ queue: deps.queueAddress(workflow.definition.name, queueFor(workflow, entry.message)), message: entry.message }));
+  try {
+    await deps.delivery.deliver(envelopes);
+  } catch (error) {
+    await forEachBounded(claimed, deps.concurrency ?? 16, (entry) => deps.ledger.releaseClaim(entry.key.reviewId));
+    throw error;
+  }
+  await forEachBounded(claimed, deps.concurrency ?? 16, (entry) => deps.ledger.markDelivered(entry.key.reviewId));
+  for (const entry of claimed) {
+    if (entry.outcome === 'auto-accepted') report.autoAccepted++;
+    else if (entry.outcome === 'invalid') report.invalid++;
+    else report.failed++;
+  }
+}
+
+function messageSourceOf(source: SourceIdentity, item: SourceItem): MessageSource {
+  if (source.type === 's3') {
+    return {
+      type: 's3',
+      bucket: source.bucket,
+      key: source.key,
+      ...(source.versionId ? { versionId: source.versionId } : {}),
+      ...(source.etag ? { etag: source.etag } : {}),
+      recordIndex: item.index,
+      ...(item.line !== undefined ? { line: item.line } : {}),
+    };
+  }
+  return { type: 'event', eventSource: source.eventSource, eventId: source.eventId, ...(source.detailType ? { detailType: source.detailType } : {}), recordIndex: item.index };
+}
+
+const keyOf = (reference: RecordReference, recordIndex: number): RecordKey => ({ reviewId: reference.reviewId, workflow: reference.workflow, recordIndex });
+const where = (item: SourceItem): string => (item.line !== undefined ? `line ${item.line}: ` : '');
+const whereSource = (source: MessageSource): string => (source.type === 's3' && source.line !== undefined ? `line ${source.line}: ` : '');
+
+/** Runs `work` on every item with at most `limit` in flight; the first error is thrown after all settle. */
+export async function forEachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}

@@ -1,0 +1,142 @@
+import type { SourceIdentity } from '../naming';
+import type { CompiledWorkflow } from '../workflow';
+import { ObjectReadError, objectFormat, readObjectRecords, type SourceItem } from './object-records';
+
+/** A record too large to travel inside a work message, staged in S3: `ref` is its s3:// URI. */
+export type StagedItem = { index: number; line?: number; ref: string };
+export type WorkItem = SourceItem | StagedItem;
+
+/** One message of the internal work queue: some records of one source for one workflow, in order. */
+export interface WorkMessage {
+  v: 1;
+  workflow: string;
+  source: SourceIdentity;
+  items: WorkItem[];
+}
+
+export interface SplitDeps {
+  /** Sends work messages to the work queue (resolves once SQS accepted them). */
+  send(messages: WorkMessage[]): Promise<void>;
+  /** Stores one record's text and returns its s3:// URI. */
+  stage(key: string, text: string): Promise<string>;
+}
+
+export interface SplitOptions {
+  /** Records per work message: bounds the work (and the loop starts) of one consumer invocation. */
+  maxItemsPerMessage: number;
+  /** Encoded size of a work message's items; a record larger than this alone is staged. */
+  maxMessageBytes: number;
+  /** Work messages sent per SendMessageBatch round, and rounds in flight. */
+  messagesPerSend: number;
+  sendsInFlight: number;
+}
+
+export const DEFAULT_SPLIT_OPTIONS: SplitOptions = { maxItemsPerMessage: 100, maxMessageBytes: 200_000, messagesPerSend: 10, sendsInFlight: 4 };
+
+export interface SplitReport {
+  records: number;
+  messages: number;
+  staged: number;
+}
+
+/**
+ * Streams one S3 object (or event) through the reader and fans its records out to the work queue in
+ * messages of at most `maxItemsPerMessage` records and `maxMessageBytes`. Memory stays bounded by the
+ * messages in flight, whatever the object's size, and the work of a large file is spread over many
+ * consumer invocations. A crash part-way is safe to retry: records keep their index and reviewId.
+ */
+export async function splitObject(
+  body: AsyncIterable<Uint8Array | string>,
+  target: { workflow: CompiledWorkflow; source: Extract<SourceIdentity, { type: 's3' }> },
+  deps: SplitDeps,
+  options: SplitOptions = DEFAULT_SPLIT_OPTIONS,
+): Promise<SplitReport> {
+  const { workflow, source } = target;
+  const packer = new WorkPacker(workflow.definition.name, source, deps, options);
+  const { format, gzip } = objectFormat(source.key, workflow.definition.format);
+  if (!format) {
+    await packer.add({ index: 0, error: `cannot tell the format of "${source.key}": name it .json or .jsonl (optionally .gz), or set the workflow's format` });
+    return packer.finish();
+  }
+  try {
+    for await (const batch of readObjectRecords(body, { format, gzip, recordsOf: (document) => workflow.recordsOf(document) })) {
+      for (const item of batch) await packer.add(item);
+    }
+  } catch (error) {
+    if (!(error instanceof ObjectReadError)) throw error;
+    // The rest of the object cannot be read (corrupt gzip): one `invalid` record says so, where it stopped.
+    await packer.add({ index: error.nextIndex, line: error.nextLine, error: `the object cannot be read from here on: ${error.message}` });
+  }
+  return packer.finish();
+}
+
+class WorkPacker {
+  #items: WorkItem[] = [];
+  #bytes = 0;
+  #ready: WorkMessage[] = [];
+  #inFlight = new Set<Promise<void>>();
+  #failure: unknown;
+  readonly report: SplitReport = { records: 0, messages: 0, staged: 0 };
+
+  constructor(
+    private readonly workflow: string,
+    private readonly source: Extract<SourceIdentity, { type: 's3' }>,
+    private readonly deps: SplitDeps,
+    private readonly options: SplitOptions,
+  ) {}
+
+  async add(item: SourceItem): Promise<void> {
+    this.report.records++;
+    let work: WorkItem = item;
+    let bytes = encodedBytes(item);
+    if (bytes > this.options.maxMessageBytes && 'text' in item) {
+      work = { index: item.index, ...(item.line !== undefined ? { line: item.line } : {}), ref: await this.deps.stage(this.#stagingKey(item.index), item.text) };
+      bytes = encodedBytes(work);
+      this.report.staged++;
+    }
+    if (this.#items.length === this.options.maxItemsPerMessage || (this.#items.length > 0 && this.#bytes + bytes > this.options.maxMessageBytes)) {
+      await this.#seal();
+    }
+    this.#items.push(work);
+    this.#bytes += bytes;
+  }
+
+  async finish(): Promise<SplitReport> {
+    if (this.#items.length > 0) await this.#seal();
+    if (this.#ready.length > 0) this.#launch(this.#ready.splice(0));
+    await Promise.all(this.#inFlight);
+    if (this.#failure) throw this.#failure;
+    return this.report;
+  }
+
+  async #seal(): Promise<void> {
+    this.#ready.push({ v: 1, workflow: this.workflow, source: this.source, items: this.#items });
+    this.report.messages++;
+    this.#items = [];
+    this.#bytes = 0;
+    if (this.#ready.length < this.options.messagesPerSend) return;
+    while (this.#inFlight.size >= this.options.sendsInFlight) await Promise.race(this.#inFlight);
+    if (this.#failure) throw this.#failure;
+    this.#launch(this.#ready.splice(0));
+  }
+
+  #launch(messages: WorkMessage[]): void {
+    const sending: Promise<void> = this.deps
+      .send(messages)
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      })
+      .finally(() => this.#inFlight.delete(sending));
+    this.#inFlight.add(sending);
+  }
+
+  #stagingKey(index: number): string {
+    const version = this.source.versionId ?? this.source.etag ?? 'latest';
+    return `staging/${this.workflow}/${encodeURIComponent(this.source.bucket)}/${encodeURIComponent(this.source.key)}/${encodeURIComponent(version)}/${index}.json`;
+  }
+}
+
+/** The item's size inside a work message's JSON: text is escaped there, so measure it escaped. */
+function encodedBytes(item: WorkItem): number {
+  return Buffer.byteLength(JSON.stringify(item));
+}

@@ -1,0 +1,3 @@
+export * from './review-message';
+export * from './build';
+export { assertReviewMessage, InvalidMessageError, messageProblems } from './validate';

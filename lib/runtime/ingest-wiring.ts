@@ -1,0 +1,123 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { type QueueAddress, SqsDelivery } from '../delivery';
+import type { WorkDeps } from '../ingest/process-work';
+import type { SplitDeps, WorkMessage } from '../ingest/split-object';
+import { DEFAULT_LEDGER_OPTIONS, DynamoDbLedger } from '../ledger';
+import { A2iLoopStarter } from '../loop-starter';
+import { type Clock, systemClock } from '../clock';
+import { RateLimiter } from '../rate-limiter';
+import { S3PayloadStore } from '../s3-store';
+import { sendBatches } from '../sqs-batch';
+import { type CompiledWorkflow, isFlowSpec, loadWorkflows } from '../workflow';
+import { type AwsClients, awsClients } from './aws-clients';
+import { ConfigError, envJson, envNumber, requireEnv } from './env';
+import { metrics } from './observability';
+
+type Env = Record<string, string | undefined>;
+
+/** The deployed workflows: the files bundled with the function (WORKFLOWS_DIR, default ./workflows). */
+export function deployedWorkflows(env: Env = process.env): CompiledWorkflow[] {
+  return loadWorkflows([env.WORKFLOWS_DIR ?? join(env.LAMBDA_TASK_ROOT ?? process.cwd(), 'workflows')]);
+}
+
+/** QUEUE_URLS: {"<workflow>": {"<queue>": "<url>"}}; every queue of every workflow must have one. */
+export function queueDirectory(workflows: CompiledWorkflow[], env: Env = process.env): (workflow: string, queue: string) => QueueAddress {
+  const urls = envJson<Record<string, Record<string, string>>>('QUEUE_URLS', env);
+  const directory = new Map<string, QueueAddress>();
+  for (const { definition } of workflows) {
+    for (const [queue, { fifo }] of Object.entries(definition.queues)) {
+      const url = urls[definition.name]?.[queue];
+      if (!url) throw new ConfigError(`QUEUE_URLS has no URL for queue "${queue}" of workflow "${definition.name}"`);
+      directory.set(`${definition.name}/${queue}`, { url, fifo });
+    }
+  }
+  return (workflow, queue) => {
+    const address = directory.get(`${workflow}/${queue}`);
+    if (!address) throw new ConfigError(`no queue "${queue}" for workflow "${workflow}"`);
+    return address;
+  };
+}
+
+/** A workflow's flow definition: its own `arn`, or the one the stack created (FLOW_DEFINITION_ARNS: {"<workflow>": "<arn>"}). */
+export function flowDefinitionDirectory(workflows: CompiledWorkflow[], env: Env = process.env): (workflow: CompiledWorkflow) => string {
+  const created = env.FLOW_DEFINITION_ARNS ? envJson<Record<string, string>>('FLOW_DEFINITION_ARNS', env) : {};
+  const arns = new Map<string, string>();
+  for (const { definition } of workflows) {
+    const arn = isFlowSpec(definition.flowDefinition) ? created[definition.name] : definition.flowDefinition.arn;
+    if (!arn) throw new ConfigError(`FLOW_DEFINITION_ARNS has no flow definition for workflow "${definition.name}"`);
+    arns.set(definition.name, arn);
+  }
+  return (workflow) => arns.get(workflow.definition.name) as string;
+}
+
+export interface SplitterRuntime {
+  workflows: CompiledWorkflow[];
+  inputBucket?: string;
+  splitDeps: SplitDeps;
+  getObject(bucket: string, key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/** What the S3 and EventBridge entry points need: read objects, stage big records, send work. */
+export function splitterRuntime(env: Env = process.env, clients: AwsClients = awsClients()): SplitterRuntime {
+  const workQueueUrl = requireEnv('WORK_QUEUE_URL', env);
+  const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
+  return {
+    workflows: deployedWorkflows(env),
+    inputBucket: env.INPUT_BUCKET,
+    splitDeps: {
+      send: (messages: WorkMessage[]) =>
+        sendBatches(
+          clients.sqs,
+          workQueueUrl,
+          messages.map((message) => {
+            const body = JSON.stringify(message);
+            const first = message.items[0]?.index ?? 0;
+            return { entry: { MessageBody: body }, bytes: Buffer.byteLength(body), label: `${message.workflow} records ${first}-${first + message.items.length - 1}` };
+          }),
+        ),
+      stage: (key, text) => payloads.put(key, text),
+    },
+    async getObject(bucket, key, versionId) {
+      const { Body } = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+      if (!Body) throw new Error(`GetObject returned no body for s3://${bucket}/${key}`);
+      return Body as Readable;
+    },
+  };
+}
+
+export interface ConsumerRuntime {
+  workDeps: WorkDeps;
+  /** ApproximateReceiveCount at which a work message has its last try (the queue's maxReceiveCount). */
+  maxReceives: number;
+}
+
+/** What the work-queue consumer needs: the ledger, A2I and Step Functions, the destination queues. */
+export function consumerRuntime(env: Env = process.env, clients: AwsClients = awsClients(), clock: Clock = systemClock): ConsumerRuntime {
+  const workflows = deployedWorkflows(env);
+  const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
+  // Each concurrent consumer takes its share of a workflow's StartHumanLoop rate.
+  const consumers = envNumber('CONSUMER_CONCURRENCY', 10, env);
+  const limiters = new Map(workflows.map((workflow) => [workflow.definition.name, new RateLimiter(workflow.definition.ingest.maxStartsPerSecond / consumers, undefined, clock)]));
+  const workflowDimension = (workflow: string) => {
+    const single = metrics.singleMetric();
+    single.addDimension('workflow', workflow);
+    return single;
+  };
+  return {
+    maxReceives: envNumber('WORK_MAX_RECEIVES', 5, env),
+    workDeps: {
+      workflows: new Map(workflows.map((workflow) => [workflow.definition.name, workflow])),
+      ledger: new DynamoDbLedger(clients.dynamo, requireEnv('LEDGER_TABLE', env), DEFAULT_LEDGER_OPTIONS, clock),
+      loops: new A2iLoopStarter(clients.a2i, clients.sfn, { stateMachineArn: requireEnv('STATE_MACHINE_ARN', env), retry: { clock } }),
+      delivery: new SqsDelivery(clients.sqs, { payloads, retry: { clock } }),
+      clock,
+      queueAddress: queueDirectory(workflows, env),
+      flowDefinitionArn: flowDefinitionDirectory(workflows, env),
+      readStaged: (uri) => payloads.get(uri),
+      limiterFor: (workflow) => limiters.get(workflow.definition.name),
+      onThrottled: (workflow) => workflowDimension(workflow).addMetric('StartThrottled', 'Count', 1),
+    },
+  };
+}

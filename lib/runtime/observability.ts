@@ -1,0 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+
+/** One logger, metrics and tracer per process, shared by every handler (Powertools' recommended layout). Log ids, never record content. */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'a2i-orchestrator' });
+// Metrics' own warnings (no metrics to publish) go through the structured logger, not the console.
+export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'A2IOrchestrator', serviceName: 'a2i-orchestrator', logger });
+export const tracer = new Tracer({ serviceName: 'a2i-orchestrator' });

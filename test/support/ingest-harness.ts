@@ -1,0 +1,276 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConflictException, SageMakerA2IRuntimeClient, StartHumanLoopCommand, type StartHumanLoopCommandInput } from '@aws-sdk/client-sagemaker-a2i-runtime';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, type StartExecutionCommandInput } from '@aws-sdk/client-sfn';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { sdkStreamMixin } from '@smithy/util-stream';
+import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createHandler as createEventHandler, type IngestEventInput } from '../../functions/ingest-event';
+import { createHandler as createS3Handler } from '../../functions/ingest-s3-object';
+import { createHandler as createWorkHandler } from '../../functions/ingest-work';
+import type { Clock } from '../../lib/clock';
+import { eventRoutes } from '../../lib/ingest/match';
+import type { ReviewMessage } from '../../lib/messages';
+import { consumerRuntime, splitterRuntime } from '../../lib/runtime/ingest-wiring';
+import type { AwsClients } from '../../lib/runtime/aws-clients';
+
+export const INGEST_WORKFLOWS = join(__dirname, '..', 'fixtures', 'workflows', 'ingest');
+export const INPUT_BUCKET = 'model-outputs';
+const ACCOUNT_QUEUES = 'https://sqs.us-east-1.amazonaws.com/123456789012';
+const WORK_QUEUE_URL = `${ACCOUNT_QUEUES}/work`;
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:review-loop';
+export const FLOW_ARN_PREDICTIONS = 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/predictions-ci-1';
+
+/** A clock that never waits: backoff and pacing run in simulated time, and the delays are kept. */
+export function instantClock(): Clock & { delays: number[] } {
+  let now = Date.parse('2026-11-22T10:00:00Z');
+  const delays: number[] = [];
+  return { delays, now: () => now, sleep: async (ms) => void (delays.push(ms), (now += ms)), random: () => 0.5 };
+}
+
+/** dynalite on loopback, one per test file. */
+export async function startDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const server = require('dynalite')({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+let tableCount = 0;
+
+export interface Delivered {
+  queueUrl: string;
+  message: ReviewMessage;
+  entry: SendMessageBatchRequestEntry;
+}
+
+/**
+ * The three ingest handlers wired as in the cloud, with the real SDK clients mocked at the AWS boundary
+ * (aws-sdk-client-mock) and the ledger on dynalite: objects put here raise the S3 event the cloud would send,
+ * work sent to the work queue is fed to the consumer (with receive counts and a DLQ), and every
+ * StartHumanLoop, StartExecution and delivered message is kept for the test to count.
+ */
+export class IngestHarness {
+  readonly s3 = mockClient(S3Client);
+  readonly sqs = mockClient(SQSClient);
+  readonly a2i = mockClient(SageMakerA2IRuntimeClient);
+  readonly sfn = mockClient(SFNClient);
+  readonly objects = new Map<string, Buffer>();
+  readonly work: { body: string; receives: number }[] = [];
+  readonly workDlq: string[] = [];
+  readonly delivered: Delivered[] = [];
+  readonly loops: StartHumanLoopCommandInput[] = [];
+  readonly executions: StartExecutionCommandInput[] = [];
+  readonly clock = instantClock();
+  readonly env: Record<string, string>;
+  readonly s3Handler;
+  readonly eventHandler;
+  readonly workHandler;
+  /** Loop names A2I knows (a second start with the same name is a ConflictException unless a test says otherwise). */
+  readonly existingLoops = new Set<string>();
+  readonly existingExecutions = new Set<string>();
+
+  private constructor(
+    readonly tableName: string,
+    dynamoEndpoint: string,
+    workflowsDir: string,
+    readonly maxReceives: number,
+  ) {
+    this.env = {
+      WORKFLOWS_DIR: workflowsDir,
+      INPUT_BUCKET,
+      WORK_QUEUE_URL,
+      PAYLOAD_BUCKET: 'orchestrator-payloads',
+      LEDGER_TABLE: tableName,
+      STATE_MACHINE_ARN,
+      CONSUMER_CONCURRENCY: '1',
+      WORK_MAX_RECEIVES: String(maxReceives),
+      QUEUE_URLS: JSON.stringify({
+        predictions: { reviewed: `${ACCOUNT_QUEUES}/predictions-reviewed`, accepted: `${ACCOUNT_QUEUES}/predictions-accepted`, failures: `${ACCOUNT_QUEUES}/predictions-failures.fifo` },
+        batches: { out: `${ACCOUNT_QUEUES}/batches-out` },
+        orders: { reviewed: `${ACCOUNT_QUEUES}/orders-reviewed`, accepted: `${ACCOUNT_QUEUES}/orders-accepted`, failures: `${ACCOUNT_QUEUES}/orders-failures` },
+      }),
+      FLOW_DEFINITION_ARNS: JSON.stringify({ predictions: FLOW_ARN_PREDICTIONS }),
+    };
+    const dynamo = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
+    const clients: AwsClients = {
+      s3: new S3Client({ region: 'us-east-1' }),
+      sqs: new SQSClient({ region: 'us-east-1' }),
+      sfn: new SFNClient({ region: 'us-east-1' }),
+      a2i: new SageMakerA2IRuntimeClient({ region: 'us-east-1' }),
+      dynamo,
+    };
+    const splitter = splitterRuntime(this.env, clients);
+    const consumer = consumerRuntime(this.env, clients, this.clock);
+    this.s3Handler = createS3Handler(() => splitter);
+    this.eventHandler = createEventHandler(() => ({ routes: eventRoutes(splitter.workflows), splitDeps: splitter.splitDeps }));
+    this.workHandler = createWorkHandler(() => consumer);
+    this.#mockAws();
+  }
+
+  static async create(dynamoEndpoint: string, options: { workflowsDir?: string; maxReceives?: number } = {}): Promise<IngestHarness> {
+    const tableName = `ledger-${++tableCount}-${process.pid}`;
+    const client = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: 'reviewId', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'reviewId', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    return new IngestHarness(tableName, dynamoEndpoint, options.workflowsDir ?? INGEST_WORKFLOWS, options.maxReceives ?? 3);
+  }
+
+  restore(): void {
+    for (const mock of [this.s3, this.sqs, this.a2i, this.sfn]) mock.restore();
+  }
+
+  /** Stores an object and returns the S3 event notification the cloud would send for it (key URL-encoded, `+` for spaces). */
+  putObject(key: string, body: string | Buffer, options: { bucket?: string; etag?: string } = {}): S3Event {
+    const bucket = options.bucket ?? INPUT_BUCKET;
+    const content = Buffer.isBuffer(body) ? body : Buffer.from(body);
+    this.objects.set(`${bucket}/${key}`, content);
+    const etag = options.etag ?? createHash('md5').update(content).digest('hex');
+    const encodedKey = encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+    return {
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: '2026-11-22T10:00:00.000Z',
+          eventName: 'ObjectCreated:Put',
+          userIdentity: { principalId: 'AWS:EXAMPLE' },
+          requestParameters: { sourceIPAddress: '127.0.0.1' },
+          responseElements: { 'x-amz-request-id': 'EXAMPLE', 'x-amz-id-2': 'EXAMPLE' },
+          s3: {
+            s3SchemaVersion: '1.0',
+            configurationId: 'ingest',
+            bucket: { name: bucket, ownerIdentity: { principalId: 'EXAMPLE' }, arn: `arn:aws:s3:::${bucket}` },
+            object: { key: encodedKey, size: content.length, eTag: etag, sequencer: '0055AED6DCD90281E5' },
+          },
+        },
+      ],
+    } as S3Event;
+  }
+
+  async uploadObject(key: string, body: string | Buffer, options: { bucket?: string; etag?: string } = {}): Promise<S3Event> {
+    const event = this.putObject(key, body, options);
+    await this.s3Handler(event, lambdaContext('ingest-s3-object'));
+    return event;
+  }
+
+  async sendEvent(event: IngestEventInput): Promise<void> {
+    await this.eventHandler(event, lambdaContext('ingest-event'));
+  }
+
+  /** Feeds queued work to the consumer, one message per invocation, until the queue is empty; failed work comes back with its receive count up, and past maxReceives goes to the DLQ. */
+  async drain(): Promise<void> {
+    for (let round = 0; this.work.length > 0; round++) {
+      if (round > 10_000) throw new Error('work queue never drained');
+      const item = this.work.shift() as { body: string; receives: number };
+      item.receives++;
+      const event: SQSEvent = {
+        Records: [
+          {
+            messageId: `work-${round}`,
+            receiptHandle: `handle-${round}`,
+            body: item.body,
+            attributes: {
+              ApproximateReceiveCount: String(item.receives),
+              SentTimestamp: '0',
+              SenderId: 'test',
+              ApproximateFirstReceiveTimestamp: '0',
+            },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:work',
+            awsRegion: 'us-east-1',
+          },
+        ],
+      };
+      let response: SQSBatchResponse | undefined;
+      try {
+        response = (await this.workHandler(event, lambdaContext('ingest-work'))) as SQSBatchResponse;
+      } catch {
+        response = { batchItemFailures: [{ itemIdentifier: `work-${round}` }] };
+      }
+      if (response.batchItemFailures.length === 0) continue;
+      if (item.receives >= this.maxReceives) this.workDlq.push(item.body);
+      else this.work.push(item);
+    }
+  }
+
+  deliveredTo(queueName: string): ReviewMessage[] {
+    return this.delivered.filter((entry) => entry.queueUrl.endsWith(`/${queueName}`)).map((entry) => entry.message);
+  }
+
+  #mockAws(): void {
+    this.s3.on(GetObjectCommand).callsFake(({ Bucket, Key }) => {
+      const content = this.objects.get(`${Bucket}/${Key}`);
+      if (!content) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+      // Several chunks, so records cross chunk boundaries as they do over the network.
+      const chunks = [];
+      for (let offset = 0; offset < content.length; offset += 4096) chunks.push(content.subarray(offset, offset + 4096));
+      return { Body: sdkStreamMixin(Readable.from(chunks)) };
+    });
+    this.s3.on(PutObjectCommand).callsFake(({ Bucket, Key, Body }) => {
+      this.objects.set(`${Bucket}/${Key}`, Buffer.from(Body as string));
+      return {};
+    });
+    this.sqs.on(SendMessageBatchCommand).callsFake(({ QueueUrl, Entries }) => {
+      for (const entry of Entries ?? []) {
+        if (QueueUrl === WORK_QUEUE_URL) this.work.push({ body: entry.MessageBody as string, receives: 0 });
+        else this.delivered.push({ queueUrl: QueueUrl as string, message: JSON.parse(entry.MessageBody as string), entry });
+      }
+      return { Successful: (Entries ?? []).map((entry: SendMessageBatchRequestEntry) => ({ Id: entry.Id, MessageId: `id-${entry.Id}`, MD5OfMessageBody: '' })), Failed: [] };
+    });
+    this.a2i.on(StartHumanLoopCommand).callsFake((input: StartHumanLoopCommandInput) => {
+      this.loops.push(input);
+      const name = input.HumanLoopName as string;
+      if (this.existingLoops.has(name)) {
+        throw new ConflictException({ message: `human loop ${name} already exists`, $metadata: { httpStatusCode: 409 } });
+      }
+      this.existingLoops.add(name);
+      return { HumanLoopArn: `arn:aws:sagemaker:us-east-1:123456789012:human-loop/${name}` };
+    });
+    this.sfn.on(StartExecutionCommand).callsFake((input: StartExecutionCommandInput) => {
+      this.executions.push(input);
+      const name = input.name as string;
+      if (this.existingExecutions.has(name)) {
+        throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${name}'`, $metadata: { httpStatusCode: 400 } });
+      }
+      this.existingExecutions.add(name);
+      return { executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`, startDate: new Date() };
+    });
+  }
+}
+
+export function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: `request-${functionName}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
