@@ -84,10 +84,30 @@ export function anyYielded(result: unknown, test: (value: unknown) => boolean): 
   return false;
 }
 
+const QUOTES: Record<string, string> = { "'": 'raw string', '`': 'JSON literal', '"': 'quoted identifier' };
+
+/**
+ * The library reads an unterminated raw string or literal (`label == 'x`) as if it were closed, so a typo
+ * in a condition would pass validation and mean something else: such input is rejected here.
+ */
+function unterminatedQuote(expression: string): string | undefined {
+  let open: { quote: string; at: number } | undefined;
+  for (let i = 0; i < expression.length; i++) {
+    const char = expression[i];
+    if (open) {
+      if (char === '\\') i++;
+      else if (char === open.quote) open = undefined;
+    } else if (char in QUOTES) open = { quote: char, at: i };
+  }
+  return open && `unterminated ${QUOTES[open.quote]} starting at column ${open.at + 1}`;
+}
+
 function compile(expression: string): { value: Evaluator; any: AnyEvaluator } {
   if (typeof expression !== 'string' || expression.trim() === '') {
     throw new JmesPathSyntaxError(String(expression), 'expression is empty');
   }
+  const unterminated = unterminatedQuote(expression);
+  if (unterminated) throw new JmesPathSyntaxError(expression, unterminated);
   let ast: Node;
   try {
     ast = parse(expression) as unknown as Node;
