@@ -138,15 +138,14 @@ export class DynamoDbLedger implements Ledger {
 
   async markDelivered(reviewId: string): Promise<void> {
     const now = this.clock.now();
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { reviewId },
-        UpdateExpression: 'SET #state = :delivered, updatedAt = :now, expiresAt = :expires REMOVE claimedAt, taskToken',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':delivered': 'delivered', ':now': now, ':expires': this.#expiresAt(now) },
-      }),
-    );
+    // Only an entry that exists: a bare item without workflow and recordIndex would read as a duplicate id later.
+    await this.#conditionalUpdate({
+      Key: { reviewId },
+      UpdateExpression: 'SET #state = :delivered, updatedAt = :now, expiresAt = :expires REMOVE claimedAt, taskToken',
+      ConditionExpression: 'attribute_exists(reviewId)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':delivered': 'delivered', ':now': now, ':expires': this.#expiresAt(now) },
+    });
   }
 
   async releaseClaim(reviewId: string): Promise<void> {

@@ -66,13 +66,12 @@ export class A2iLoopStarter implements LoopStarter {
           return { humanLoopArn: HumanLoopArn, existed: false };
         } catch (error) {
           if (error instanceof ConflictException || (error as Error).name === 'ConflictException') return { humanLoopArn: undefined, existed: true };
+          // Counted here, not in onRetry: the last throttled attempt counts too.
+          if (isThrottling(error) || (error as Error).name === 'ServiceQuotaExceededException') onThrottled?.();
           throw error;
         }
       },
-      { ...this.options.retry, onRetry: (error, attempt, delay) => {
-        if (isThrottling(error) || (error as Error).name === 'ServiceQuotaExceededException') onThrottled?.();
-        this.options.retry?.onRetry?.(error, attempt, delay);
-      } },
+      this.options.retry,
     );
     const execution = await withRetry(async () => {
       try {

@@ -12,6 +12,8 @@ const RETRYABLE_NAMES = new Set([
   'ThrottlingException',
   'Throttling',
   'ThrottledException',
+  'RequestThrottled',
+  'KmsThrottled',
   'TooManyRequestsException',
   'RequestLimitExceeded',
   'ProvisionedThroughputExceededException',
@@ -31,7 +33,7 @@ const RETRYABLE_NAMES = new Set([
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
 
-const THROTTLING_NAMES = new Set(['ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);
+const THROTTLING_NAMES = new Set(['ThrottlingException', 'Throttling', 'ThrottledException', 'RequestThrottled', 'KmsThrottled', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);
 
 interface AwsLikeError {
   name?: string;
@@ -42,15 +44,16 @@ interface AwsLikeError {
 }
 
 /** Throttling, quota, 5xx and network errors are worth another try; validation and other 4xx are not. */
-export function isRetryable(error: unknown): boolean {
-  if (error === null || typeof error !== 'object') return false;
+export function isRetryable(error: unknown, seen = new Set<unknown>()): boolean {
+  if (error === null || typeof error !== 'object' || seen.has(error)) return false;
+  seen.add(error);
   const aws = error as AwsLikeError;
   if (aws.name && RETRYABLE_NAMES.has(aws.name)) return true;
   if (aws.code && NETWORK_CODES.has(aws.code)) return true;
   const status = aws.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
   if (aws.$retryable) return true;
-  return aws.cause !== undefined && aws.cause !== error && isRetryable(aws.cause);
+  return aws.cause !== undefined && isRetryable(aws.cause, seen);
 }
 
 export function isThrottling(error: unknown): boolean {
