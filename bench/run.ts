@@ -1,9 +1,11 @@
 import { conditionsBenchmark } from './conditions';
 import type { Figure } from './figures';
+import { ingestBenchmark } from './ingest';
 
 /** `npm run bench`: every figure as one JSON line on stdout. */
 const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
   conditions: conditionsBenchmark,
+  ingest: ingestBenchmark,
 };
 
 async function run(): Promise<void> {

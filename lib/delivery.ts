@@ -2,6 +2,7 @@ import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { ReviewMessage } from './messages';
 import type { RetryOptions } from './retry';
 import { attributeBytes, type OutgoingEntry, SendFailedError, sendBatches, SQS_MAX_MESSAGE_BYTES } from './sqs-batch';
+import { sqsSafeJson } from './sqs-text';
 
 export interface QueueAddress {
   url: string;
@@ -11,6 +12,11 @@ export interface QueueAddress {
 export interface Envelope {
   queue: QueueAddress;
   message: ReviewMessage;
+  /**
+   * Fields of the message already serialised (the record as it was read, a decision's cached JSON), spliced
+   * into the body instead of serialised again. `record` must already be SQS-safe text (see sqs-text.ts).
+   */
+  json?: { record?: string; decision?: string };
 }
 
 /** Where payloads too large for a message are kept; returns the s3:// URI the message carries instead. */
@@ -31,6 +37,7 @@ export interface DeliveryOptions {
  */
 export class SqsDelivery {
   readonly #maxBytes: number;
+  readonly #attributes = new Map<string, { attributes: Record<string, MessageAttributeValue>; overhead: number }>();
   constructor(
     private readonly sqs: SQSClient,
     private readonly options: DeliveryOptions = {},
@@ -42,7 +49,7 @@ export class SqsDelivery {
   async deliver(envelopes: Envelope[]): Promise<void> {
     const byQueue = new Map<string, OutgoingEntry[]>();
     for (const envelope of envelopes) {
-      const entry = await this.#entryFor(envelope);
+      const entry = this.#entryFor(envelope) ?? (await this.#entryByReference(envelope));
       const entries = byQueue.get(envelope.queue.url);
       if (entries) entries.push(entry);
       else byQueue.set(envelope.queue.url, [entry]);
@@ -50,21 +57,43 @@ export class SqsDelivery {
     await Promise.all([...byQueue].map(([url, entries]) => sendBatches(this.sqs, url, entries, this.options.retry, this.#maxBytes)));
   }
 
-  async #entryFor({ queue, message }: Envelope): Promise<OutgoingEntry> {
-    const attributes: Record<string, MessageAttributeValue> = {
-      workflow: { DataType: 'String', StringValue: message.workflow },
-      outcome: { DataType: 'String', StringValue: message.outcome },
-    };
-    const overhead = attributeBytes(attributes);
-    let body = JSON.stringify(message);
-    if (Buffer.byteLength(body) + overhead > this.#maxBytes) {
-      body = JSON.stringify(await this.#byReference(message));
-      if (Buffer.byteLength(body) + overhead > this.#maxBytes) {
-        throw new SendFailedError(`message ${message.reviewId} is over ${this.#maxBytes} bytes even with its record and answers by reference`, [message.reviewId]);
-      }
+  /** The entry for a message that fits as it is; undefined when it must go by reference. */
+  #entryFor({ queue, message, json }: Envelope): OutgoingEntry | undefined {
+    const { attributes, overhead } = this.#attributesFor(message);
+    const body = serialise(message, json);
+    const bytes = Buffer.byteLength(body) + overhead;
+    return bytes > this.#maxBytes ? undefined : this.#entry(queue, message, body, attributes, bytes);
+  }
+
+  async #entryByReference({ queue, message }: Envelope): Promise<OutgoingEntry> {
+    const { attributes, overhead } = this.#attributesFor(message);
+    const body = sqsSafeJson(JSON.stringify(await this.#byReference(message)));
+    const bytes = Buffer.byteLength(body) + overhead;
+    if (bytes > this.#maxBytes) {
+      throw new SendFailedError(`message ${message.reviewId} is over ${this.#maxBytes} bytes even with its record and answers by reference`, [message.reviewId]);
     }
-    const fifo = queue.fifo ? { MessageGroupId: message.reviewId, MessageDeduplicationId: message.reviewId } : {};
-    return { entry: { MessageBody: body, MessageAttributes: attributes, ...fifo }, bytes: Buffer.byteLength(body) + overhead, label: message.reviewId };
+    return this.#entry(queue, message, body, attributes, bytes);
+  }
+
+  #entry(queue: QueueAddress, message: ReviewMessage, body: string, attributes: Record<string, MessageAttributeValue>, bytes: number): OutgoingEntry {
+    const entry = queue.fifo
+      ? { MessageBody: body, MessageAttributes: attributes, MessageGroupId: message.reviewId, MessageDeduplicationId: message.reviewId }
+      : { MessageBody: body, MessageAttributes: attributes };
+    return { entry, bytes, label: message.reviewId };
+  }
+
+  /** The message attributes `workflow` and `outcome`: a few distinct pairs, so made once each. */
+  #attributesFor(message: ReviewMessage): { attributes: Record<string, MessageAttributeValue>; overhead: number } {
+    const key = `${message.workflow}\u0000${message.outcome}`;
+    let made = this.#attributes.get(key);
+    if (!made) {
+      const attributes = {
+        workflow: { DataType: 'String', StringValue: message.workflow },
+        outcome: { DataType: 'String', StringValue: message.outcome },
+      };
+      this.#attributes.set(key, (made = { attributes, overhead: attributeBytes(attributes) }));
+    }
+    return made;
   }
 
   async #byReference(message: ReviewMessage): Promise<ReviewMessage> {
@@ -82,4 +111,21 @@ export class SqsDelivery {
     }
     return slim;
   }
+}
+
+/** JSON.stringify(message), with the fields given in `json` spliced in as they are. */
+function serialise(message: ReviewMessage, json: Envelope['json']): string {
+  const record = json?.record !== undefined && message.record !== undefined ? json.record : undefined;
+  const decision = json?.decision !== undefined && message.decision !== undefined ? sqsSafeJson(json.decision) : undefined;
+  if (record === undefined && decision === undefined) return sqsSafeJson(JSON.stringify(message));
+  const { record: _record, decision: _decision, ...head } = message;
+  const rest = {
+    ...(record === undefined && message.record !== undefined ? { record: message.record } : {}),
+    ...(decision === undefined && message.decision !== undefined ? { decision: message.decision } : {}),
+  };
+  let body = sqsSafeJson(JSON.stringify(Object.keys(rest).length > 0 ? { ...head, ...rest } : head)).slice(0, -1);
+  // The record's text was made SQS-safe when the work was encoded.
+  if (record !== undefined) body += `,"record":${record}`;
+  if (decision !== undefined) body += `,"decision":${decision}`;
+  return `${body}}`;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /** Where a record came from, as far as its identity is concerned. */
 export type SourceIdentity =
@@ -22,27 +22,38 @@ const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
  * content has another ETag and so other names.
  */
 export function reviewIdFor(workflow: string, source: SourceIdentity, record: { recordId?: string; index: number }): string {
+  return reviewIdsFor(workflow, source)(record);
+}
+
+/** reviewIdFor for many records of one source: the workflow and source part of the hashed text is built once. */
+export function reviewIdsFor(workflow: string, source: SourceIdentity): (record: { recordId?: string; index: number }) => string {
   const sourcePart =
     source.type === 's3'
       ? `s3\u0000${source.bucket}\u0000${source.key}\u0000${source.versionId ?? ''}\u0000${source.etag ?? ''}`
       : `event\u0000${source.eventSource}\u0000${source.eventId}`;
-  const recordPart = record.recordId !== undefined ? `id\u0000${record.recordId}` : `index\u0000${record.index}`;
-  const digest = createHash('sha256').update(`${workflow}\u0001${sourcePart}\u0001${recordPart}`).digest();
-  return `${workflow}-${base32(digest).slice(0, HASH_LENGTH)}`;
+  const prefix = `${workflow}\u0001${sourcePart}\u0001`;
+  return (record) => {
+    const recordPart = record.recordId !== undefined ? `id\u0000${record.recordId}` : `index\u0000${record.index}`;
+    return `${workflow}-${base32(sha256(prefix + recordPart), HASH_LENGTH)}`;
+  };
 }
 
-function base32(bytes: Buffer): string {
+/** The first `length` characters of the bytes in lowercase base32 (RFC 4648 alphabet). */
+function base32(bytes: Buffer, length: number): string {
   let out = '';
   let buffer = 0;
   let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(buffer >>> (bits - 5)) & 31];
-      bits -= 5;
+  for (let i = 0; out.length < length; ) {
+    if (bits < 5) {
+      buffer = ((buffer << 8) | bytes[i++]) & 0xffff;
+      bits += 8;
     }
-    buffer &= (1 << bits) - 1;
+    out += BASE32[(buffer >>> (bits - 5)) & 31];
+    bits -= 5;
   }
   return out;
 }
+
+// crypto.hash (Node 20.12+) hashes in one call, without a Hash object per record; older Node uses createHash.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
+const sha256 = (text: string): Buffer => (oneShot ? oneShot('sha256', text, 'buffer') : crypto.createHash('sha256').update(text).digest());

@@ -27,7 +27,12 @@ export interface Decision {
 export interface CompiledConditions {
   /** `identity` gives the record's sampling identity; it is called only if a Sampling condition is reached. */
   evaluate(record: unknown, identity: () => string): Decision;
+  /** JSON.stringify of a decision this document produced. */
+  decisionJson(decision: Decision): string;
 }
+
+/** Distinct result patterns kept per document; beyond that decisions are serialised as they come. */
+const DECISION_JSON_CACHE = 1024;
 
 type CompiledNode = (record: unknown, context: EvaluationContext) => ConditionResult;
 
@@ -51,6 +56,7 @@ export function compileConditions(document: unknown, options: CompileOptions = {
   const { issues } = compiler;
   const roots = compileDocument(document, compiler);
   if (issues.length > 0) throw new ConditionDocumentError(issues);
+  const decisionJsonCache = new Map<string, string>();
   return {
     evaluate(record, identity) {
       const context = new RecordContext(identity);
@@ -62,7 +68,27 @@ export function compileConditions(document: unknown, options: CompileOptions = {
       }
       return { activated, humanTaskActivationConditionResults: { Conditions } };
     },
+    decisionJson(decision) {
+      // A decision differs from another of the same document only in its EvaluationResults (the
+      // parameters are the same frozen objects), so its JSON is kept by that pattern.
+      const key = resultPattern(decision.humanTaskActivationConditionResults.Conditions, '');
+      let json = decisionJsonCache.get(key);
+      if (json === undefined) {
+        json = JSON.stringify(decision);
+        if (decisionJsonCache.size < DECISION_JSON_CACHE) decisionJsonCache.set(key, json);
+      }
+      return json;
+    },
   };
+}
+
+function resultPattern(nodes: ConditionResult[], pattern: string): string {
+  for (const node of nodes) {
+    pattern += node.EvaluationResult ? '1' : '0';
+    const children = node.And ?? node.Or ?? node.Not;
+    if (children !== undefined) pattern = `${resultPattern(Array.isArray(children) ? (children as ConditionResult[]) : [children as ConditionResult], `${pattern}(`)})`;
+  }
+  return pattern;
 }
 
 function compileDocument(document: unknown, compiler: Compiler): CompiledNode[] {

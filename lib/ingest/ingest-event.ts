@@ -1,6 +1,7 @@
 import type { SourceIdentity } from '../naming';
+import { sqsSafeJson } from '../sqs-text';
 import type { EventRoute } from './match';
-import type { WorkMessage } from './split-object';
+import type { WorkMessage } from './work-message';
 
 /** The parts of an EventBridge event ingest uses. */
 export interface BusEvent {
@@ -24,7 +25,7 @@ export function workForEvent(event: BusEvent, routes: EventRoute[], workflow?: s
       const item =
         record === null || record === undefined
           ? { index: 0, error: `the event has no record at ${JSON.stringify(route.recordPath)}` }
-          : { index: 0, text: JSON.stringify(record) };
-      return { v: 1, workflow: route.workflow.definition.name, source, items: [item] };
+          : { index: 0, text: sqsSafeJson(JSON.stringify(record)) };
+      return { workflow: route.workflow.definition.name, source, items: [item] };
     });
 }

@@ -4,7 +4,7 @@ import type { Envelope, QueueAddress } from '../delivery';
 import type { Ledger, RecordKey } from '../ledger';
 import type { LoopStarter } from '../loop-starter';
 import { type MessageSource, type Outcome, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
-import { reviewIdFor, type SourceIdentity } from '../naming';
+import { reviewIdsFor, type SourceIdentity } from '../naming';
 import type { RateLimiter } from '../rate-limiter';
 import { samplingIdentity } from '../record-identity';
 import { isRetryable } from '../retry';
@@ -60,8 +60,22 @@ export interface IngestReport {
   retryReason?: string;
 }
 
+/** The record's text as read and the decision's cached JSON: spliced into messages instead of serialised again. */
+type Serialised = { record?: string; decision?: string };
+
+/** What every record of one batch shares. */
+interface Batch extends IngestContext {
+  /** One timestamp for the batch: its messages are made in the same moment, and Date is not free. */
+  now: Date;
+  reviewIdOf(record: { recordId?: string; index: number }): string;
+  /** The source part of every record's MessageSource. */
+  sourceBase: MessageSourceBase;
+}
+
+type MessageSourceBase = Omit<Extract<MessageSource, { type: 's3' }>, 'recordIndex' | 'line'> | Omit<Extract<MessageSource, { type: 'event' }>, 'recordIndex'>;
+
 type Prepared =
-  | { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage }
+  | { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage; json?: Serialised }
   | { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; record: unknown };
 
 /**
@@ -72,8 +86,13 @@ type Prepared =
  */
 export async function ingestItems(items: SourceItem[], context: IngestContext, deps: IngestDeps): Promise<IngestReport> {
   const report: IngestReport = { records: items.length, activated: 0, loopsStarted: 0, autoAccepted: 0, invalid: 0, failed: 0, alreadyHandled: 0, retryLater: 0 };
-  const clock = deps.clock ?? systemClock;
-  const prepared = items.map((item) => prepare(item, context, clock));
+  const batch: Batch = {
+    ...context,
+    now: new Date((deps.clock ?? systemClock).now()),
+    reviewIdOf: reviewIdsFor(context.workflow.definition.name, context.source),
+    sourceBase: messageSourceBase(context.source),
+  };
+  const prepared = items.map((item) => prepare(item, batch));
   const deliveries: Prepared[] = [];
   const starts = prepared.filter((entry): entry is Extract<Prepared, { kind: 'start' }> => {
     if (entry.kind === 'start') return true;
@@ -83,23 +102,24 @@ export async function ingestItems(items: SourceItem[], context: IngestContext, d
   report.activated = starts.length;
 
   await forEachBounded(starts, deps.concurrency ?? 16, async (entry) => {
-    const outcome = await startLoop(entry, context, deps, report);
+    const outcome = await startLoop(entry, batch, deps, report);
     if (outcome) deliveries.push(outcome);
   });
-  await deliverAll(deliveries, context, deps, report);
+  await deliverAll(deliveries, batch, deps, report);
   return report;
 }
 
-function prepare(item: SourceItem, context: IngestContext, clock: Clock): Prepared {
-  const { workflow, source } = context;
+function prepare(item: SourceItem, batch: Batch): Prepared {
+  const { workflow, now } = batch;
   const name = workflow.definition.name;
-  const messageSource = messageSourceOf(source, item);
-  const byIndex = (): RecordReference => ({ reviewId: reviewIdFor(name, source, { index: item.index }), workflow: name, source: messageSource });
+  const messageSource = (item.line === undefined ? { ...batch.sourceBase, recordIndex: item.index } : { ...batch.sourceBase, recordIndex: item.index, line: item.line }) as MessageSource;
+  const byIndex = (): RecordReference => ({ reviewId: batch.reviewIdOf({ index: item.index }), workflow: name, source: messageSource });
   const invalid = (reference: RecordReference, code: string, reason: string, record?: unknown): Prepared => ({
     kind: 'deliver',
     key: keyOf(reference, item.index),
     outcome: 'invalid',
-    message: reviewMessage(reference, 'invalid', { record, failure: { code, reason: `${where(item)}${reason}` } }, new Date(clock.now())),
+    message: reviewMessage(reference, 'invalid', { record, failure: { code, reason: `${where(item)}${reason}` } }, now),
+    ...(record !== undefined && 'text' in item ? { json: { record: item.text } } : {}),
   });
 
   if ('error' in item) return invalid(byIndex(), 'UnreadableRecord', item.error);
@@ -118,14 +138,20 @@ function prepare(item: SourceItem, context: IngestContext, clock: Clock): Prepar
       return invalid(byIndex(), 'MissingRecordId', `recordId ${JSON.stringify(workflow.definition.recordId)} yields no string or number`, record);
     }
     const reference: RecordReference = {
-      reviewId: reviewIdFor(name, source, { recordId, index: item.index }),
+      reviewId: batch.reviewIdOf({ recordId, index: item.index }),
       workflow: name,
       source: messageSource,
       ...(recordId !== undefined ? { recordId } : {}),
     };
     const decision = workflow.decide(record, () => samplingIdentity(record, name, recordId));
     if (!decision.activated) {
-      return { kind: 'deliver', key: keyOf(reference, item.index), outcome: 'auto-accepted', message: reviewMessage(reference, 'auto-accepted', { record, decision }, new Date(clock.now())) };
+      return {
+        kind: 'deliver',
+        key: keyOf(reference, item.index),
+        outcome: 'auto-accepted',
+        message: reviewMessage(reference, 'auto-accepted', { record, decision }, now),
+        json: { record: item.text, decision: workflow.conditions.decisionJson(decision) },
+      };
     }
     const input = buildInputContent(workflow, reference, record, decision);
     if (typeof input !== 'string') return invalid(reference, 'InputContentTooLarge', input.reason, record);
@@ -138,17 +164,17 @@ function prepare(item: SourceItem, context: IngestContext, clock: Clock): Prepar
 
 async function startLoop(
   entry: Extract<Prepared, { kind: 'start' }>,
-  context: IngestContext,
+  batch: Batch,
   deps: IngestDeps,
   report: IngestReport,
 ): Promise<Prepared | undefined> {
-  const { workflow } = context;
+  const { workflow, now } = batch;
   const reservation = await deps.ledger.reserveStart(entry.key);
   if (reservation === 'already') {
     report.alreadyHandled++;
     return undefined;
   }
-  if (reservation === 'duplicate-id') return duplicateId(entry, context, deps);
+  if (reservation === 'duplicate-id') return duplicateId(entry, batch);
   const flowDefinitionArn = deps.flowDefinitionArn(workflow);
   const executionInput: ReviewLoopInput = {
     reviewId: entry.key.reviewId,
@@ -170,7 +196,7 @@ async function startLoop(
     return undefined;
   } catch (error) {
     const reason = `${(error as Error).name}: ${(error as Error).message}`;
-    if (isRetryable(error) && !context.finalAttempt) {
+    if (isRetryable(error) && !batch.finalAttempt) {
       report.retryLater++;
       report.retryReason ??= `could not start loop ${entry.key.reviewId}: ${reason}`;
       return undefined;
@@ -179,17 +205,17 @@ async function startLoop(
       kind: 'deliver',
       key: entry.key,
       outcome: 'failed',
-      message: reviewMessage(entry.reference, 'failed', { record: entry.record, decision: entry.decision, failure: { code: 'StartHumanLoopFailed', reason } }, new Date((deps.clock ?? systemClock).now())),
+      message: reviewMessage(entry.reference, 'failed', { record: entry.record, decision: entry.decision, failure: { code: 'StartHumanLoopFailed', reason } }, now),
     };
   }
 }
 
 /** A second record of the same source with the same recordId: `invalid`, under an id of its own (its position). */
-function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference?: RecordReference }, context: IngestContext, deps: IngestDeps): Prepared {
-  const { workflow, source } = context;
+function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference?: RecordReference }, batch: Batch): Prepared {
+  const { workflow, now } = batch;
   const base = entry.reference ?? (entry.message as ReviewMessage);
   const reference: RecordReference = {
-    reviewId: reviewIdFor(workflow.definition.name, source, { index: entry.key.recordIndex }),
+    reviewId: batch.reviewIdOf({ index: entry.key.recordIndex }),
     workflow: workflow.definition.name,
     source: base.source,
     ...(base.recordId !== undefined ? { recordId: base.recordId } : {}),
@@ -199,12 +225,12 @@ function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference
     kind: 'deliver',
     key: keyOf(reference, entry.key.recordIndex),
     outcome: 'invalid',
-    message: reviewMessage(reference, 'invalid', { failure: { code: 'DuplicateRecordId', reason: `${whereSource(base.source)}${reason}` } }, new Date((deps.clock ?? systemClock).now())),
+    message: reviewMessage(reference, 'invalid', { failure: { code: 'DuplicateRecordId', reason: `${whereSource(base.source)}${reason}` } }, now),
   };
 }
 
-async function deliverAll(entries: Prepared[], context: IngestContext, deps: IngestDeps, report: IngestReport): Promise<void> {
-  const { workflow } = context;
+async function deliverAll(entries: Prepared[], batch: Batch, deps: IngestDeps, report: IngestReport): Promise<void> {
+  const { workflow } = batch;
   const claimed: Extract<Prepared, { kind: 'deliver' }>[] = [];
   let pending = entries as Extract<Prepared, { kind: 'deliver' }>[];
   // A duplicate id turns into an `invalid` message under another id, which is claimed in a second round.
@@ -217,12 +243,18 @@ async function deliverAll(entries: Prepared[], context: IngestContext, deps: Ing
       else if (claim === 'busy') {
         report.retryLater++;
         report.retryReason ??= `record ${entry.key.reviewId} is being delivered by another attempt`;
-      } else next.push(duplicateId({ key: entry.key, message: entry.message }, context, deps) as Extract<Prepared, { kind: 'deliver' }>);
+      } else next.push(duplicateId({ key: entry.key, message: entry.message }, batch) as Extract<Prepared, { kind: 'deliver' }>);
     });
     pending = next;
   }
   if (claimed.length === 0) return;
-  const envelopes = claimed.map((entry) => ({ queue: deps.queueAddress(workflow.definition.name, queueFor(workflow, entry.message)), message: entry.message }));
+  const addresses = new Map<string, QueueAddress>();
+  const addressOf = (queue: string): QueueAddress => {
+    let address = addresses.get(queue);
+    if (!address) addresses.set(queue, (address = deps.queueAddress(workflow.definition.name, queue)));
+    return address;
+  };
+  const envelopes = claimed.map((entry) => ({ queue: addressOf(queueFor(workflow, entry.message)), message: entry.message, json: entry.json }));
   try {
     await deps.delivery.deliver(envelopes);
   } catch (error) {
@@ -237,7 +269,7 @@ async function deliverAll(entries: Prepared[], context: IngestContext, deps: Ing
   }
 }
 
-function messageSourceOf(source: SourceIdentity, item: SourceItem): MessageSource {
+function messageSourceBase(source: SourceIdentity): MessageSourceBase {
   if (source.type === 's3') {
     return {
       type: 's3',
@@ -245,11 +277,9 @@ function messageSourceOf(source: SourceIdentity, item: SourceItem): MessageSourc
       key: source.key,
       ...(source.versionId ? { versionId: source.versionId } : {}),
       ...(source.etag ? { etag: source.etag } : {}),
-      recordIndex: item.index,
-      ...(item.line !== undefined ? { line: item.line } : {}),
     };
   }
-  return { type: 'event', eventSource: source.eventSource, eventId: source.eventId, ...(source.detailType ? { detailType: source.detailType } : {}), recordIndex: item.index };
+  return { type: 'event', eventSource: source.eventSource, eventId: source.eventId, ...(source.detailType ? { detailType: source.detailType } : {}) };
 }
 
 const keyOf = (reference: RecordReference, recordIndex: number): RecordKey => ({ reviewId: reference.reviewId, workflow: reference.workflow, recordIndex });

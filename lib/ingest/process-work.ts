@@ -1,8 +1,9 @@
 import type { RateLimiter } from '../rate-limiter';
+import { sqsSafeRecordText } from '../sqs-text';
 import type { CompiledWorkflow } from '../workflow';
 import { type IngestDeps, type IngestReport, ingestItems } from './ingest-records';
 import type { SourceItem } from './object-records';
-import type { WorkItem, WorkMessage } from './split-object';
+import { decodeWork, type WorkItem } from './work-message';
 
 export interface WorkDeps extends Omit<IngestDeps, 'limiter'> {
   workflows: ReadonlyMap<string, CompiledWorkflow>;
@@ -28,16 +29,12 @@ export class UnknownWorkflowError extends Error {
   override readonly name = 'UnknownWorkflowError';
 }
 
-export class MalformedWorkError extends Error {
-  override readonly name = 'MalformedWorkError';
-}
-
 /**
  * Handles one work message: the records it carries (or points to) go through the workflow. Throws
  * RetryLaterError when some records need another attempt; handled records are skipped on that attempt.
  */
 export async function processWork(body: string, finalAttempt: boolean, deps: WorkDeps): Promise<{ workflow: string; report: IngestReport }> {
-  const work = parseWork(body);
+  const work = decodeWork(body);
   const workflow = deps.workflows.get(work.workflow);
   if (!workflow) throw new UnknownWorkflowError(`work for workflow "${work.workflow}", which is not deployed`);
   const items = await Promise.all(work.items.map((item) => resolveItem(item, deps)));
@@ -50,23 +47,10 @@ async function resolveItem(item: WorkItem, deps: WorkDeps): Promise<SourceItem> 
   if (!('ref' in item)) return item;
   const position = { index: item.index, ...(item.line !== undefined ? { line: item.line } : {}) };
   try {
-    return { ...position, text: await deps.readStaged(item.ref) };
+    const safe = sqsSafeRecordText(await deps.readStaged(item.ref));
+    return 'text' in safe ? { ...position, text: safe.text } : { ...position, error: `not valid JSON: raw control character at column ${safe.controlColumn}` };
   } catch (error) {
     if ((error as Error).name !== 'NoSuchKey') throw error;
     return { ...position, error: `staged record ${item.ref} no longer exists` };
   }
-}
-
-function parseWork(body: string): WorkMessage {
-  let work: WorkMessage;
-  try {
-    work = JSON.parse(body) as WorkMessage;
-  } catch {
-    // Not the parser's message: it quotes the text, and work carries record content, which logs must not.
-    throw new MalformedWorkError('work message is not JSON');
-  }
-  if (work?.v !== 1 || typeof work.workflow !== 'string' || !work.source || !Array.isArray(work.items)) {
-    throw new MalformedWorkError('work message does not have the shape {v: 1, workflow, source, items}');
-  }
-  return work;
 }

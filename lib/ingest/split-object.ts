@@ -1,18 +1,8 @@
 import type { SourceIdentity } from '../naming';
+import { sqsSafeRecordText } from '../sqs-text';
 import type { CompiledWorkflow } from '../workflow';
 import { ObjectReadError, objectFormat, readObjectRecords, type SourceItem } from './object-records';
-
-/** A record too large to travel inside a work message, staged in S3: `ref` is its s3:// URI. */
-export type StagedItem = { index: number; line?: number; ref: string };
-export type WorkItem = SourceItem | StagedItem;
-
-/** One message of the internal work queue: some records of one source for one workflow, in order. */
-export interface WorkMessage {
-  v: 1;
-  workflow: string;
-  source: SourceIdentity;
-  items: WorkItem[];
-}
+import { encodedItemBytes, type WorkItem, type WorkMessage } from './work-message';
 
 export interface SplitDeps {
   /** Sends work messages to the work queue (resolves once SQS accepted them). */
@@ -85,13 +75,14 @@ class WorkPacker {
     private readonly options: SplitOptions,
   ) {}
 
-  async add(item: SourceItem): Promise<void> {
+  async add(read: SourceItem): Promise<void> {
     this.report.records++;
-    let work: WorkItem = item;
-    let bytes = encodedBytes(item);
+    let work: WorkItem = sqsSafeItem(read);
+    const item = work;
+    let bytes = encodedItemBytes(item);
     if (bytes > this.options.maxMessageBytes && 'text' in item) {
       work = { index: item.index, ...(item.line !== undefined ? { line: item.line } : {}), ref: await this.deps.stage(this.#stagingKey(item.index), item.text) };
-      bytes = encodedBytes(work);
+      bytes = encodedItemBytes(work);
       this.report.staged++;
     }
     if (this.#items.length === this.options.maxItemsPerMessage || (this.#items.length > 0 && this.#bytes + bytes > this.options.maxMessageBytes)) {
@@ -110,7 +101,7 @@ class WorkPacker {
   }
 
   async #seal(): Promise<void> {
-    this.#ready.push({ v: 1, workflow: this.workflow, source: this.source, items: this.#items });
+    this.#ready.push({ workflow: this.workflow, source: this.source, items: this.#items });
     this.report.messages++;
     this.#items = [];
     this.#bytes = 0;
@@ -136,7 +127,14 @@ class WorkPacker {
   }
 }
 
-/** The item's size inside a work message's JSON: text is escaped there, so measure it escaped. */
-function encodedBytes(item: WorkItem): number {
-  return Buffer.byteLength(JSON.stringify(item));
+/**
+ * Record text as the work message carries it: SQS-safe. A raw control character is never valid JSON, and
+ * SQS cannot carry it, so such a line is invalid here already.
+ */
+function sqsSafeItem(item: SourceItem): SourceItem {
+  if (!('text' in item)) return item;
+  const safe = sqsSafeRecordText(item.text);
+  const position = { index: item.index, ...(item.line !== undefined ? { line: item.line } : {}) };
+  if ('controlColumn' in safe) return { ...position, error: `not valid JSON: raw control character at column ${safe.controlColumn}` };
+  return safe.text === item.text ? item : { ...position, text: safe.text };
 }

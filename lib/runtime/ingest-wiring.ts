@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type QueueAddress, SqsDelivery } from '../delivery';
 import type { WorkDeps } from '../ingest/process-work';
-import type { SplitDeps, WorkMessage } from '../ingest/split-object';
+import type { SplitDeps } from '../ingest/split-object';
+import { encodeWork, type WorkMessage } from '../ingest/work-message';
 import { DEFAULT_LEDGER_OPTIONS, DynamoDbLedger } from '../ledger';
 import { A2iLoopStarter } from '../loop-starter';
 import { type Clock, systemClock } from '../clock';
@@ -72,7 +73,7 @@ export function splitterRuntime(env: Env = process.env, clients: AwsClients = aw
           clients.sqs,
           workQueueUrl,
           messages.map((message) => {
-            const body = JSON.stringify(message);
+            const body = encodeWork(message);
             const first = message.items[0]?.index ?? 0;
             return { entry: { MessageBody: body }, bytes: Buffer.byteLength(body), label: `${message.workflow} records ${first}-${first + message.items.length - 1}` };
           }),

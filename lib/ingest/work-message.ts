@@ -1,0 +1,70 @@
+import type { SourceIdentity } from '../naming';
+import { sqsSafeJson } from '../sqs-text';
+import type { SourceItem } from './object-records';
+
+/** A record too large to travel inside a work message, staged in S3: `ref` is its s3:// URI. */
+export type StagedItem = { index: number; line?: number; ref: string };
+export type WorkItem = SourceItem | StagedItem;
+
+/** One message of the internal work queue: some records of one source for one workflow, in order. */
+export interface WorkMessage {
+  workflow: string;
+  source: SourceIdentity;
+  items: WorkItem[];
+}
+
+export class MalformedWorkError extends Error {
+  override readonly name = 'MalformedWorkError';
+}
+
+const MAGIC = 'a2io-work/1';
+type ItemHead = { index: number; line?: number; error?: string; ref?: string };
+
+/**
+ * The work message's SQS body (item texts must be SQS-safe already: see sqsSafeRecordText): a version line, a JSON header (workflow, source, each item's position, or
+ * its error or staged ref), then one line per text item, as read. Record text is carried as it is, not as
+ * an escaped JSON string: no second escaping pass in the splitter, no unescaping in the consumer, and a
+ * record's size in the message is its size. Record lines never hold a raw newline (JSON Lines are split on
+ * it; JSON records are serialised without one).
+ */
+export function encodeWork(work: WorkMessage): string {
+  const heads: ItemHead[] = [];
+  let texts = '';
+  for (const item of work.items) {
+    if ('text' in item) {
+      heads.push(item.line === undefined ? { index: item.index } : { index: item.index, line: item.line });
+      texts += `\n${item.text}`;
+    } else heads.push(item);
+  }
+  return `${MAGIC}\n${sqsSafeJson(JSON.stringify({ workflow: work.workflow, source: work.source, items: heads }))}${texts}`;
+}
+
+/** The bytes an item adds to an encoded work message. */
+export function encodedItemBytes(item: WorkItem): number {
+  if ('text' in item) return Buffer.byteLength(item.text) + 32;
+  return Buffer.byteLength(JSON.stringify(item)) + 1;
+}
+
+export function decodeWork(body: string): WorkMessage {
+  const lines = body.split('\n');
+  if (lines[0] !== MAGIC || lines.length < 2) throw new MalformedWorkError(`work message does not start with ${MAGIC}`);
+  let header: { workflow?: unknown; source?: unknown; items?: unknown };
+  try {
+    header = JSON.parse(lines[1]);
+  } catch {
+    // Not the parser's message: it quotes the text, and logs must not carry record content.
+    throw new MalformedWorkError('work message header is not JSON');
+  }
+  if (typeof header.workflow !== 'string' || !header.source || !Array.isArray(header.items)) {
+    throw new MalformedWorkError('work message header does not have the shape {workflow, source, items}');
+  }
+  let next = 2;
+  const items = (header.items as ItemHead[]).map((head): WorkItem => {
+    if (head.error !== undefined || head.ref !== undefined) return head as WorkItem;
+    if (next >= lines.length) throw new MalformedWorkError('work message has fewer record lines than its header lists');
+    const text = lines[next++];
+    return head.line === undefined ? { index: head.index, text } : { index: head.index, line: head.line, text };
+  });
+  if (next !== lines.length) throw new MalformedWorkError('work message has more record lines than its header lists');
+  return { workflow: header.workflow, source: header.source as SourceIdentity, items };
+}
