@@ -282,6 +282,22 @@ describe('bad input', () => {
     expect(harness.deliveredTo('predictions-accepted').map((message) => message.recordId)).toEqual(['a']);
   });
 
+  it('characters SQS refuses never block delivery: U+FFFF travels escaped, a raw control character makes the line invalid', async () => {
+    const body = jsonl(prediction('a', 0.9, { note: 'odd \uFFFF char' }), `{"id": "b", "confidence": 0.9, "note": "bell \u0007"}`);
+
+    await harness.uploadObject('predictions/odd-chars.jsonl', body);
+    await harness.drain();
+
+    const [accepted] = harness.deliveredTo('predictions-accepted');
+    expect((accepted.record as { note: string }).note).toBe('odd \uFFFF char');
+    const sent = harness.delivered.find((delivered) => delivered.message.recordId === 'a')?.entry.MessageBody as string;
+    expect(sent).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(harness.work).toEqual([]);
+    expect(harness.deliveredTo('predictions-failures.fifo')).toEqual([
+      expect.objectContaining({ outcome: 'invalid', failure: { code: 'UnreadableRecord', reason: 'line 2: not valid JSON: raw control character at column 46' } }),
+    ]);
+  });
+
   it('a second record with the same recordId in one object is invalid, not lost and not merged', async () => {
     await harness.uploadObject('predictions/ids.jsonl', jsonl(prediction('a', 0.9), prediction('a', 0.95), prediction('b', 0.2), prediction('b', 0.1)));
     await harness.drain();
