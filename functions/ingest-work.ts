@@ -21,7 +21,8 @@ const REPORTED: [keyof IngestReport, string][] = [
  * The work queue's consumer: evaluates the records of each work message and starts loops or delivers
  * messages. Partial batch responses: a message whose records are not all handled is retried alone, and
  * on its last receive (the queue's maxReceiveCount) records that still cannot start become `failed`
- * messages instead; only work that cannot even be read reaches the DLQ.
+ * messages instead. Work that still fails then (unreadable, undeliverable) goes to the DLQ with its reason
+ * as a message attribute; should even that fail, SQS's redrive moves it there without one.
  */
 export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime)) {
   const processor = new BatchProcessor(EventType.SQS);
@@ -37,7 +38,9 @@ export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime
         publish(error.report, error.workflow);
         logger.warn('work left for a retry', { messageId: record.messageId, workflow: error.workflow, reason: error.message });
       } else logger.error('work failed', { messageId: record.messageId, error: error as Error });
-      throw error;
+      if (!finalAttempt) throw error;
+      await runtime.deadLetter(record.body, `${(error as Error).name}: ${(error as Error).message}`);
+      logger.error('work sent to the DLQ', { messageId: record.messageId, receives: record.attributes.ApproximateReceiveCount });
     }
   };
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processPartialResponse(event, handleRecord, processor, { context }))

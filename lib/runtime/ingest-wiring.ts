@@ -1,4 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type QueueAddress, SqsDelivery } from '../delivery';
@@ -11,6 +12,7 @@ import { type Clock, systemClock } from '../clock';
 import { RateLimiter } from '../rate-limiter';
 import { S3PayloadStore } from '../s3-store';
 import { sendBatches } from '../sqs-batch';
+import { sqsSafeJson } from '../sqs-text';
 import { type CompiledWorkflow, isFlowSpec, loadWorkflows } from '../workflow';
 import { type AwsClients, awsClients } from './aws-clients';
 import { ConfigError, envJson, envNumber, requireEnv } from './env';
@@ -92,7 +94,12 @@ export interface ConsumerRuntime {
   workDeps: WorkDeps;
   /** ApproximateReceiveCount at which a work message has its last try (the queue's maxReceiveCount). */
   maxReceives: number;
+  /** Puts work that failed its last try on the work DLQ, with the reason. */
+  deadLetter(body: string, reason: string): Promise<void>;
 }
+
+/** SQS message attribute values are limited; the reason is for people, so it is cut rather than refused. */
+const MAX_REASON_CHARS = 2000;
 
 /** What the work-queue consumer needs: the ledger, A2I and Step Functions, the destination queues. */
 export function consumerRuntime(env: Env = process.env, clients: AwsClients = awsClients(), clock: Clock = systemClock): ConsumerRuntime {
@@ -106,8 +113,18 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
     single.addDimension('workflow', workflow);
     return single;
   };
+  const deadLetterUrl = requireEnv('WORK_DLQ_URL', env);
   return {
     maxReceives: envNumber('WORK_MAX_RECEIVES', 5, env),
+    deadLetter: async (body, reason) => {
+      await clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: deadLetterUrl,
+          MessageBody: body,
+          MessageAttributes: { reason: { DataType: 'String', StringValue: sqsSafeJson(reason).slice(0, MAX_REASON_CHARS) } },
+        }),
+      );
+    },
     workDeps: {
       workflows: new Map(workflows.map((workflow) => [workflow.definition.name, workflow])),
       ledger: new DynamoDbLedger(clients.dynamo, requireEnv('LEDGER_TABLE', env), DEFAULT_LEDGER_OPTIONS, clock),

@@ -1,5 +1,6 @@
 import { StartHumanLoopCommand, ThrottlingException, ValidationException } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { gzipSync } from 'node:zlib';
 import { messageProblems } from '../../lib/messages';
 import { reviewIdFor } from '../../lib/naming';
@@ -191,6 +192,33 @@ describe('A2I errors', () => {
     expect(harness.deliveredTo('predictions-failures.fifo')).toEqual([
       expect.objectContaining({ outcome: 'failed', recordId: 'b', failure: { code: 'StartHumanLoopFailed', reason: 'ValidationException: InputContent is not valid' } }),
     ]);
+  });
+});
+
+describe('work that cannot be done', () => {
+  it('malformed work is retried, then put on the DLQ with its reason', async () => {
+    harness.work.push({ body: 'a2io-work/1\n{"workflow": "predictions"', receives: 0 });
+
+    await harness.drain();
+
+    expect(harness.workDlq).toEqual([{ body: 'a2io-work/1\n{"workflow": "predictions"', reason: 'MalformedWorkError: work message header is not JSON' }]);
+  });
+
+  it('work whose messages SQS keeps refusing ends on the DLQ with the reason, its loops still started once', async () => {
+    harness.sqs.on(SendMessageBatchCommand).callsFake(({ QueueUrl, Entries }) => {
+      if (QueueUrl?.endsWith('/work')) {
+        for (const entry of Entries ?? []) harness.work.push({ body: entry.MessageBody as string, receives: 0 });
+        return { Successful: (Entries ?? []).map((entry: { Id?: string }) => ({ Id: entry.Id, MessageId: 'm', MD5OfMessageBody: '' })), Failed: [] };
+      }
+      return { Successful: [], Failed: (Entries ?? []).map((entry: { Id?: string }) => ({ Id: entry.Id, SenderFault: true, Code: 'KMS.AccessDeniedException', Message: 'denied' })) };
+    });
+
+    await harness.uploadObject('predictions/undeliverable.jsonl', jsonl(prediction('a', 0.9), prediction('b', 0.2)));
+    await harness.drain();
+
+    expect(harness.workDlq).toHaveLength(1);
+    expect(harness.workDlq[0].reason).toMatch(/^SendFailedError: SQS rejected messages: predictions-[a-z0-9]+: KMS.AccessDeniedException denied$/);
+    expect(harness.loops).toHaveLength(1);
   });
 });
 

@@ -2,7 +2,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConflictException, SageMakerA2IRuntimeClient, StartHumanLoopCommand, type StartHumanLoopCommandInput } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, type StartExecutionCommandInput } from '@aws-sdk/client-sfn';
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -24,6 +24,7 @@ export const INGEST_WORKFLOWS = join(__dirname, '..', 'fixtures', 'workflows', '
 export const INPUT_BUCKET = 'model-outputs';
 const ACCOUNT_QUEUES = 'https://sqs.us-east-1.amazonaws.com/123456789012';
 const WORK_QUEUE_URL = `${ACCOUNT_QUEUES}/work`;
+const WORK_DLQ_URL = `${ACCOUNT_QUEUES}/work-dlq`;
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:review-loop';
 export const FLOW_ARN_PREDICTIONS = 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/predictions-ci-1';
 
@@ -64,7 +65,8 @@ export class IngestHarness {
   readonly sfn = mockClient(SFNClient);
   readonly objects = new Map<string, Buffer>();
   readonly work: { body: string; receives: number }[] = [];
-  readonly workDlq: string[] = [];
+  /** Work on the DLQ: sent there by the consumer with a reason, or moved there by SQS's redrive (no reason). */
+  readonly workDlq: { body: string; reason?: string }[] = [];
   readonly delivered: Delivered[] = [];
   readonly loops: StartHumanLoopCommandInput[] = [];
   readonly executions: StartExecutionCommandInput[] = [];
@@ -87,6 +89,7 @@ export class IngestHarness {
       WORKFLOWS_DIR: workflowsDir,
       INPUT_BUCKET,
       WORK_QUEUE_URL,
+      WORK_DLQ_URL,
       PAYLOAD_BUCKET: 'orchestrator-payloads',
       LEDGER_TABLE: tableName,
       STATE_MACHINE_ARN,
@@ -208,7 +211,7 @@ export class IngestHarness {
         response = { batchItemFailures: [{ itemIdentifier: `work-${round}` }] };
       }
       if (response.batchItemFailures.length === 0) continue;
-      if (item.receives >= this.maxReceives) this.workDlq.push(item.body);
+      if (item.receives >= this.maxReceives) this.workDlq.push({ body: item.body });
       else this.work.push(item);
     }
   }
@@ -236,6 +239,11 @@ export class IngestHarness {
         else this.delivered.push({ queueUrl: QueueUrl as string, message: JSON.parse(entry.MessageBody as string), entry });
       }
       return { Successful: (Entries ?? []).map((entry: SendMessageBatchRequestEntry) => ({ Id: entry.Id, MessageId: `id-${entry.Id}`, MD5OfMessageBody: '' })), Failed: [] };
+    });
+    this.sqs.on(SendMessageCommand).callsFake(({ QueueUrl, MessageBody, MessageAttributes }) => {
+      if (QueueUrl !== WORK_DLQ_URL) throw new Error(`unexpected SendMessage to ${QueueUrl}`);
+      this.workDlq.push({ body: MessageBody as string, reason: MessageAttributes?.reason?.StringValue });
+      return { MessageId: 'dlq' };
     });
     this.a2i.on(StartHumanLoopCommand).callsFake((input: StartHumanLoopCommandInput) => {
       this.loops.push(input);
