@@ -24,6 +24,9 @@ export const forgetfulLedger: Ledger = {
   claimDelivery: async () => 'claimed',
   markDelivered: async () => undefined,
   releaseClaim: async () => undefined,
+  storeTaskToken: async () => undefined,
+  recordStatusEvent: async () => undefined,
+  markPollScheduled: async () => undefined,
 };
 
 export interface StubCounts {

@@ -1,12 +1,9 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { type BusEvent, workForEvent } from '../lib/ingest/ingest-event';
 import { type EventRoute, eventRoutes } from '../lib/ingest/match';
 import type { SplitDeps } from '../lib/ingest/split-object';
 import { splitterRuntime } from '../lib/runtime/ingest-wiring';
-import { logger, metrics, tracer } from '../lib/runtime/observability';
+import { withPowertools } from '../lib/runtime/handler';
+import { logger, metrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 
 export interface EventIngestDeps {
@@ -23,7 +20,7 @@ export type IngestEventInput = BusEvent | { workflow: string; event: BusEvent };
  * (then the failure destination) take over.
  */
 export function createHandler(deps: () => EventIngestDeps = once(defaultDeps)) {
-  return middy(async (input: IngestEventInput): Promise<void> => {
+  return withPowertools(async (input: IngestEventInput): Promise<void> => {
     const { routes, splitDeps } = deps();
     const [event, workflow] = 'event' in input && 'workflow' in input ? [input.event, input.workflow] : [input as BusEvent, undefined];
     const work = workForEvent(event, routes, workflow);
@@ -39,10 +36,7 @@ export function createHandler(deps: () => EventIngestDeps = once(defaultDeps)) {
       single.addDimension('workflow', message.workflow);
       single.addMetric('RecordsIngested', 'Count', 1);
     }
-  })
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { clearState: true }));
+  });
 }
 
 function defaultDeps(): EventIngestDeps {

@@ -1,12 +1,9 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { type ObjectIngestDeps, ingestCreatedObject } from '../lib/ingest/ingest-object';
 import { createdObjects } from '../lib/ingest/s3-notification';
 import { splitterRuntime } from '../lib/runtime/ingest-wiring';
-import { logger, metrics, tracer } from '../lib/runtime/observability';
+import { withPowertools } from '../lib/runtime/handler';
+import { logger, metrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 
 /**
@@ -15,7 +12,7 @@ import { once } from '../lib/runtime/once';
  * function's failure destination) take over; a retry re-sends work that names the same loops.
  */
 export function createHandler(deps: () => ObjectIngestDeps = once(splitterRuntime)) {
-  return middy(async (event: S3Event): Promise<void> => {
+  return withPowertools(async (event: S3Event): Promise<void> => {
     const runtime = deps();
     for (const object of createdObjects(event.Records)) {
       const results = await ingestCreatedObject(object, runtime);
@@ -30,10 +27,7 @@ export function createHandler(deps: () => ObjectIngestDeps = once(splitterRuntim
         single.addMetric('RecordsIngested', 'Count', report.records);
       }
     }
-  })
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { clearState: true }));
+  });
 }
 
 export const handler = createHandler();

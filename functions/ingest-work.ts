@@ -1,13 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { IngestReport } from '../lib/ingest/ingest-records';
 import { processWork, RetryLaterError } from '../lib/ingest/process-work';
 import { type ConsumerRuntime, consumerRuntime } from '../lib/runtime/ingest-wiring';
-import { logger, metrics, tracer } from '../lib/runtime/observability';
+import { withPowertools } from '../lib/runtime/handler';
+import { logger, metrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 
 const REPORTED: [keyof IngestReport, string][] = [
@@ -43,10 +40,7 @@ export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime
       logger.error('work sent to the DLQ', { messageId: record.messageId, receives: record.attributes.ApproximateReceiveCount });
     }
   };
-  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processPartialResponse(event, handleRecord, processor, { context }))
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { clearState: true }));
+  return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processPartialResponse(event, handleRecord, processor, { context }));
 }
 
 function publish(report: IngestReport, workflow: string): void {

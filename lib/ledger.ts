@@ -24,8 +24,13 @@ export interface LedgerEntry {
   outcome?: Outcome;
   humanLoopName?: string;
   executionArn?: string;
-  /** The waiting state machine's task token. */
+  /** The waiting state machine's task token (WaitForStatus). */
   taskToken?: string;
+  /** When A2I's last status-change event for the loop arrived (epoch ms), and its status. */
+  lastEventAt?: number;
+  lastEventStatus?: string;
+  /** When the loop's fallback polls were started (epoch ms); they are started once. */
+  pollScheduledAt?: number;
   claimedAt?: number;
   updatedAt: number;
   /** Epoch seconds: DynamoDB's TTL attribute. */
@@ -51,6 +56,12 @@ export interface Ledger {
   markDelivered(reviewId: string): Promise<void>;
   /** Gives a claim back after a failed send, so that a retry need not wait for the lease to run out. */
   releaseClaim(reviewId: string): Promise<void>;
+  /** Parks the tracking execution's task token; undefined when the record is not waiting on a loop (no entry, or delivered). */
+  storeTaskToken(reviewId: string, taskToken: string): Promise<LedgerEntry | undefined>;
+  /** Notes a status-change event; returns the entry (with any parked token), or undefined when the loop is not one of ours. */
+  recordStatusEvent(reviewId: string, status: string): Promise<LedgerEntry | undefined>;
+  /** Notes that the loop's fallback polls are scheduled. */
+  markPollScheduled(reviewId: string): Promise<void>;
 }
 
 export interface LedgerOptions {
@@ -158,6 +169,35 @@ export class DynamoDbLedger implements Ledger {
     });
   }
 
+  async storeTaskToken(reviewId: string, taskToken: string): Promise<LedgerEntry | undefined> {
+    return this.#conditionalUpdateReturning({
+      Key: { reviewId },
+      UpdateExpression: 'SET taskToken = :token, updatedAt = :now',
+      ConditionExpression: '#state IN (:starting, :started)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':token': taskToken, ':now': this.clock.now(), ':starting': 'starting', ':started': 'started' },
+    });
+  }
+
+  async recordStatusEvent(reviewId: string, status: string): Promise<LedgerEntry | undefined> {
+    const now = this.clock.now();
+    return this.#conditionalUpdateReturning({
+      Key: { reviewId },
+      UpdateExpression: 'SET lastEventAt = :now, lastEventStatus = :status, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(reviewId)',
+      ExpressionAttributeValues: { ':now': now, ':status': status },
+    });
+  }
+
+  async markPollScheduled(reviewId: string): Promise<void> {
+    await this.#conditionalUpdate({
+      Key: { reviewId },
+      UpdateExpression: 'SET pollScheduledAt = :now',
+      ConditionExpression: 'attribute_exists(reviewId)',
+      ExpressionAttributeValues: { ':now': this.clock.now() },
+    });
+  }
+
   /** True when the write happened, false when its condition did not hold. */
   async #conditionalUpdate(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
     try {
@@ -165,6 +205,17 @@ export class DynamoDbLedger implements Ledger {
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  /** The entry after the write, or undefined when its condition did not hold. */
+  async #conditionalUpdateReturning(input: Omit<UpdateCommandInput, 'TableName'>): Promise<LedgerEntry | undefined> {
+    try {
+      const { Attributes } = await this.documents.send(new UpdateCommand({ ...input, TableName: this.tableName, ReturnValues: 'ALL_NEW' }));
+      return Attributes as LedgerEntry;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return undefined;
       throw error;
     }
   }
@@ -220,6 +271,26 @@ export class MemoryLedger implements Ledger {
   async releaseClaim(reviewId: string): Promise<void> {
     const current = this.entries.get(reviewId);
     if (current?.state === 'delivering') this.entries.set(reviewId, { ...current, claimedAt: 0 });
+  }
+
+  async storeTaskToken(reviewId: string, taskToken: string): Promise<LedgerEntry | undefined> {
+    const current = this.entries.get(reviewId);
+    if (current?.state !== 'starting' && current?.state !== 'started') return undefined;
+    this.entries.set(reviewId, { ...current, taskToken, updatedAt: this.clock.now() });
+    return this.get(reviewId);
+  }
+
+  async markPollScheduled(reviewId: string): Promise<void> {
+    const current = this.entries.get(reviewId);
+    if (current) this.entries.set(reviewId, { ...current, pollScheduledAt: this.clock.now() });
+  }
+
+  async recordStatusEvent(reviewId: string, status: string): Promise<LedgerEntry | undefined> {
+    const current = this.entries.get(reviewId);
+    if (!current) return undefined;
+    const now = this.clock.now();
+    this.entries.set(reviewId, { ...current, lastEventAt: now, lastEventStatus: status, updatedAt: now });
+    return this.get(reviewId);
   }
 
   #write(entry: Omit<LedgerEntry, 'updatedAt' | 'expiresAt'> & Partial<LedgerEntry>, renew = true): void {

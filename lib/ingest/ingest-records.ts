@@ -6,6 +6,7 @@ import type { LoopStarter } from '../loop-starter';
 import { type MessageSource, type Outcome, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
 import { reviewIdsFor, type SourceIdentity } from '../naming';
 import type { RateLimiter } from '../rate-limiter';
+import type { ReviewLoopInput } from '../review/loop-state';
 import { samplingIdentity } from '../record-identity';
 import { isRetryable } from '../retry';
 import { queueFor } from '../routing';
@@ -13,15 +14,6 @@ import type { CompiledWorkflow } from '../workflow';
 import { buildInputContent } from './input-content';
 import type { SourceItem } from './object-records';
 
-/** The StartExecution input of the review-loop state machine: pointers, never the record. */
-export interface ReviewLoopInput {
-  reviewId: string;
-  workflow: string;
-  humanLoopName: string;
-  flowDefinitionArn: string;
-  source: MessageSource;
-  recordId?: string;
-}
 
 export interface IngestDeps {
   ledger: Ledger;

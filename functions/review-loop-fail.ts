@@ -1,0 +1,22 @@
+import { deliverFailure } from '../lib/review/deliver-failure';
+import type { ReviewLoopState } from '../lib/review/loop-state';
+import { withPowertools } from '../lib/runtime/handler';
+import { logger, metrics } from '../lib/runtime/observability';
+import { once } from '../lib/runtime/once';
+import { type ReviewRuntime, reviewRuntime } from '../lib/runtime/review-wiring';
+
+/** The review-loop machine's DeliverFailure task: stop the loop if it is open, deliver a failed message. */
+export function createHandler(deps: () => ReviewRuntime = once(reviewRuntime)) {
+  return withPowertools(async (state: ReviewLoopState) => {
+    const result = await deliverFailure(state, deps().failure);
+    logger.warn('loop failed', { reviewId: state.reviewId, code: result.code, queue: result.queue, sentNow: result.delivered });
+    if (result.delivered) {
+      const single = metrics.singleMetric();
+      single.addDimension('workflow', state.workflow);
+      single.addMetric('RecordsFailed', 'Count', 1);
+    }
+    return result;
+  });
+}
+
+export const handler = createHandler();

@@ -1,0 +1,57 @@
+import { DescribeHumanLoopCommand, ResourceNotFoundException, type SageMakerA2IRuntimeClient } from '@aws-sdk/client-sagemaker-a2i-runtime';
+import type { Clock } from '../clock';
+import type { CompiledWorkflow } from '../workflow';
+import type { LoopCheck, LoopStatus, ReviewLoopState } from './loop-state';
+import { asTaskError } from './task-errors';
+
+export interface CheckDeps {
+  a2i: SageMakerA2IRuntimeClient;
+  workflow(name: string): CompiledWorkflow;
+  clock: Clock;
+}
+
+/**
+ * One look at the loop (DescribeHumanLoop) and the decision the state machine routes on. While the loop is
+ * open, the machine waits once: until A2I's status event (or the poll queue, when the event is lost, see
+ * poll-loop.ts) wakes it, or until the workflow's `tracking.timeoutSeconds` from the loop's creation has
+ * passed, when the loop is timed out. Waiting costs no state transitions, however long the review.
+ */
+export async function checkLoop(state: ReviewLoopState, deps: CheckDeps): Promise<LoopCheck> {
+  const { tracking } = deps.workflow(state.workflow).definition;
+  const checkedAt = deps.clock.now();
+  const checks = (state.check?.checks ?? 0) + 1;
+  let described;
+  try {
+    described = await deps.a2i.send(new DescribeHumanLoopCommand({ HumanLoopName: state.humanLoopName }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException || (error as Error).name === 'ResourceNotFoundException') {
+      return { status: 'NotFound', failureReason: `human loop ${state.humanLoopName} no longer exists (deleted)`, next: 'fail', checkedAt, checks };
+    }
+    throw asTaskError(error);
+  }
+  const status = described.HumanLoopStatus as LoopStatus;
+  const check: LoopCheck = {
+    status,
+    ...(described.FailureCode ? { failureCode: described.FailureCode } : {}),
+    ...(described.FailureReason ? { failureReason: described.FailureReason } : {}),
+    ...(described.HumanLoopOutput?.OutputS3Uri ? { outputS3Uri: described.HumanLoopOutput.OutputS3Uri } : {}),
+    ...(described.HumanLoopArn ? { humanLoopArn: described.HumanLoopArn } : {}),
+    ...(described.CreationTime ? { creationTime: new Date(described.CreationTime).toISOString() } : {}),
+    next: 'fail',
+    checkedAt,
+    checks,
+  };
+  if (status === 'Completed') return { ...check, next: 'complete' };
+  if (status !== 'InProgress' && status !== 'Stopping') return check;
+
+  const created = described.CreationTime ? new Date(described.CreationTime).getTime() : checkedAt;
+  const secondsLeft = Math.ceil((created + tracking.timeoutSeconds * 1000 - checkedAt) / 1000);
+  if (secondsLeft <= 0) return { ...check, next: 'timeout' };
+  return { ...check, next: 'wait', waitSeconds: secondsLeft };
+}
+
+/** The execution's state after a check: what it was, with the check and the next wait's timeout. */
+export function stateAfterCheck(state: ReviewLoopState, check: LoopCheck): ReviewLoopState {
+  const { Payload: _previousWait, ...rest } = state;
+  return { ...rest, check, ...(check.waitSeconds !== undefined ? { Payload: { waitSeconds: check.waitSeconds } } : {}) };
+}

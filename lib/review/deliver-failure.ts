@@ -1,0 +1,96 @@
+import { type SageMakerA2IRuntimeClient, StopHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
+import type { Clock } from '../clock';
+import { type RecordReference, type ReviewResult, reviewMessage } from '../messages';
+import { type DeliverDeps, deliverOnce } from './deliver-once';
+import type { ReviewLoopState } from './loop-state';
+import { asTaskError } from './task-errors';
+
+export interface FailureDeps extends DeliverDeps {
+  a2i: SageMakerA2IRuntimeClient;
+  clock: Clock;
+}
+
+/** Failure reasons are for people; a stack trace in a Cause is cut, not sent whole. */
+const MAX_REASON_CHARS = 1000;
+
+interface Failure {
+  code: string;
+  reason: string;
+  status: ReviewResult['status'];
+  /** The loop is still open and must be stopped, so nobody reviews a record whose result is already decided. */
+  stop: boolean;
+}
+
+/**
+ * DeliverFailure: every way a loop can end without a review — Failed (A2I's FailureCode: ValidationError,
+ * Expired, InternalError), Stopped, deleted, past the workflow's timeout, or an error in the machine itself —
+ * becomes one `failed` message with a code and a reason. A loop still open is stopped first.
+ */
+export async function deliverFailure(state: ReviewLoopState, deps: FailureDeps): Promise<{ outcome: 'failed'; code: string; queue: string; delivered: boolean }> {
+  const failure = failureOf(state, deps);
+  if (failure.stop) await stopLoop(state.humanLoopName, deps.a2i);
+  const { check } = state;
+  const reference: RecordReference = { reviewId: state.reviewId, workflow: state.workflow, source: state.source, ...(state.recordId !== undefined ? { recordId: state.recordId } : {}) };
+  const message = reviewMessage(
+    reference,
+    'failed',
+    {
+      review: {
+        humanLoopName: state.humanLoopName,
+        ...(check?.humanLoopArn ? { humanLoopArn: check.humanLoopArn } : {}),
+        status: failure.status,
+        ...(check?.creationTime ? { startedAt: check.creationTime } : {}),
+      },
+      failure: { code: failure.code, reason: failure.reason.slice(0, MAX_REASON_CHARS) },
+    },
+    new Date(deps.clock.now()),
+  );
+  const { queue, delivered } = await deliverOnce(message, deps);
+  return { outcome: 'failed', code: failure.code, queue, delivered };
+}
+
+function failureOf(state: ReviewLoopState, deps: FailureDeps): Failure {
+  const { check, error } = state;
+  const open = !check || check.status === 'InProgress' || check.status === 'Stopping';
+  if (error) {
+    return { code: 'TrackingError', reason: `${error.Error}${error.Cause ? `: ${error.Cause}` : ''}`, status: statusOf(check), stop: open };
+  }
+  if (!check) return { code: 'TrackingError', reason: 'the loop was never checked', status: 'Failed', stop: true };
+  if (check.next === 'timeout') {
+    const { timeoutSeconds } = deps.workflow(state.workflow).definition.tracking;
+    return { code: 'Timeout', reason: `not completed within the workflow's timeout of ${timeoutSeconds} s; the loop was stopped`, status: 'TimedOut', stop: true };
+  }
+  switch (check.status) {
+    case 'Failed':
+      return {
+        code: check.failureCode ?? 'Failed',
+        reason: check.failureReason ?? 'the human loop failed',
+        status: check.failureCode === 'Expired' ? 'Expired' : 'Failed',
+        stop: false,
+      };
+    case 'Stopped':
+      return { code: 'Stopped', reason: check.failureReason ?? 'the human loop was stopped', status: 'Stopped', stop: false };
+    case 'NotFound':
+      return { code: 'HumanLoopDeleted', reason: check.failureReason ?? 'the human loop was deleted', status: 'NotFound', stop: false };
+    default:
+      return { code: 'TrackingError', reason: `unexpected loop status ${check.status}`, status: 'Failed', stop: open };
+  }
+}
+
+function statusOf(check: ReviewLoopState['check']): ReviewResult['status'] {
+  if (check?.status === 'Stopped') return 'Stopped';
+  if (check?.status === 'NotFound') return 'NotFound';
+  if (check?.status === 'Failed' && check.failureCode === 'Expired') return 'Expired';
+  return 'Failed';
+}
+
+/** Stopping a loop that is already stopped, ended or gone is fine: A2I says so with these errors. */
+const ALREADY_OVER = new Set(['ResourceNotFoundException', 'ValidationException', 'ConflictException']);
+
+async function stopLoop(name: string, a2i: SageMakerA2IRuntimeClient): Promise<void> {
+  try {
+    await a2i.send(new StopHumanLoopCommand({ HumanLoopName: name }));
+  } catch (error) {
+    if (!ALREADY_OVER.has((error as Error).name)) throw asTaskError(error);
+  }
+}

@@ -1,0 +1,98 @@
+import type { Clock } from '../clock';
+import type { Decision } from '../conditions';
+import { type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
+import type { ConsolidationStrategy, CompiledWorkflow } from '../workflow';
+import { compileConsolidation, type Consolidation, type HumanAnswer, reviewTimes } from './consolidate';
+import { type DeliverDeps, deliverOnce } from './deliver-once';
+import type { ReviewLoopState } from './loop-state';
+import { asTaskError } from './task-errors';
+
+export interface ReviewDeps extends DeliverDeps {
+  /** Reads an s3:// object as text (output.json). */
+  readObject(uri: string): Promise<string>;
+  clock: Clock;
+}
+
+/** A2I's output.json (the parts used here). */
+interface A2iOutput {
+  humanAnswers?: HumanAnswer[];
+  inputContent?: unknown;
+  humanLoopName?: string;
+}
+
+export class OutputFormatError extends Error {
+  override readonly name = 'OutputFormatError';
+}
+
+const consolidators = new WeakMap<CompiledWorkflow, (answers: HumanAnswer[]) => Consolidation>();
+
+/**
+ * DeliverReview: reads the completed loop's output.json, consolidates its answers by the workflow's
+ * strategy and delivers the `reviewed` message to the first route that matches. The record and decision
+ * come back from the loop's own InputContent, so nothing large ever travels through the state machine.
+ */
+export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): Promise<{ outcome: 'reviewed'; queue: string; delivered: boolean }> {
+  const check = state.check;
+  if (!check?.outputS3Uri) throw new OutputFormatError(`loop ${state.humanLoopName} completed without an output location`);
+  let text: string;
+  try {
+    text = await deps.readObject(check.outputS3Uri);
+  } catch (error) {
+    throw asTaskError(error);
+  }
+  const output = parseOutput(text, check.outputS3Uri);
+  const answers = output.humanAnswers ?? [];
+  const workflow = deps.workflow(state.workflow);
+  const consolidation = consolidatorFor(workflow)(answers);
+  const input = (typeof output.inputContent === 'string' ? JSON.parse(output.inputContent) : output.inputContent ?? {}) as {
+    record?: unknown;
+    recordRef?: string;
+    decision?: Decision;
+  };
+  const reference: RecordReference = { reviewId: state.reviewId, workflow: state.workflow, source: state.source, ...(state.recordId !== undefined ? { recordId: state.recordId } : {}) };
+  const message: ReviewMessage = reviewMessage(
+    reference,
+    'reviewed',
+    {
+      record: input.record,
+      recordRef: input.record === undefined ? input.recordRef : undefined,
+      decision: input.decision,
+      review: {
+        humanLoopName: state.humanLoopName,
+        ...(check.humanLoopArn ? { humanLoopArn: check.humanLoopArn } : {}),
+        status: 'Completed',
+        outputS3Uri: check.outputS3Uri,
+        answers,
+        consolidated: consolidation.consolidated,
+        agreement: consolidation.agreement,
+        tie: consolidation.tie,
+        ...reviewTimes(answers, check.creationTime),
+      },
+    },
+    new Date(deps.clock.now()),
+  );
+  const { queue, delivered } = await deliverOnce(message, deps);
+  return { outcome: 'reviewed', queue, delivered };
+}
+
+function parseOutput(text: string, uri: string): A2iOutput {
+  let output: unknown;
+  try {
+    output = JSON.parse(text);
+  } catch {
+    throw new OutputFormatError(`${uri} is not JSON`);
+  }
+  if (output === null || typeof output !== 'object' || !Array.isArray((output as A2iOutput).humanAnswers) || (output as A2iOutput).humanAnswers?.length === 0) {
+    throw new OutputFormatError(`${uri} has no humanAnswers`);
+  }
+  return output as A2iOutput;
+}
+
+function consolidatorFor(workflow: CompiledWorkflow): (answers: HumanAnswer[]) => Consolidation {
+  let consolidate = consolidators.get(workflow);
+  if (!consolidate) {
+    const { strategy, fields } = workflow.definition.consolidation as { strategy: ConsolidationStrategy; fields?: string[] };
+    consolidators.set(workflow, (consolidate = compileConsolidation({ strategy, ...(fields ? { fields } : {}) })));
+  }
+  return consolidate;
+}

@@ -1,0 +1,51 @@
+import type { MessageSource } from '../messages';
+
+/** The review-loop state machine's execution input (StartExecution): pointers, never the record. */
+export interface ReviewLoopInput {
+  reviewId: string;
+  workflow: string;
+  humanLoopName: string;
+  flowDefinitionArn: string;
+  source: MessageSource;
+  recordId?: string;
+}
+
+/** A2I's statuses, plus NotFound for a loop deleted underneath us. */
+export type LoopStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopped' | 'Stopping' | 'NotFound';
+
+/** What CheckLoop found and what the machine does next (`$.check`). */
+export interface LoopCheck {
+  status: LoopStatus;
+  failureCode?: string;
+  failureReason?: string;
+  outputS3Uri?: string;
+  humanLoopArn?: string;
+  creationTime?: string;
+  next: 'wait' | 'complete' | 'fail' | 'timeout';
+  /** How long WaitForStatus may wait: until the workflow's timeout (TimeoutSecondsPath). */
+  waitSeconds?: number;
+  /** Epoch ms, taken before DescribeHumanLoop: a status event after it is news. */
+  checkedAt: number;
+  /** DescribeHumanLoop calls so far. */
+  checks: number;
+}
+
+/** The execution's state as the tasks see it. */
+export interface ReviewLoopState extends ReviewLoopInput {
+  check?: LoopCheck;
+  /** The next wait's timeout, where WaitForStatus's TimeoutSecondsPath finds it (see the ASL). */
+  Payload?: { waitSeconds: number };
+  /** Set by a Catch: the error that sent the machine to DeliverFailure. */
+  error?: { Error: string; Cause?: string };
+}
+
+/** What WaitForStatus hands its function (the task token is the one the status event sends back). */
+export interface WaitInput {
+  reviewId: string;
+  humanLoopName: string;
+  workflow: string;
+  taskToken: string;
+  checkedAt: number;
+  /** The task's timeout: the time left before the workflow's timeout. */
+  waitSeconds: number;
+}
