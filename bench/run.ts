@@ -1,11 +1,14 @@
+import './quiet';
 import { conditionsBenchmark } from './conditions';
 import type { Figure } from './figures';
 import { ingestBenchmark } from './ingest';
+import { sfnBenchmark } from './sfn';
 
 /** `npm run bench`: every figure as one JSON line on stdout. */
 const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
   conditions: conditionsBenchmark,
   ingest: ingestBenchmark,
+  sfn: sfnBenchmark,
 };
 
 async function run(): Promise<void> {

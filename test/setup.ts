@@ -1,17 +1,4 @@
-// aws-local-stepfunctions uses Promise.withResolvers, which Node 20 lacks.
-if (!('withResolvers' in Promise)) {
-  Object.defineProperty(Promise, 'withResolvers', {
-    value<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
+import '../lib/promise-with-resolvers';
 
 // Powertools writes metrics (EMF) and logs to stdout; tests that look at them turn them on themselves.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

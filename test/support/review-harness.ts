@@ -272,7 +272,10 @@ export class ReviewHarness {
     });
     const states: string[] = [];
     const collecting = (async () => {
-      for await (const event of execution.eventLogs) if (event.type === 'StateEntered') states.push((event as { state: { name: string } }).state.name);
+      for await (const event of execution.eventLogs) {
+        if (event.type === 'StateEntered') states.push((event as { state: { name: string } }).state.name);
+        if (process.env.REVIEW_HARNESS_DEBUG && (event.type === 'StateFailed' || event.type === 'StateCaught' || event.type === 'StateRetried')) console.log(JSON.stringify(event).slice(0, 600));
+      }
     })();
     let status: RunResult['status'] = 'SUCCEEDED';
     let error: unknown;
