@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { type Figure, median } from './figures';
+import { collectGarbage, type Figure, median } from './figures';
 import { exampleWorkflow, forgetfulLedger, stubbedIngest } from './ingest-pipeline';
 import { invoiceRecords } from './records';
 
 const RECORDS = 100_000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 /**
  * ingest.records_per_s: a 100,000-record JSON Lines object (~1 KB records) through the real ingest code
@@ -25,12 +25,14 @@ export async function ingestBenchmark(): Promise<Figure[]> {
   let activatedShare = 0;
   for (let round = 0; round <= ROUNDS; round++) {
     const { ingest, counts } = stubbedIngest(workflow, () => forgetfulLedger);
+    collectGarbage();
     let start = process.hrtime.bigint();
     const records = await ingest(chunks.values() as unknown as AsyncIterable<Uint8Array>, `bench/round-${round}.jsonl`);
     const pipelineSeconds = Number(process.hrtime.bigint() - start) / 1e9;
     if (records !== RECORDS) throw new Error(`ingested ${records} records, expected ${RECORDS}`);
     activatedShare = counts.loops / RECORDS;
 
+    collectGarbage();
     start = process.hrtime.bigint();
     let parsed = 0;
     for (const line of body.toString('utf8').split('\n')) if (line !== '' && JSON.parse(line)) parsed++;

@@ -1,5 +1,5 @@
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
-import type { ReviewMessage } from './messages';
+import { type ReviewMessage, serialiseMessage } from './messages';
 import type { RetryOptions } from './retry';
 import { attributeBytes, type OutgoingEntry, SendFailedError, sendBatches, SQS_MAX_MESSAGE_BYTES } from './sqs-batch';
 import { sqsSafeJson } from './sqs-text';
@@ -113,19 +113,7 @@ export class SqsDelivery {
   }
 }
 
-/** JSON.stringify(message), with the fields given in `json` spliced in as they are. */
+/** The message's JSON, with the fields given in `json` spliced in as they are, made SQS-safe. */
 function serialise(message: ReviewMessage, json: Envelope['json']): string {
-  const record = json?.record !== undefined && message.record !== undefined ? json.record : undefined;
-  const decision = json?.decision !== undefined && message.decision !== undefined ? sqsSafeJson(json.decision) : undefined;
-  if (record === undefined && decision === undefined) return sqsSafeJson(JSON.stringify(message));
-  const { record: _record, decision: _decision, ...head } = message;
-  const rest = {
-    ...(record === undefined && message.record !== undefined ? { record: message.record } : {}),
-    ...(decision === undefined && message.decision !== undefined ? { decision: message.decision } : {}),
-  };
-  let body = sqsSafeJson(JSON.stringify(Object.keys(rest).length > 0 ? { ...head, ...rest } : head)).slice(0, -1);
-  // The record's text was made SQS-safe when the work was encoded.
-  if (record !== undefined) body += `,"record":${record}`;
-  if (decision !== undefined) body += `,"decision":${decision}`;
-  return `${body}}`;
+  return sqsSafeJson(serialiseMessage(message, json));
 }

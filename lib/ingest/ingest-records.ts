@@ -57,8 +57,8 @@ type Serialised = { record?: string; decision?: string };
 
 /** What every record of one batch shares. */
 interface Batch extends IngestContext {
-  /** One timestamp for the batch: its messages are made in the same moment, and Date is not free. */
-  now: Date;
+  /** One timestamp for the batch (ISO): its messages are made in the same moment, and dates are not free. */
+  now: string;
   reviewIdOf(record: { recordId?: string; index: number }): string;
   /** The source part of every record's MessageSource. */
   sourceBase: MessageSourceBase;
@@ -80,7 +80,7 @@ export async function ingestItems(items: SourceItem[], context: IngestContext, d
   const report: IngestReport = { records: items.length, activated: 0, loopsStarted: 0, autoAccepted: 0, invalid: 0, failed: 0, alreadyHandled: 0, retryLater: 0 };
   const batch: Batch = {
     ...context,
-    now: new Date((deps.clock ?? systemClock).now()),
+    now: new Date((deps.clock ?? systemClock).now()).toISOString(),
     reviewIdOf: reviewIdsFor(context.workflow.definition.name, context.source),
     sourceBase: messageSourceBase(context.source),
   };
@@ -105,36 +105,26 @@ function prepare(item: SourceItem, batch: Batch): Prepared {
   const { workflow, now } = batch;
   const name = workflow.definition.name;
   const messageSource = (item.line === undefined ? { ...batch.sourceBase, recordIndex: item.index } : { ...batch.sourceBase, recordIndex: item.index, line: item.line }) as MessageSource;
-  const byIndex = (): RecordReference => ({ reviewId: batch.reviewIdOf({ index: item.index }), workflow: name, source: messageSource });
-  const invalid = (reference: RecordReference, code: string, reason: string, record?: unknown): Prepared => ({
-    kind: 'deliver',
-    key: keyOf(reference, item.index),
-    outcome: 'invalid',
-    message: reviewMessage(reference, 'invalid', { record, failure: { code, reason: `${where(item)}${reason}` } }, now),
-    ...(record !== undefined && 'text' in item ? { json: { record: item.text } } : {}),
-  });
 
-  if ('error' in item) return invalid(byIndex(), 'UnreadableRecord', item.error);
+  if ('error' in item) return invalid(item, batch, byIndex(item, batch, messageSource), 'UnreadableRecord', item.error);
   let record: unknown;
   try {
     record = JSON.parse(item.text);
   } catch (error) {
-    return invalid(byIndex(), 'InvalidJson', `not valid JSON: ${(error as Error).message}`);
+    return invalid(item, batch, byIndex(item, batch, messageSource), 'InvalidJson', `not valid JSON: ${(error as Error).message}`);
   }
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-    return invalid(byIndex(), 'NotAnObject', `a record must be a JSON object, got ${Array.isArray(record) ? 'an array' : record === null ? 'null' : typeof record}`);
+    const kind = Array.isArray(record) ? 'an array' : record === null ? 'null' : typeof record;
+    return invalid(item, batch, byIndex(item, batch, messageSource), 'NotAnObject', `a record must be a JSON object, got ${kind}`);
   }
   try {
     const recordId = workflow.recordIdOf(record);
     if (workflow.definition.recordId !== undefined && recordId === undefined) {
-      return invalid(byIndex(), 'MissingRecordId', `recordId ${JSON.stringify(workflow.definition.recordId)} yields no string or number`, record);
+      const reason = `recordId ${JSON.stringify(workflow.definition.recordId)} yields no string or number`;
+      return invalid(item, batch, byIndex(item, batch, messageSource), 'MissingRecordId', reason, record);
     }
-    const reference: RecordReference = {
-      reviewId: batch.reviewIdOf({ recordId, index: item.index }),
-      workflow: name,
-      source: messageSource,
-      ...(recordId !== undefined ? { recordId } : {}),
-    };
+    const reviewId = batch.reviewIdOf({ recordId, index: item.index });
+    const reference: RecordReference = recordId === undefined ? { reviewId, workflow: name, source: messageSource } : { reviewId, workflow: name, source: messageSource, recordId };
     const decision = workflow.decide(record, () => samplingIdentity(record, name, recordId));
     if (!decision.activated) {
       return {
@@ -146,12 +136,27 @@ function prepare(item: SourceItem, batch: Batch): Prepared {
       };
     }
     const input = buildInputContent(workflow, reference, record, decision);
-    if (typeof input !== 'string') return invalid(reference, 'InputContentTooLarge', input.reason, record);
+    if (typeof input !== 'string') return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
     return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, record };
   } catch (error) {
     // A record can break evaluation in ways no schema foresees (nesting deep enough to overflow the stack).
-    return invalid(byIndex(), 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);
+    return invalid(item, batch, byIndex(item, batch, messageSource), 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);
   }
+}
+
+/** The reference of a record without a usable id: its position names it. */
+function byIndex(item: SourceItem, batch: Batch, source: MessageSource): RecordReference {
+  return { reviewId: batch.reviewIdOf({ index: item.index }), workflow: batch.workflow.definition.name, source };
+}
+
+function invalid(item: SourceItem, batch: Batch, reference: RecordReference, code: string, reason: string, record?: unknown): Prepared {
+  return {
+    kind: 'deliver',
+    key: keyOf(reference, item.index),
+    outcome: 'invalid',
+    message: reviewMessage(reference, 'invalid', { record, failure: { code, reason: `${where(item)}${reason}` } }, batch.now),
+    ...(record !== undefined && 'text' in item ? { json: { record: item.text } } : {}),
+  };
 }
 
 async function startLoop(

@@ -1,3 +1,4 @@
 export * from './review-message';
 export * from './build';
+export * from './serialise';
 export { assertReviewMessage, InvalidMessageError, messageProblems } from './validate';

@@ -1,0 +1,61 @@
+import type { MessageSource, ReviewMessage } from './review-message';
+
+/** Fields of a message already serialised, spliced in as they are instead of serialised again. */
+export interface SerialisedFields {
+  record?: string;
+  decision?: string;
+}
+
+/** Strings JSON writes as they are: A2I names, ISO timestamps, enums. */
+const PLAIN = /^[A-Za-z0-9:._-]*$/;
+
+/**
+ * JSON string literals. Most strings of a message repeat across a batch (workflow, bucket, key, etag, the
+ * timestamp) and the rest are mostly A2I names; both are cheaper than JSON.stringify per call.
+ */
+class Quoter {
+  #last = new Map<string, string>();
+
+  quote(text: string): string {
+    if (PLAIN.test(text)) return `"${text}"`;
+    let quoted = this.#last.get(text);
+    if (quoted === undefined) {
+      if (this.#last.size > 64) this.#last.clear();
+      this.#last.set(text, (quoted = JSON.stringify(text)));
+    }
+    return quoted;
+  }
+}
+
+const quoter = new Quoter();
+const quote = (text: string): string => quoter.quote(text);
+
+/**
+ * JSON.stringify(message), written for the contract's known shape: one message per record makes generic
+ * stringification of the small fields a real share of ingest time. Equal to JSON.stringify (property-tested),
+ * with `record` and `decision` taken from `serialised` when given. Key order is reviewMessage's.
+ */
+export function serialiseMessage(message: ReviewMessage, serialised: SerialisedFields = {}): string {
+  let json = `{"schemaVersion":${quote(message.schemaVersion)},"reviewId":${quote(message.reviewId)},"workflow":${quote(message.workflow)},"outcome":${quote(message.outcome)},"source":${serialiseSource(message.source)},"createdAt":${quote(message.createdAt)}`;
+  if (message.recordId !== undefined) json += `,"recordId":${quote(message.recordId)}`;
+  if (message.record !== undefined) json += `,"record":${serialised.record ?? JSON.stringify(message.record)}`;
+  if (message.recordRef !== undefined) json += `,"recordRef":${quote(message.recordRef)}`;
+  if (message.decision !== undefined) json += `,"decision":${serialised.decision ?? JSON.stringify(message.decision)}`;
+  if (message.review !== undefined) json += `,"review":${JSON.stringify(message.review)}`;
+  if (message.failure !== undefined) json += `,"failure":${JSON.stringify(message.failure)}`;
+  return `${json}}`;
+}
+
+function serialiseSource(source: MessageSource): string {
+  if (source.type === 'event') {
+    let json = `{"type":"event","eventSource":${quote(source.eventSource)},"eventId":${quote(source.eventId)}`;
+    if (source.detailType !== undefined) json += `,"detailType":${quote(source.detailType)}`;
+    return `${json},"recordIndex":${source.recordIndex}}`;
+  }
+  let json = `{"type":"s3","bucket":${quote(source.bucket)},"key":${quote(source.key)}`;
+  if (source.versionId !== undefined) json += `,"versionId":${quote(source.versionId)}`;
+  if (source.etag !== undefined) json += `,"etag":${quote(source.etag)}`;
+  json += `,"recordIndex":${source.recordIndex}`;
+  if (source.line !== undefined) json += `,"line":${source.line}`;
+  return `${json}}`;
+}
