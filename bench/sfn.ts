@@ -16,7 +16,7 @@ const WEEK = 7 * DAY;
 export async function sfnBenchmark(): Promise<Figure[]> {
   const dynamo = await startDynalite();
   try {
-    const harness = await ReviewHarness.create(dynamo.endpoint);
+    const harness = await ReviewHarness.create(dynamo);
     const completedAfterAWeek = (lost: boolean) => ({ steps: [{ at: WEEK, status: 'Completed' as const, lost }], answers: [answer('fraud', 'w1', 5)] });
     const event = await harness.run(claimInput('bench-event'), completedAfterAWeek(false));
     const lost = await harness.run(claimInput('bench-lost'), completedAfterAWeek(true));

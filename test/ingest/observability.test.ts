@@ -14,7 +14,7 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(async () => {
-  harness = await IngestHarness.create(dynamo.endpoint);
+  harness = await IngestHarness.create(dynamo);
   published.length = 0;
   jest.spyOn(metrics, 'singleMetric').mockImplementation(() => {
     const dimensions: Record<string, string> = {};

@@ -19,7 +19,7 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(async () => {
-  harness = await IngestHarness.create(dynamo.endpoint);
+  harness = await IngestHarness.create(dynamo);
 });
 afterEach(() => {
   // Every message any part of ingest sends follows the contract.

@@ -15,7 +15,7 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(async () => {
-  harness = await ReviewHarness.create(dynamo.endpoint);
+  harness = await ReviewHarness.create(dynamo);
 });
 afterEach(() => harness.restore());
 

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConflictException, SageMakerA2IRuntimeClient, StartHumanLoopCommand, type StartHumanLoopCommandInput } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, type StartExecutionCommandInput } from '@aws-sdk/client-sfn';
@@ -7,8 +7,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Dynalite } from './dynalite';
+export { startDynalite } from './dynalite';
 import { Readable } from 'node:stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler as createEventHandler, type IngestEventInput } from '../../functions/ingest-event';
@@ -33,15 +34,6 @@ export function instantClock(): Clock & { delays: number[] } {
   let now = Date.parse('2026-11-22T10:00:00Z');
   const delays: number[] = [];
   return { delays, now: () => now, sleep: async (ms) => void (delays.push(ms), (now += ms)), random: () => 0.5 };
-}
-
-/** dynalite on loopback, one per test file. */
-export async function startDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const server = require('dynalite')({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 let tableCount = 0;
@@ -121,18 +113,10 @@ export class IngestHarness {
     this.#mockAws();
   }
 
-  static async create(dynamoEndpoint: string, options: { workflowsDir?: string; maxReceives?: number } = {}): Promise<IngestHarness> {
+  static async create(dynamo: Dynalite, options: { workflowsDir?: string; maxReceives?: number } = {}): Promise<IngestHarness> {
     const tableName = `ledger-${++tableCount}-${process.pid}`;
-    const client = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: 'reviewId', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'reviewId', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    return new IngestHarness(tableName, dynamoEndpoint, options.workflowsDir ?? INGEST_WORKFLOWS, options.maxReceives ?? 3);
+    await dynamo.createLedgerTable(tableName);
+    return new IngestHarness(tableName, dynamo.endpoint, options.workflowsDir ?? INGEST_WORKFLOWS, options.maxReceives ?? 3);
   }
 
   restore(): void {

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeHumanLoopCommand,
@@ -27,6 +27,7 @@ import type { PollMessage } from '../../lib/review/poll-queue';
 import type { AwsClients } from '../../lib/runtime/aws-clients';
 import { reviewRuntime } from '../../lib/runtime/review-wiring';
 import { loadDefinition, REVIEW_LOOP_DEFINITION } from '../../lib/state-machine-definition';
+import type { Dynalite } from './dynalite';
 import { instantClock, lambdaContext } from './ingest-harness';
 
 export const REVIEW_WORKFLOWS = join(__dirname, '..', 'fixtures', 'workflows', 'review');
@@ -100,17 +101,10 @@ export class ReviewHarness {
     };
   }
 
-  static async create(dynamoEndpoint: string): Promise<ReviewHarness> {
+  static async create(dynamo: Dynalite): Promise<ReviewHarness> {
     const tableName = `review-ledger-${Math.random().toString(36).slice(2)}`;
-    const client = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: 'reviewId', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'reviewId', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await dynamo.createLedgerTable(tableName);
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const clients: AwsClients = {
       s3: new S3Client({ region: 'us-east-1' }),
       sqs: new SQSClient({ region: 'us-east-1' }),
