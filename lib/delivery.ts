@@ -1,5 +1,5 @@
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
-import { type ReviewMessage, serialiseMessage } from './messages';
+import { jsonOf, type ReviewMessage, serialiseMessage } from './messages';
 import type { RetryOptions } from './retry';
 import { attributeBytes, type OutgoingEntry, SendFailedError, sendBatches, SQS_MAX_MESSAGE_BYTES } from './sqs-batch';
 import { sqsSafeJson } from './sqs-text';
@@ -12,11 +12,6 @@ export interface QueueAddress {
 export interface Envelope {
   queue: QueueAddress;
   message: ReviewMessage;
-  /**
-   * Fields of the message already serialised (the record as it was read, a decision's cached JSON), spliced
-   * into the body instead of serialised again. `record` must already be SQS-safe text (see sqs-text.ts).
-   */
-  json?: { record?: string; decision?: string };
 }
 
 /** Where payloads too large for a message are kept; returns the s3:// URI the message carries instead. */
@@ -58,9 +53,9 @@ export class SqsDelivery {
   }
 
   /** The entry for a message that fits as it is; undefined when it must go by reference. */
-  #entryFor({ queue, message, json }: Envelope): OutgoingEntry | undefined {
+  #entryFor({ queue, message }: Envelope): OutgoingEntry | undefined {
     const { attributes, overhead } = this.#attributesFor(message);
-    const body = serialise(message, json);
+    const body = sqsSafeJson(serialiseMessage(message));
     const bytes = Buffer.byteLength(body) + overhead;
     return bytes > this.#maxBytes ? undefined : this.#entry(queue, message, body, attributes, bytes);
   }
@@ -102,7 +97,7 @@ export class SqsDelivery {
     const slim: ReviewMessage = { ...message };
     const prefix = `payloads/${message.workflow}/${message.reviewId}`;
     if (slim.record !== undefined) {
-      slim.recordRef = await payloads.put(`${prefix}/record.json`, JSON.stringify(slim.record));
+      slim.recordRef = await payloads.put(`${prefix}/record.json`, jsonOf(slim.record));
       delete slim.record;
     }
     if (slim.review?.answers !== undefined) {
@@ -111,9 +106,4 @@ export class SqsDelivery {
     }
     return slim;
   }
-}
-
-/** The message's JSON, with the fields given in `json` spliced in as they are, made SQS-safe. */
-function serialise(message: ReviewMessage, json: Envelope['json']): string {
-  return sqsSafeJson(serialiseMessage(message, json));
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { reviewMessage, serialiseMessage, type MessageSource, type Outcome } from '../lib/messages';
+import { RawJson, reviewMessage, serialiseMessage, type MessageSource, type Outcome } from '../lib/messages';
 
 const text = fc.string({ unit: 'binary', maxLength: 20 });
 const source: fc.Arbitrary<MessageSource> = fc.oneof(
@@ -38,17 +38,18 @@ describe('serialiseMessage', () => {
     );
   });
 
-  it('splices pre-serialised record and decision text', () => {
+  it('splices a record and decision carried as RawJson as their text, and JSON.stringify agrees', () => {
     const message = reviewMessage(
       { reviewId: 'wf-abc', workflow: 'wf', source: { type: 's3', bucket: 'b', key: 'k', recordIndex: 0 } },
       'auto-accepted',
-      { record: { a: 1 }, decision: { activated: false, humanTaskActivationConditionResults: { Conditions: [] } } },
+      { record: new RawJson('{ "a" : 1 }'), decision: new RawJson('{"activated":false,"humanTaskActivationConditionResults":{"Conditions":[]}}') },
       '2026-11-22T10:00:00.000Z',
     );
 
-    const json = serialiseMessage(message, { record: '{ "a" : 1 }', decision: '{"activated":false,"humanTaskActivationConditionResults":{"Conditions":[]}}' });
+    const json = serialiseMessage(message);
 
     expect(json).toContain('"record":{ "a" : 1 }');
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(message)));
+    expect(JSON.parse(json).record).toEqual({ a: 1 });
   });
 });

@@ -3,7 +3,7 @@ import type { Decision } from '../conditions';
 import type { Envelope, QueueAddress } from '../delivery';
 import type { Ledger, RecordKey } from '../ledger';
 import type { LoopStarter } from '../loop-starter';
-import { type MessageSource, type Outcome, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
+import { type MessageSource, type Outcome, RawJson, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
 import { reviewIdsFor, type SourceIdentity } from '../naming';
 import type { RateLimiter } from '../rate-limiter';
 import type { ReviewLoopInput } from '../review/loop-state';
@@ -52,9 +52,6 @@ export interface IngestReport {
   retryReason?: string;
 }
 
-/** The record's text as read and the decision's cached JSON: spliced into messages instead of serialised again. */
-type Serialised = { record?: string; decision?: string };
-
 /** What every record of one batch shares. */
 interface Batch extends IngestContext {
   /** One timestamp for the batch (ISO): its messages are made in the same moment, and dates are not free. */
@@ -67,7 +64,7 @@ interface Batch extends IngestContext {
 type MessageSourceBase = Omit<Extract<MessageSource, { type: 's3' }>, 'recordIndex' | 'line'> | Omit<Extract<MessageSource, { type: 'event' }>, 'recordIndex'>;
 
 type Prepared =
-  | { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage; json?: Serialised }
+  | { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage }
   | { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; record: unknown };
 
 /**
@@ -131,8 +128,8 @@ function prepare(item: SourceItem, batch: Batch): Prepared {
         kind: 'deliver',
         key: keyOf(reference, item.index),
         outcome: 'auto-accepted',
-        message: reviewMessage(reference, 'auto-accepted', { record, decision }, now),
-        json: { record: item.text, decision: workflow.conditions.decisionJson(decision) },
+        // As read and as cached: the parsed record and the decision tree are garbage from here on.
+        message: reviewMessage(reference, 'auto-accepted', { record: new RawJson(item.text), decision: new RawJson(workflow.conditions.decisionJson(decision)) }, now),
       };
     }
     const input = buildInputContent(workflow, reference, record, decision);
@@ -154,8 +151,7 @@ function invalid(item: SourceItem, batch: Batch, reference: RecordReference, cod
     kind: 'deliver',
     key: keyOf(reference, item.index),
     outcome: 'invalid',
-    message: reviewMessage(reference, 'invalid', { record, failure: { code, reason: `${where(item)}${reason}` } }, batch.now),
-    ...(record !== undefined && 'text' in item ? { json: { record: item.text } } : {}),
+    message: reviewMessage(reference, 'invalid', { record: record !== undefined && 'text' in item ? new RawJson(item.text) : record, failure: { code, reason: `${where(item)}${reason}` } }, batch.now),
   };
 }
 
@@ -251,7 +247,7 @@ async function deliverAll(entries: Prepared[], batch: Batch, deps: IngestDeps, r
     if (!address) addresses.set(queue, (address = deps.queueAddress(workflow.definition.name, queue)));
     return address;
   };
-  const envelopes = claimed.map((entry) => ({ queue: addressOf(queueFor(workflow, entry.message)), message: entry.message, json: entry.json }));
+  const envelopes = claimed.map((entry) => ({ queue: addressOf(queueFor(workflow, entry.message)), message: entry.message }));
   try {
     await deps.delivery.deliver(envelopes);
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { Decision } from '../conditions';
+import type { RawJson } from './raw-json';
 import { type MessageSource, type Outcome, type ReviewMessage, type ReviewResult, SCHEMA_VERSION } from './review-message';
 
 /** What every message about one record carries. */
@@ -12,7 +13,7 @@ export interface RecordReference {
 export interface MessageContent {
   record?: unknown;
   recordRef?: string;
-  decision?: Decision;
+  decision?: Decision | RawJson;
   review?: ReviewResult;
   failure?: { code: string; reason: string };
 }

@@ -1,4 +1,5 @@
 export * from './review-message';
 export * from './build';
+export * from './raw-json';
 export * from './serialise';
 export { assertReviewMessage, InvalidMessageError, messageProblems } from './validate';

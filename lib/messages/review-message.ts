@@ -1,4 +1,5 @@
 import type { Decision } from '../conditions';
+import type { RawJson } from './raw-json';
 
 /** The body of every message a downstream queue receives (schemas/review-message.schema.json). */
 export interface ReviewMessage {
@@ -12,7 +13,8 @@ export interface ReviewMessage {
   record?: unknown;
   /** s3:// URI of the record when it is too large to travel in the message. */
   recordRef?: string;
-  decision?: Decision;
+  /** A Decision, or its JSON text (RawJson) where ingest already has it. */
+  decision?: Decision | RawJson;
   review?: ReviewResult;
   failure?: { code: string; reason: string };
   createdAt: string;

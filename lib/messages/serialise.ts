@@ -1,10 +1,5 @@
+import { jsonOf } from './raw-json';
 import type { MessageSource, ReviewMessage } from './review-message';
-
-/** Fields of a message already serialised, spliced in as they are instead of serialised again. */
-export interface SerialisedFields {
-  record?: string;
-  decision?: string;
-}
 
 /** Strings JSON writes as they are: A2I names, ISO timestamps, enums. */
 const PLAIN = /^[A-Za-z0-9:._-]*$/;
@@ -32,15 +27,15 @@ const quote = (text: string): string => quoter.quote(text);
 
 /**
  * JSON.stringify(message), written for the contract's known shape: one message per record makes generic
- * stringification of the small fields a real share of ingest time. Equal to JSON.stringify (property-tested),
- * with `record` and `decision` taken from `serialised` when given. Key order is reviewMessage's.
+ * stringification of the small fields a real share of ingest time. Equal to JSON.stringify (property-tested);
+ * a record or decision carried as RawJson is spliced in as its text. Key order is reviewMessage's.
  */
-export function serialiseMessage(message: ReviewMessage, serialised: SerialisedFields = {}): string {
+export function serialiseMessage(message: ReviewMessage): string {
   let json = `{"schemaVersion":${quote(message.schemaVersion)},"reviewId":${quote(message.reviewId)},"workflow":${quote(message.workflow)},"outcome":${quote(message.outcome)},"source":${serialiseSource(message.source)},"createdAt":${quote(message.createdAt)}`;
   if (message.recordId !== undefined) json += `,"recordId":${quote(message.recordId)}`;
-  if (message.record !== undefined) json += `,"record":${serialised.record ?? JSON.stringify(message.record)}`;
+  if (message.record !== undefined) json += `,"record":${jsonOf(message.record)}`;
   if (message.recordRef !== undefined) json += `,"recordRef":${quote(message.recordRef)}`;
-  if (message.decision !== undefined) json += `,"decision":${serialised.decision ?? JSON.stringify(message.decision)}`;
+  if (message.decision !== undefined) json += `,"decision":${jsonOf(message.decision)}`;
   if (message.review !== undefined) json += `,"review":${JSON.stringify(message.review)}`;
   if (message.failure !== undefined) json += `,"failure":${JSON.stringify(message.failure)}`;
   return `${json}}`;

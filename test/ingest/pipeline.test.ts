@@ -75,7 +75,7 @@ describe('S3 JSON Lines through the whole ingest path', () => {
 
     const accepted = harness.deliveredTo('predictions-accepted');
     expect(accepted.map((message) => message.recordId).sort()).toEqual(['a', 'c']);
-    expect(accepted.every((message) => message.outcome === 'auto-accepted' && message.decision?.activated === false)).toBe(true);
+    expect(accepted.every((message) => message.outcome === 'auto-accepted' && (message.decision as { activated: boolean }).activated === false)).toBe(true);
     expect(accepted.find((message) => message.recordId === 'a')?.record).toEqual(JSON.parse(prediction('a', 0.9)));
     const entry = harness.delivered.find((delivered) => delivered.message.recordId === 'a')?.entry;
     expect(entry?.MessageAttributes).toEqual({
