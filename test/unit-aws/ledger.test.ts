@@ -594,4 +594,57 @@ describe.each(implementations)('Ledger contract: $name', (implementation) => {
       expect((await ledger.get(key.reviewId))?.recordIndex).toBe(owner);
     });
   });
+  describe('the review loop: task tokens, status events, polls', () => {
+    it('storeTaskToken parks the token of a started record and returns the entry', async () => {
+      await ledger.reserveStart(key);
+      await ledger.markStarted(key.reviewId, { humanLoopName: key.reviewId });
+
+      const entry = await ledger.storeTaskToken(key.reviewId, 'token-1');
+
+      expect(entry).toMatchObject({ reviewId: key.reviewId, state: 'started', taskToken: 'token-1' });
+      expect((await ledger.get(key.reviewId))?.taskToken).toBe('token-1');
+    });
+
+    it('storeTaskToken parks nothing for an unknown or already delivered record', async () => {
+      expect(await ledger.storeTaskToken(key.reviewId, 'token-1')).toBeUndefined();
+      expect(await ledger.get(key.reviewId)).toBeUndefined();
+
+      await ledger.claimDelivery(key, 'reviewed');
+      await ledger.markDelivered(key.reviewId);
+      expect(await ledger.storeTaskToken(key.reviewId, 'token-2')).toBeUndefined();
+      expect((await ledger.get(key.reviewId))?.taskToken).toBeUndefined();
+    });
+
+    it('recordStatusEvent notes when and what, and returns the entry with its parked token; unknown loops are not ours', async () => {
+      await ledger.reserveStart(key);
+      await ledger.storeTaskToken(key.reviewId, 'token-1');
+      clock.advance(7_000);
+
+      const entry = await ledger.recordStatusEvent(key.reviewId, 'Completed');
+
+      expect(entry).toMatchObject({ taskToken: 'token-1', lastEventAt: clock.now(), lastEventStatus: 'Completed' });
+      expect(await ledger.recordStatusEvent('someone-else', 'Completed')).toBeUndefined();
+      expect(await ledger.get('someone-else')).toBeUndefined();
+    });
+
+    it('markPollScheduled stamps the entry, and only an existing one', async () => {
+      await ledger.reserveStart(key);
+
+      await ledger.markPollScheduled(key.reviewId);
+      await ledger.markPollScheduled('someone-else');
+
+      expect((await ledger.get(key.reviewId))?.pollScheduledAt).toBe(clock.now());
+      expect(await ledger.get('someone-else')).toBeUndefined();
+    });
+
+    it('markDelivered drops the parked token', async () => {
+      await ledger.reserveStart(key);
+      await ledger.storeTaskToken(key.reviewId, 'token-1');
+      await ledger.claimDelivery(key, 'reviewed');
+
+      await ledger.markDelivered(key.reviewId);
+
+      expect((await ledger.get(key.reviewId))?.taskToken).toBeUndefined();
+    });
+  });
 });
