@@ -14,7 +14,6 @@ import type { CompiledWorkflow } from '../workflow';
 import { buildInputContent } from './input-content';
 import type { SourceItem } from './object-records';
 
-
 export interface IngestDeps {
   ledger: Ledger;
   loops: LoopStarter;
@@ -63,9 +62,9 @@ interface Batch extends IngestContext {
 
 type MessageSourceBase = Omit<Extract<MessageSource, { type: 's3' }>, 'recordIndex' | 'line'> | Omit<Extract<MessageSource, { type: 'event' }>, 'recordIndex'>;
 
-type Prepared =
-  | { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage }
-  | { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; record: unknown };
+type ToDeliver = { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage };
+type ToStart = { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; record: unknown };
+type Prepared = ToDeliver | ToStart;
 
 /**
  * Runs each item of one object (or event) through the workflow: parse, identify, decide, then either
@@ -82,12 +81,12 @@ export async function ingestItems(items: SourceItem[], context: IngestContext, d
     sourceBase: messageSourceBase(context.source),
   };
   const prepared = items.map((item) => prepare(item, batch));
-  const deliveries: Prepared[] = [];
-  const starts = prepared.filter((entry): entry is Extract<Prepared, { kind: 'start' }> => {
-    if (entry.kind === 'start') return true;
-    deliveries.push(entry);
-    return false;
-  });
+  const deliveries: ToDeliver[] = [];
+  const starts: ToStart[] = [];
+  for (const entry of prepared) {
+    if (entry.kind === 'start') starts.push(entry);
+    else deliveries.push(entry);
+  }
   report.activated = starts.length;
 
   await forEachBounded(starts, deps.concurrency ?? 16, async (entry) => {
@@ -146,7 +145,7 @@ function byIndex(item: SourceItem, batch: Batch, source: MessageSource): RecordR
   return { reviewId: batch.reviewIdOf({ index: item.index }), workflow: batch.workflow.definition.name, source };
 }
 
-function invalid(item: SourceItem, batch: Batch, reference: RecordReference, code: string, reason: string, record?: unknown): Prepared {
+function invalid(item: SourceItem, batch: Batch, reference: RecordReference, code: string, reason: string, record?: unknown): ToDeliver {
   return {
     kind: 'deliver',
     key: keyOf(reference, item.index),
@@ -155,12 +154,7 @@ function invalid(item: SourceItem, batch: Batch, reference: RecordReference, cod
   };
 }
 
-async function startLoop(
-  entry: Extract<Prepared, { kind: 'start' }>,
-  batch: Batch,
-  deps: IngestDeps,
-  report: IngestReport,
-): Promise<Prepared | undefined> {
+async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report: IngestReport): Promise<ToDeliver | undefined> {
   const { workflow, now } = batch;
   const reservation = await deps.ledger.reserveStart(entry.key);
   if (reservation === 'already') {
@@ -204,7 +198,7 @@ async function startLoop(
 }
 
 /** A second record of the same source with the same recordId: `invalid`, under an id of its own (its position). */
-function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference?: RecordReference }, batch: Batch): Prepared {
+function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference?: RecordReference }, batch: Batch): ToDeliver {
   const { workflow, now } = batch;
   const base = entry.reference ?? (entry.message as ReviewMessage);
   const reference: RecordReference = {
@@ -222,13 +216,13 @@ function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference
   };
 }
 
-async function deliverAll(entries: Prepared[], batch: Batch, deps: IngestDeps, report: IngestReport): Promise<void> {
+async function deliverAll(entries: ToDeliver[], batch: Batch, deps: IngestDeps, report: IngestReport): Promise<void> {
   const { workflow } = batch;
-  const claimed: Extract<Prepared, { kind: 'deliver' }>[] = [];
-  let pending = entries as Extract<Prepared, { kind: 'deliver' }>[];
+  const claimed: ToDeliver[] = [];
+  let pending = entries;
   // A duplicate id turns into an `invalid` message under another id, which is claimed in a second round.
   while (pending.length > 0) {
-    const next: Extract<Prepared, { kind: 'deliver' }>[] = [];
+    const next: ToDeliver[] = [];
     await forEachBounded(pending, deps.concurrency ?? 16, async (entry) => {
       const claim = await deps.ledger.claimDelivery(entry.key, entry.outcome);
       if (claim === 'claimed') claimed.push(entry);
@@ -236,7 +230,7 @@ async function deliverAll(entries: Prepared[], batch: Batch, deps: IngestDeps, r
       else if (claim === 'busy') {
         report.retryLater++;
         report.retryReason ??= `record ${entry.key.reviewId} is being delivered by another attempt`;
-      } else next.push(duplicateId({ key: entry.key, message: entry.message }, batch) as Extract<Prepared, { kind: 'deliver' }>);
+      } else next.push(duplicateId({ key: entry.key, message: entry.message }, batch));
     });
     pending = next;
   }
