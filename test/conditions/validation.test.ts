@@ -262,3 +262,19 @@ describe('every issue is reported at once', () => {
     ]);
   });
 });
+
+describe('FieldValueCheck values a path can never yield', () => {
+  it.each([
+    [{ Path: 'a', Equals: null }, /Equals null can never match/],
+    [{ Path: 'a', Equals: [1, 2] }, /Equals \[1,2\] can never match/],
+    [{ Path: 'a', In: ['x', null] }, /In holds null, which a path never yields/],
+    [{ Path: 'a', NotIn: [['x']] }, /NotIn holds \["x"\], which a path never yields/],
+  ])('%j is rejected with a hint', (parameters, message) => {
+    expect(() => compileConditions({ Conditions: [{ ConditionType: 'FieldValueCheck', ConditionParameters: parameters }] })).toThrow(message);
+  });
+
+  it('objects, strings and numbers are fine', () => {
+    expect(() => compileConditions({ Conditions: [{ ConditionType: 'FieldValueCheck', ConditionParameters: { Path: 'a', Equals: { b: 1 } } }] })).not.toThrow();
+    expect(() => compileConditions({ Conditions: [{ ConditionType: 'FieldValueCheck', ConditionParameters: { Path: 'a', In: ['x', 2, { c: true }] } }] })).not.toThrow();
+  });
+});

@@ -33,8 +33,8 @@ export const fieldValueCheck: ConditionType = {
   },
   validate(parameters) {
     const given = VALUE_TESTS.filter((name) => parameters[name] !== undefined);
-    if (given.length === 1) return [];
-    return [`needs exactly one of ${VALUE_TESTS.join(', ')}${given.length ? `, got ${given.join(' and ')}` : ''}`];
+    if (given.length !== 1) return [`needs exactly one of ${VALUE_TESTS.join(', ')}${given.length ? `, got ${given.join(' and ')}` : ''}`];
+    return unreachableValues(parameters);
   },
   compile(parameters, _location, compilePath) {
     const path = compilePath.any(parameters.Path as string);
@@ -87,3 +87,23 @@ export const expression: ConditionType = {
 };
 
 const yieldsSomething = (): boolean => true;
+
+/**
+ * A path never yields null (null is "nothing") and yields an array's elements, not the array: such values
+ * in Equals, In or NotIn could never take effect, so they are errors rather than conditions that silently
+ * never match.
+ */
+function unreachableValues(parameters: Record<string, unknown>): string[] {
+  const hint = 'use MissingField or Exists: false for a missing or null value, and a path to the elements for arrays';
+  const unreachable = (value: unknown): boolean => value === null || Array.isArray(value);
+  if (parameters.Equals !== undefined && unreachable(parameters.Equals)) {
+    return [`Equals ${JSON.stringify(parameters.Equals)} can never match: paths yield neither null nor arrays (${hint})`];
+  }
+  for (const name of ['In', 'NotIn'] as const) {
+    const values = parameters[name];
+    if (Array.isArray(values) && values.some(unreachable)) {
+      return [`${name} holds ${JSON.stringify(values.find(unreachable))}, which a path never yields (${hint})`];
+    }
+  }
+  return [];
+}
