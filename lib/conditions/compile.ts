@@ -27,14 +27,28 @@ export interface Decision {
 export interface CompiledConditions {
   /** `identity` gives the record's sampling identity; it is called only if a Sampling condition is reached. */
   evaluate(record: unknown, identity: () => string): Decision;
-  /** JSON.stringify of a decision this document produced. */
-  decisionJson(decision: Decision): string;
+  /**
+   * Whether the record activates, and the JSON of its decision, without building the decision: for the
+   * records no condition activates (most of them), which only need to carry it.
+   */
+  summarize(record: unknown, identity: () => string): { activated: boolean; json: string };
 }
 
-/** Distinct result patterns kept per document; beyond that decisions are serialised as they come. */
+/** Distinct result patterns whose JSON is kept per document; beyond that, summaries serialise as they come. */
 const DECISION_JSON_CACHE = 1024;
 
-type CompiledNode = (record: unknown, context: EvaluationContext) => ConditionResult;
+/**
+ * Each node compiled twice over the same leaf tests: `result` builds the node's report (as A2I writes it),
+ * `test` only answers it and adds the node's bit to the record's mask when true. A decision's JSON depends
+ * on nothing but its results, so the mask keys it.
+ */
+interface CompiledNode {
+  result(record: unknown, context: RecordContext): ConditionResult;
+  test(record: unknown, context: RecordContext): boolean;
+}
+
+/** Nodes past this many get no bit: the mask stays a small integer (a fast Map key); larger documents are summarized by evaluating them. */
+const MAX_MASK_NODES = 30;
 
 const COMBINATORS = ['And', 'Or', 'Not'] as const;
 const COMPILED_PATHS: PathCompiler = { value: compileJmesPath, any: compileJmesPathAny };
@@ -48,47 +62,49 @@ interface Compiler {
   types: ReadonlyMap<string, ConditionType>;
   compilePath: PathCompiler;
   issues: ConditionIssue[];
+  /** Nodes compiled so far, in document order: the next node's bit is 2^nodes. */
+  nodes: number;
+}
+
+function nextBit(compiler: Compiler): number {
+  return compiler.nodes++ < MAX_MASK_NODES ? 1 << (compiler.nodes - 1) : 0;
 }
 
 /** Validates the whole document (every issue at once) and compiles it; throws ConditionDocumentError. */
 export function compileConditions(document: unknown, options: CompileOptions = {}): CompiledConditions {
-  const compiler: Compiler = { types: options.types ?? CONDITION_TYPES, compilePath: options.compilePath ?? COMPILED_PATHS, issues: [] };
+  const compiler: Compiler = { types: options.types ?? CONDITION_TYPES, compilePath: options.compilePath ?? COMPILED_PATHS, issues: [], nodes: 0 };
   const { issues } = compiler;
   const roots = compileDocument(document, compiler);
   if (issues.length > 0) throw new ConditionDocumentError(issues);
-  const decisionJsonCache = new Map<string, string>();
+  const jsonByMask = new Map<number, string>();
+  const evaluate = (record: unknown, identity: () => string): Decision => {
+    const context = new RecordContext(identity);
+    const Conditions = new Array<ConditionResult>(roots.length);
+    let activated = false;
+    for (let i = 0; i < roots.length; i++) {
+      Conditions[i] = roots[i].result(record, context);
+      if (Conditions[i].EvaluationResult) activated = true;
+    }
+    return { activated, humanTaskActivationConditionResults: { Conditions } };
+  };
   return {
-    evaluate(record, identity) {
+    evaluate,
+    summarize(record, identity) {
+      if (compiler.nodes > MAX_MASK_NODES) {
+        const decision = evaluate(record, identity);
+        return { activated: decision.activated, json: JSON.stringify(decision) };
+      }
       const context = new RecordContext(identity);
-      const Conditions = new Array<ConditionResult>(roots.length);
       let activated = false;
-      for (let i = 0; i < roots.length; i++) {
-        Conditions[i] = roots[i](record, context);
-        if (Conditions[i].EvaluationResult) activated = true;
-      }
-      return { activated, humanTaskActivationConditionResults: { Conditions } };
-    },
-    decisionJson(decision) {
-      // A decision differs from another of the same document only in its EvaluationResults (the
-      // parameters are the same frozen objects), so its JSON is kept by that pattern.
-      const key = resultPattern(decision.humanTaskActivationConditionResults.Conditions, '');
-      let json = decisionJsonCache.get(key);
+      for (let i = 0; i < roots.length; i++) if (roots[i].test(record, context)) activated = true;
+      let json = jsonByMask.get(context.mask);
       if (json === undefined) {
-        json = JSON.stringify(decision);
-        if (decisionJsonCache.size < DECISION_JSON_CACHE) decisionJsonCache.set(key, json);
+        json = JSON.stringify(evaluate(record, identity));
+        if (jsonByMask.size < DECISION_JSON_CACHE) jsonByMask.set(context.mask, json);
       }
-      return json;
+      return { activated, json };
     },
   };
-}
-
-function resultPattern(nodes: ConditionResult[], pattern: string): string {
-  for (const node of nodes) {
-    pattern += node.EvaluationResult ? '1' : '0';
-    const children = node.And ?? node.Or ?? node.Not;
-    if (children !== undefined) pattern = `${resultPattern(Array.isArray(children) ? (children as ConditionResult[]) : [children as ConditionResult], `${pattern}(`)})`;
-  }
-  return pattern;
 }
 
 function compileDocument(document: unknown, compiler: Compiler): CompiledNode[] {
@@ -144,38 +160,47 @@ function compileCombinator(
       issues.push({ location: `${location}.Not`, message: 'takes exactly one condition (an object, or an array of one)' });
       return constantFalse;
     }
+    const bit = nextBit(compiler);
     const child = single
       ? compileNode(operand[0], `${location}.Not[0]`, compiler)
       : compileNode(operand, `${location}.Not`, compiler);
-    return (record, context) => {
-      const result = child(record, context);
-      return { Not: single ? [result] : result, EvaluationResult: !result.EvaluationResult };
+    return {
+      result(record, context) {
+        const result = child.result(record, context);
+        return { Not: single ? [result] : result, EvaluationResult: !result.EvaluationResult };
+      },
+      test(record, context) {
+        const value = !child.test(record, context);
+        if (value) context.mask |= bit;
+        return value;
+      },
     };
   }
   if (!Array.isArray(operand) || operand.length === 0) {
     issues.push({ location: `${location}.${key}`, message: `must be a non-empty array of conditions` });
     return constantFalse;
   }
+  const bit = nextBit(compiler);
   const children = operand.map((child, index) => compileNode(child, `${location}.${key}[${index}]`, compiler));
-  // A2I evaluates every operand (no short-circuit) and reports each result.
-  const evaluateAll = (record: unknown, context: EvaluationContext): [ConditionResult[], number] => {
-    const results = new Array<ConditionResult>(children.length);
-    let trueCount = 0;
-    for (let i = 0; i < children.length; i++) {
-      results[i] = children[i](record, context);
-      if (results[i].EvaluationResult) trueCount++;
-    }
-    return [results, trueCount];
-  };
-  if (key === 'And') {
-    return (record, context) => {
-      const [And, trueCount] = evaluateAll(record, context);
-      return { And, EvaluationResult: trueCount === And.length };
-    };
-  }
-  return (record, context) => {
-    const [Or, trueCount] = evaluateAll(record, context);
-    return { Or, EvaluationResult: trueCount > 0 };
+  const holds = key === 'And' ? (trueCount: number) => trueCount === children.length : (trueCount: number) => trueCount > 0;
+  // A2I evaluates every operand (no short-circuit) and reports each result; the mask needs each one too.
+  return {
+    result(record, context) {
+      const results = new Array<ConditionResult>(children.length);
+      let trueCount = 0;
+      for (let i = 0; i < children.length; i++) {
+        results[i] = children[i].result(record, context);
+        if (results[i].EvaluationResult) trueCount++;
+      }
+      return key === 'And' ? { And: results, EvaluationResult: holds(trueCount) } : { Or: results, EvaluationResult: holds(trueCount) };
+    },
+    test(record, context) {
+      let trueCount = 0;
+      for (let i = 0; i < children.length; i++) if (children[i].test(record, context)) trueCount++;
+      const value = holds(trueCount);
+      if (value) context.mask |= bit;
+      return value;
+    },
   };
 }
 
@@ -222,7 +247,15 @@ function compileLeaf(
   const ConditionParameters = deepFreeze(structuredClone(parameters));
   const test: LeafTest = type.compile(ConditionParameters, location, compiler.compilePath);
   const ConditionType = type.name;
-  return (record, context) => ({ ConditionType, ConditionParameters, EvaluationResult: test(record, context) });
+  const bit = nextBit(compiler);
+  return {
+    result: (record, context) => ({ ConditionType, ConditionParameters, EvaluationResult: test(record, context) }),
+    test(record, context) {
+      const value = test(record, context);
+      if (value) context.mask |= bit;
+      return value;
+    },
+  };
 }
 
 function reportExtraKeys(node: Record<string, unknown>, allowed: string[], location: string, issues: ConditionIssue[]): void {
@@ -232,6 +265,8 @@ function reportExtraKeys(node: Record<string, unknown>, allowed: string[], locat
 }
 
 class RecordContext implements EvaluationContext {
+  /** The bits of the nodes found true (see CompiledNode.test). */
+  mask = 0;
   #identity: string | undefined;
   #memo: Map<string, unknown> | undefined;
   constructor(private readonly computeIdentity: () => string) {}
@@ -255,7 +290,8 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-const constantFalse: CompiledNode = () => ({ EvaluationResult: false });
+/** Stands in for a node with problems: the document is rejected, so it is never evaluated. */
+const constantFalse: CompiledNode = { result: () => ({ EvaluationResult: false }), test: () => false };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -121,16 +121,18 @@ function prepare(item: SourceItem, batch: Batch): Prepared {
     }
     const reviewId = batch.reviewIdOf({ recordId, index: item.index });
     const reference: RecordReference = recordId === undefined ? { reviewId, workflow: name, source: messageSource } : { reviewId, workflow: name, source: messageSource, recordId };
-    const decision = workflow.decide(record, () => samplingIdentity(record, name, recordId));
-    if (!decision.activated) {
+    const identity = () => samplingIdentity(record, name, recordId);
+    // Most records activate nothing and only carry their decision: its JSON, without building it.
+    const summary = workflow.conditions.summarize(record, identity);
+    if (!summary.activated) {
       return {
         kind: 'deliver',
         key: keyOf(reference, item.index),
         outcome: 'auto-accepted',
-        // As read and as cached: the parsed record and the decision tree are garbage from here on.
-        message: reviewMessage(reference, 'auto-accepted', { record: new RawJson(item.text), decision: new RawJson(workflow.conditions.decisionJson(decision)) }, now),
+        message: reviewMessage(reference, 'auto-accepted', { record: new RawJson(item.text), decision: new RawJson(summary.json) }, now),
       };
     }
+    const decision = workflow.decide(record, identity);
     const input = buildInputContent(workflow, reference, record, decision);
     if (typeof input !== 'string') return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
     return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, record };

@@ -177,4 +177,30 @@ describe('laws of And, Or and Not', () => {
       RUNS,
     );
   });
+  test('summarize gives the same activation and exactly the JSON of the full decision, from cache or not', () => {
+    fc.assert(
+      fc.property(fc.array(treeArbitrary, { minLength: 1, maxLength: 5 }), fc.array(recordArbitrary, { minLength: 1, maxLength: 8 }), (trees, records) => {
+        const compiled = compileConditions({ Conditions: trees });
+        // Twice over the records: the second pass reads the JSON from the cache.
+        return [...records, ...records].every((record) => {
+          const decision = compiled.evaluate(record, () => 'id');
+          const summary = compiled.summarize(record, () => 'id');
+          return summary.activated === decision.activated && summary.json === JSON.stringify(decision);
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  test('summarize agrees on documents too large for the mask (over 30 nodes)', () => {
+    fc.assert(
+      fc.property(fc.array(leafArbitrary, { minLength: 31, maxLength: 40 }), recordArbitrary, (leaves, record) => {
+        const compiled = compileConditions({ Conditions: [{ Or: leaves }] });
+        const decision = compiled.evaluate(record, () => 'id');
+        const summary = compiled.summarize(record, () => 'id');
+        return summary.activated === decision.activated && summary.json === JSON.stringify(decision);
+      }),
+      { numRuns: 50 },
+    );
+  });
 });
