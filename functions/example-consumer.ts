@@ -1,14 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseReviewMessage } from '../lib/consumer/parse-message';
 import { ReviewInProgressError } from '../lib/consumer/dedupe';
 import { type ReviewConsumerRuntime, reviewConsumerRuntime } from '../lib/consumer/wiring';
 import type { InvalidMessageError, ReviewMessage } from '../lib/messages';
-import { logger, metrics, tracer } from '../lib/runtime/observability';
+import { withPowertools } from '../lib/runtime/handler';
+import { logger, metrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 
 /**
@@ -19,14 +16,11 @@ import { once } from '../lib/runtime/once';
  */
 export function createHandler(deps: () => ReviewConsumerRuntime = once(reviewConsumerRuntime)) {
   const processor = new BatchProcessor(EventType.SQS);
-  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const runtime = deps();
     runtime.dedupe.startInvocation?.(context);
     return processPartialResponse(event, (record: SQSRecord) => consume(record, runtime), processor, { context });
-  })
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { clearState: true }));
+  });
 }
 
 async function consume(record: SQSRecord, runtime: ReviewConsumerRuntime): Promise<void> {

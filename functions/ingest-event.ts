@@ -3,7 +3,7 @@ import { type EventRoute, eventRoutes } from '../lib/ingest/match';
 import type { SplitDeps } from '../lib/ingest/split-object';
 import { splitterRuntime } from '../lib/runtime/ingest-wiring';
 import { withPowertools } from '../lib/runtime/handler';
-import { logger, metrics } from '../lib/runtime/observability';
+import { logger, metrics, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 
 export interface EventIngestDeps {
@@ -32,9 +32,7 @@ export function createHandler(deps: () => EventIngestDeps = once(defaultDeps)) {
     await splitDeps.send(work);
     for (const message of work) {
       logger.info('event queued as work', { eventId: event.id, workflow: message.workflow });
-      const single = metrics.singleMetric();
-      single.addDimension('workflow', message.workflow);
-      single.addMetric('RecordsIngested', 'Count', 1);
+      workflowMetrics(message.workflow).addMetric('RecordsIngested', 'Count', 1);
     }
   });
 }

@@ -3,7 +3,7 @@ import { type ObjectIngestDeps, ingestCreatedObject } from '../lib/ingest/ingest
 import { createdObjects } from '../lib/ingest/s3-notification';
 import { splitterRuntime } from '../lib/runtime/ingest-wiring';
 import { withPowertools } from '../lib/runtime/handler';
-import { logger, metrics } from '../lib/runtime/observability';
+import { logger, metrics, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 
 /**
@@ -22,9 +22,7 @@ export function createHandler(deps: () => ObjectIngestDeps = once(splitterRuntim
       }
       for (const { workflow, report } of results) {
         logger.info('object split into work', { bucket: object.bucket, key: object.key, workflow, ...report });
-        const single = metrics.singleMetric();
-        single.addDimension('workflow', workflow);
-        single.addMetric('RecordsIngested', 'Count', report.records);
+        workflowMetrics(workflow).addMetric('RecordsIngested', 'Count', report.records);
       }
     }
   });

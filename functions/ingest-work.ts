@@ -4,7 +4,7 @@ import type { IngestReport } from '../lib/ingest/ingest-records';
 import { processWork, RetryLaterError } from '../lib/ingest/process-work';
 import { type ConsumerRuntime, consumerRuntime } from '../lib/runtime/ingest-wiring';
 import { withPowertools } from '../lib/runtime/handler';
-import { logger, metrics } from '../lib/runtime/observability';
+import { logger, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 
 const REPORTED: [keyof IngestReport, string][] = [
@@ -44,8 +44,7 @@ export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime
 }
 
 function publish(report: IngestReport, workflow: string): void {
-  const single = metrics.singleMetric();
-  single.addDimension('workflow', workflow);
+  const single = workflowMetrics(workflow);
   for (const [field, name] of REPORTED) {
     const value = report[field];
     if (typeof value === 'number' && value > 0) single.addMetric(name, 'Count', value);

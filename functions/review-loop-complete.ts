@@ -1,7 +1,7 @@
 import { deliverReview } from '../lib/review/deliver-review';
 import type { ReviewLoopState } from '../lib/review/loop-state';
 import { withPowertools } from '../lib/runtime/handler';
-import { logger, metrics } from '../lib/runtime/observability';
+import { logger, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 import { type ReviewRuntime, reviewRuntime } from '../lib/runtime/review-wiring';
 
@@ -11,8 +11,7 @@ export function createHandler(deps: () => ReviewRuntime = once(reviewRuntime)) {
     const result = await deliverReview(state, deps().review);
     logger.info('review delivered', { reviewId: state.reviewId, queue: result.queue, sentNow: result.delivered });
     if (result.delivered) {
-      const single = metrics.singleMetric();
-      single.addDimension('workflow', state.workflow);
+      const single = workflowMetrics(state.workflow);
       single.addMetric('RecordsReviewed', 'Count', 1);
       const started = state.check?.creationTime ? Date.parse(state.check.creationTime) : undefined;
       if (started !== undefined) single.addMetric('SecondsInReview', 'Seconds', Math.max(0, (Date.now() - started) / 1000));

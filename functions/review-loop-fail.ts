@@ -1,7 +1,7 @@
 import { deliverFailure } from '../lib/review/deliver-failure';
 import type { ReviewLoopState } from '../lib/review/loop-state';
 import { withPowertools } from '../lib/runtime/handler';
-import { logger, metrics } from '../lib/runtime/observability';
+import { logger, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 import { type ReviewRuntime, reviewRuntime } from '../lib/runtime/review-wiring';
 
@@ -11,9 +11,7 @@ export function createHandler(deps: () => ReviewRuntime = once(reviewRuntime)) {
     const result = await deliverFailure(state, deps().failure);
     logger.warn('loop failed', { reviewId: state.reviewId, code: result.code, queue: result.queue, sentNow: result.delivered });
     if (result.delivered) {
-      const single = metrics.singleMetric();
-      single.addDimension('workflow', state.workflow);
-      single.addMetric('RecordsFailed', 'Count', 1);
+      workflowMetrics(state.workflow).addMetric('RecordsFailed', 'Count', 1);
     }
     return result;
   });

@@ -16,7 +16,7 @@ import { sqsSafeJson } from '../sqs-text';
 import { type CompiledWorkflow, isFlowSpec, loadWorkflows } from '../workflow';
 import { type AwsClients, awsClients } from './aws-clients';
 import { ConfigError, envJson, envNumber, requireEnv } from './env';
-import { metrics } from './observability';
+import { workflowMetrics } from './observability';
 
 type Env = Record<string, string | undefined>;
 
@@ -108,11 +108,6 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
   // Each concurrent consumer takes its share of a workflow's StartHumanLoop rate.
   const consumers = envNumber('CONSUMER_CONCURRENCY', 10, env);
   const limiters = new Map(workflows.map((workflow) => [workflow.definition.name, new RateLimiter(workflow.definition.ingest.maxStartsPerSecond / consumers, undefined, clock)]));
-  const workflowDimension = (workflow: string) => {
-    const single = metrics.singleMetric();
-    single.addDimension('workflow', workflow);
-    return single;
-  };
   const deadLetterUrl = requireEnv('WORK_DLQ_URL', env);
   return {
     maxReceives: envNumber('WORK_MAX_RECEIVES', 5, env),
@@ -135,7 +130,7 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
       flowDefinitionArn: flowDefinitionDirectory(workflows, env),
       readStaged: (uri) => payloads.get(uri),
       limiterFor: (workflow) => limiters.get(workflow.definition.name),
-      onThrottled: (workflow) => workflowDimension(workflow).addMetric('StartThrottled', 'Count', 1),
+      onThrottled: (workflow) => workflowMetrics(workflow).addMetric('StartThrottled', 'Count', 1),
     },
   };
 }

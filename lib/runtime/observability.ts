@@ -7,3 +7,10 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 // Metrics' own warnings (no metrics to publish) go through the structured logger, not the console.
 export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'A2IOrchestrator', serviceName: 'a2i-orchestrator', logger });
 export const tracer = new Tracer({ serviceName: 'a2i-orchestrator' });
+
+/** Metrics with the `workflow` dimension, which every per-workflow figure carries (published as they are added). */
+export function workflowMetrics(workflow: string): ReturnType<Metrics['singleMetric']> {
+  const single = metrics.singleMetric();
+  single.addDimension('workflow', workflow);
+  return single;
+}
