@@ -1,7 +1,8 @@
-import { DescribeHumanLoopCommand, ResourceNotFoundException, type SageMakerA2IRuntimeClient } from '@aws-sdk/client-sagemaker-a2i-runtime';
+import type { SageMakerA2IRuntimeClient } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import type { Clock } from '../clock';
 import type { CompiledWorkflow } from '../workflow';
 import type { LoopCheck, LoopStatus, ReviewLoopState } from './loop-state';
+import { describeLoop } from './describe-loop';
 import { asTaskError } from './task-errors';
 
 export interface CheckDeps {
@@ -20,15 +21,10 @@ export async function checkLoop(state: ReviewLoopState, deps: CheckDeps): Promis
   const { tracking } = deps.workflow(state.workflow).definition;
   const checkedAt = deps.clock.now();
   const checks = (state.check?.checks ?? 0) + 1;
-  let described;
-  try {
-    described = await deps.a2i.send(new DescribeHumanLoopCommand({ HumanLoopName: state.humanLoopName }));
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException || (error as Error).name === 'ResourceNotFoundException') {
-      return { status: 'NotFound', failureReason: `human loop ${state.humanLoopName} no longer exists (deleted)`, next: 'fail', checkedAt, checks };
-    }
+  const described = await describeLoop(deps.a2i, state.humanLoopName).catch((error: unknown) => {
     throw asTaskError(error);
-  }
+  });
+  if (!described) return { status: 'NotFound', failureReason: `human loop ${state.humanLoopName} no longer exists (deleted)`, next: 'fail', checkedAt, checks };
   const status = described.HumanLoopStatus as LoopStatus;
   const check: LoopCheck = {
     status,

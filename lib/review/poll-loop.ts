@@ -1,8 +1,9 @@
-import { DescribeHumanLoopCommand, type SageMakerA2IRuntimeClient } from '@aws-sdk/client-sagemaker-a2i-runtime';
+import type { SageMakerA2IRuntimeClient } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Clock } from '../clock';
 import type { Ledger } from '../ledger';
 import type { CompiledWorkflow } from '../workflow';
+import { describeLoop } from './describe-loop';
 import type { PollMessage, PollQueue } from './poll-queue';
 import { wakeOnStatusEvent } from './status-event';
 import { asTaskError } from './task-errors';
@@ -42,13 +43,8 @@ export async function pollLoop(body: string, receiptHandle: string, deps: PollDe
     const entry = await deps.ledger.get(poll.reviewId);
     // Delivered or being delivered: the machine is past waiting, and so is this poll.
     if (!entry || entry.state === 'delivering' || entry.state === 'delivered') return 'settled';
-    let status: string;
-    try {
-      status = (await deps.a2i.send(new DescribeHumanLoopCommand({ HumanLoopName: poll.humanLoopName }))).HumanLoopStatus ?? 'InProgress';
-    } catch (error) {
-      if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-      status = 'NotFound';
-    }
+    const described = await describeLoop(deps.a2i, poll.humanLoopName);
+    const status = described ? (described.HumanLoopStatus ?? 'InProgress') : 'NotFound';
     if (ENDED.has(status) || status === 'NotFound') {
       await wakeOnStatusEvent({ humanLoopName: poll.humanLoopName, humanLoopStatus: status }, deps);
       return 'woken';
