@@ -200,20 +200,18 @@ export class DynamoDbLedger implements Ledger {
 
   /** True when the write happened, false when its condition did not hold. */
   async #conditionalUpdate(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
-    try {
-      await this.documents.send(new UpdateCommand({ ...input, TableName: this.tableName }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
+    return (await this.#conditionalWrite(input, 'NONE')) !== undefined;
   }
 
   /** The entry after the write, or undefined when its condition did not hold. */
   async #conditionalUpdateReturning(input: Omit<UpdateCommandInput, 'TableName'>): Promise<LedgerEntry | undefined> {
+    return (await this.#conditionalWrite(input, 'ALL_NEW'))?.Attributes as LedgerEntry | undefined;
+  }
+
+  /** The UpdateItem's response, or undefined when its condition did not hold. */
+  async #conditionalWrite(input: Omit<UpdateCommandInput, 'TableName'>, returnValues: 'NONE' | 'ALL_NEW') {
     try {
-      const { Attributes } = await this.documents.send(new UpdateCommand({ ...input, TableName: this.tableName, ReturnValues: 'ALL_NEW' }));
-      return Attributes as LedgerEntry;
+      return await this.documents.send(new UpdateCommand({ ...input, TableName: this.tableName, ReturnValues: returnValues }));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return undefined;
       throw error;
