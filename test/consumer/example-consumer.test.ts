@@ -2,6 +2,7 @@ import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/cli
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AddressInfo } from 'node:net';
 import { createHandler } from '../../functions/example-consumer';
+import { lambdaContext as localLambdaContext } from '../../lib/local/lambda-context';
 import { type ReviewConsumerRuntime, reviewConsumerRuntime } from '../../lib/consumer/wiring';
 import { messageProblems, type ReviewMessage, reviewMessage } from '../../lib/messages';
 import { logger } from '../../lib/runtime/observability';
@@ -169,20 +170,7 @@ const delivery = (messageId: string, message: ReviewMessage, receives = 1) => sq
 const calledWith = (handleReview: jest.Mock, reviewId: string) => handleReview.mock.calls.filter(([message]) => (message as ReviewMessage).reviewId === reviewId).length;
 
 function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'invoices-example-consumer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:invoices-example-consumer',
-    memoryLimitInMB: '256',
-    awsRequestId: 'request-1',
-    logGroupName: '/aws/lambda/invoices-example-consumer',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return localLambdaContext({ functionName: 'invoices-example-consumer', timeoutMs: 60_000, memoryLimitInMB: 256 });
 }
 
 it('hands a message of each outcome to handleReview and reports no failures', async () => {

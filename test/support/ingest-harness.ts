@@ -20,6 +20,7 @@ import { eventRoutes } from '../../lib/ingest/match';
 import type { ReviewMessage } from '../../lib/messages';
 import { consumerRuntime, splitterRuntime } from '../../lib/runtime/ingest-wiring';
 import type { AwsClients } from '../../lib/runtime/aws-clients';
+import { lambdaContext as localLambdaContext } from '../../lib/local/lambda-context';
 
 export const INGEST_WORKFLOWS = join(__dirname, '..', 'fixtures', 'workflows', 'ingest');
 export const INPUT_BUCKET = 'model-outputs';
@@ -250,19 +251,7 @@ export class IngestHarness {
   }
 }
 
+/** The Lambda context a handler is invoked with here: a minute to run. */
 export function lambdaContext(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: `request-${functionName}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return localLambdaContext({ functionName, timeoutMs: 60_000 });
 }
