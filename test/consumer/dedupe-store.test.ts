@@ -1,26 +1,21 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { AddressInfo } from 'node:net';
+import { type Dynalite, startDynalite } from '../support/dynalite';
 import { type DedupeStore, joinInFlight, ReviewInProgressError } from '../../lib/consumer/dedupe';
 import { DynamoDbDedupeStore } from '../../lib/consumer/dynamodb-dedupe';
 
 // The DynamoDB dedupe store on dynalite: the conditional writes are DynamoDB's, not a mock's.
 
-let server: { close(callback: () => void): void };
+let dynamo: Dynalite;
 let client: DynamoDBClient;
 let tableCount = 0;
 
 beforeAll(async () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite')({ createTableMs: 0 });
-  await new Promise<void>((resolve) => dynalite.listen(0, '127.0.0.1', resolve));
-  server = dynalite;
-  const { port } = dynalite.address() as AddressInfo;
-  client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  dynamo = await startDynalite();
+  client = dynamo.client;
 });
 afterAll(async () => {
-  client.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await dynamo.close();
 });
 afterEach(() => {
   jest.restoreAllMocks();
@@ -28,14 +23,7 @@ afterEach(() => {
 
 async function newTable(): Promise<string> {
   const tableName = `dedupe-${++tableCount}`;
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await dynamo.createTable(tableName, 'id');
   return tableName;
 }
 

@@ -1,6 +1,6 @@
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { AddressInfo } from 'node:net';
+import { type Dynalite, startDynalite } from '../support/dynalite';
 import { createHandler } from '../../functions/example-consumer';
 import { lambdaContext as localLambdaContext } from '../../lib/local/lambda-context';
 import { type ReviewConsumerRuntime, reviewConsumerRuntime } from '../../lib/consumer/wiring';
@@ -85,22 +85,17 @@ const MESSAGES: Record<ReviewMessage['outcome'], ReviewMessage> = {
 };
 const { reviewed, failed } = MESSAGES;
 
-let server: { close(callback: () => void): void };
+let dynamo: Dynalite;
 let client: DynamoDBClient;
 let tableCount = 0;
 let logLines: string[];
 
 beforeAll(async () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite')({ createTableMs: 0 });
-  await new Promise<void>((resolve) => dynalite.listen(0, '127.0.0.1', resolve));
-  server = dynalite;
-  const { port } = dynalite.address() as AddressInfo;
-  client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  dynamo = await startDynalite();
+  client = dynamo.client;
 });
 afterAll(async () => {
-  client.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await dynamo.close();
 });
 beforeEach(() => {
   logLines = [];
@@ -123,14 +118,7 @@ afterEach(() => {
 /** A fresh dedupe table and the env the function is deployed with. */
 async function deployment(): Promise<Record<string, string>> {
   const tableName = `consumer-dedupe-${++tableCount}`;
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await dynamo.createTable(tableName, 'id');
   return { DEDUPE_TABLE: tableName, AWS_LAMBDA_FUNCTION_NAME: 'invoices-example-consumer' };
 }
 

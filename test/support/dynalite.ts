@@ -17,7 +17,9 @@ type DynaliteFactory = (options: { createTableMs?: number; deleteTableMs?: numbe
 export interface Dynalite {
   endpoint: string;
   client: DynamoDBClient;
-  /** Creates a table keyed by `reviewId` (S), on demand, and waits until it is ACTIVE. */
+  /** Creates a table keyed by `hashKey` (S), on demand, and waits until it is ACTIVE. */
+  createTable(name: string, hashKey: string): Promise<void>;
+  /** A ledger table: keyed by `reviewId`. */
   createLedgerTable(name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -30,25 +32,27 @@ export async function startDynalite(): Promise<Dynalite> {
   const address = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = new DynamoDBClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  const createTable = async (name: string, hashKey: string): Promise<void> => {
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        AttributeDefinitions: [{ AttributeName: hashKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: hashKey, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    // With createTableMs: 0 the table turns ACTIVE on the emulator's next tick: a few round trips at most.
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+      if (Table?.TableStatus === 'ACTIVE') return;
+    }
+    throw new Error(`table ${name} did not become ACTIVE`);
+  };
   return {
     endpoint,
     client,
-    async createLedgerTable(name) {
-      await client.send(
-        new CreateTableCommand({
-          TableName: name,
-          AttributeDefinitions: [{ AttributeName: 'reviewId', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'reviewId', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      // With createTableMs: 0 the table turns ACTIVE on the emulator's next tick: a few round trips at most.
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
-        if (Table?.TableStatus === 'ACTIVE') return;
-      }
-      throw new Error(`table ${name} did not become ACTIVE`);
-    },
+    createTable,
+    createLedgerTable: (name) => createTable(name, 'reviewId'),
     async close() {
       client.destroy();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
