@@ -276,7 +276,7 @@ const where = (item: SourceItem): string => (item.line !== undefined ? `line ${i
 const whereSource = (source: MessageSource): string => (source.type === 's3' && source.line !== undefined ? `line ${source.line}: ` : '');
 
 /** Runs `work` on every item with at most `limit` in flight; the first error is thrown after all settle. */
-export async function forEachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+async function forEachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
