@@ -1,15 +1,8 @@
 import { type BusEvent, workForEvent } from '../lib/ingest/ingest-event';
-import { type EventRoute, eventRoutes } from '../lib/ingest/match';
-import type { SplitDeps } from '../lib/ingest/split-object';
-import { splitterRuntime } from '../lib/runtime/ingest-wiring';
+import { type EventIngestRuntime, eventIngestRuntime } from '../lib/runtime/ingest-wiring';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger, metrics, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
-
-export interface EventIngestDeps {
-  routes: EventRoute[];
-  splitDeps: Pick<SplitDeps, 'send'>;
-}
 
 /** A workflow's rule wraps the event as {workflow, event}; a bare event is matched against every workflow's pattern. */
 export type IngestEventInput = BusEvent | { workflow: string; event: BusEvent };
@@ -19,7 +12,7 @@ export type IngestEventInput = BusEvent | { workflow: string; event: BusEvent };
  * evaluated, paced and retried like records from S3. A failure throws, so Lambda's asynchronous retries
  * (then the failure destination) take over.
  */
-export function createHandler(deps: () => EventIngestDeps = once(defaultDeps)) {
+export function createHandler(deps: () => EventIngestRuntime = once(eventIngestRuntime)) {
   return withPowertools(async (input: IngestEventInput): Promise<void> => {
     const { routes, splitDeps } = deps();
     const [event, workflow] = 'event' in input && 'workflow' in input ? [input.event, input.workflow] : [input as BusEvent, undefined];
@@ -35,11 +28,6 @@ export function createHandler(deps: () => EventIngestDeps = once(defaultDeps)) {
       workflowMetrics(message.workflow).addMetric('RecordsIngested', 'Count', 1);
     }
   });
-}
-
-function defaultDeps(): EventIngestDeps {
-  const runtime = splitterRuntime();
-  return { routes: eventRoutes(runtime.workflows), splitDeps: runtime.splitDeps };
 }
 
 export const handler = createHandler();

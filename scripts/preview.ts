@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConditionResult } from '../lib/conditions';
+import { firedConditions } from '../lib/conditions';
 import { samplingIdentity } from '../lib/record-identity';
 import { formatIssue, loadWorkflows, WorkflowConfigError } from '../lib/workflow';
 
@@ -9,18 +9,6 @@ import { formatIssue, loadWorkflows, WorkflowConfigError } from '../lib/workflow
  * whether the example workflow would send it to a person and which conditions decided it.
  */
 const root = join(__dirname, '..');
-
-function firedConditions(results: ConditionResult[], location = 'Conditions'): string[] {
-  return results.flatMap((result, index) => {
-    const here = `${location}[${index}]`;
-    if (!result.EvaluationResult) return [];
-    if (typeof result.ConditionType === 'string') return [`${result.ConditionType} (${here})`];
-    for (const key of ['And', 'Or'] as const) {
-      if (Array.isArray(result[key])) return firedConditions(result[key] as ConditionResult[], `${here}.${key}`);
-    }
-    return [`Not (${here})`];
-  });
-}
 
 try {
   const workflows = loadWorkflows([join(root, 'workflows')]);

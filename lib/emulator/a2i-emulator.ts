@@ -16,6 +16,8 @@ export interface EmulatorOptions {
   /** Flow definitions, UIs and loops live here, one JSON file each; a new emulator on it carries on. */
   stateDir: string;
   outputs: OutputStore;
+  /** Called when StartHumanLoop creates a loop (a retried start is not a new loop). */
+  onLoopStarted?(task: OpenTask): void;
   /** Called with the EventBridge event A2I sends when a loop becomes Completed, Failed or Stopped. */
   onStatusChange?(event: A2iStatusEvent): void | Promise<void>;
   region?: string;
@@ -60,6 +62,13 @@ export class A2iEmulator {
       accountId: this.accountId,
       now: this.now,
       stopDelayMs: options.stopDelayMs ?? 0,
+      onStarted: (task) => {
+        try {
+          options.onLoopStarted?.(task);
+        } catch (error) {
+          process.emitWarning(`A2I emulator: onLoopStarted failed for ${task.humanLoopName}: ${(error as Error).message}`);
+        }
+      },
     });
     // Loops restored from the state directory expire (or finish stopping) on time.
     this.scheduleDueWork();
@@ -90,6 +99,11 @@ export class A2iEmulator {
   /** Loops waiting for answers, oldest first. */
   openTasks(): OpenTask[] {
     return this.loops.openTasks();
+  }
+
+  /** One loop waiting for answers; undefined when there is none by that name or it is no longer InProgress. */
+  openTask(humanLoopName: string): OpenTask | undefined {
+    return this.loops.openTask(humanLoopName);
   }
 
   humanTaskUi(arn: string): { uiTemplate: string } | undefined {

@@ -22,6 +22,8 @@ export interface LoopsContext {
   now(): number;
   /** How long a stopped loop stays Stopping. A2I stops at once when no worker holds the task. */
   stopDelayMs: number;
+  /** A new loop was stored (not a retried start); for local mode's auto-review and journey. */
+  onStarted?(task: OpenTask): void;
 }
 
 /**
@@ -113,6 +115,7 @@ export class HumanLoops {
         expiresAt: creationTime + lifetimeSeconds * 1000,
       };
       await this.loops.save(loop);
+      this.context.onStarted?.(openTaskOf(loop));
       return { HumanLoopArn: loop.arn };
     });
   }
@@ -252,16 +255,13 @@ export class HumanLoops {
       .values()
       .filter((loop) => loop.status === 'InProgress')
       .sort((a, b) => a.creationTime - b.creationTime || (a.name < b.name ? -1 : 1))
-      .map((loop) => ({
-        humanLoopName: loop.name,
-        flowDefinitionName: loop.flowDefinitionName,
-        flowDefinitionArn: loop.flowDefinitionArn,
-        ...(loop.humanTaskUiArn ? { humanTaskUiArn: loop.humanTaskUiArn } : {}),
-        inputContent: JSON.parse(loop.inputContent) as unknown,
-        answersSoFar: loop.answers.length,
-        taskCount: loop.taskCount,
-        creationTime: isoMillis(loop.creationTime),
-      }));
+      .map(openTaskOf);
+  }
+
+  /** The loop as a task, while it waits for answers. */
+  openTask(name: string): OpenTask | undefined {
+    const loop = this.loops.get(name);
+    return loop?.status === 'InProgress' ? openTaskOf(loop) : undefined;
   }
 
   private existing(name: string): HumanLoopRecord {
@@ -328,4 +328,17 @@ function defaultFailureReason(code: FailureCode): string {
     case 'InternalError':
       return 'An internal error occurred';
   }
+}
+
+function openTaskOf(loop: HumanLoopRecord): OpenTask {
+  return {
+    humanLoopName: loop.name,
+    flowDefinitionName: loop.flowDefinitionName,
+    flowDefinitionArn: loop.flowDefinitionArn,
+    ...(loop.humanTaskUiArn ? { humanTaskUiArn: loop.humanTaskUiArn } : {}),
+    inputContent: JSON.parse(loop.inputContent) as unknown,
+    answersSoFar: loop.answers.length,
+    taskCount: loop.taskCount,
+    creationTime: isoMillis(loop.creationTime),
+  };
 }

@@ -30,12 +30,21 @@ export class FauxqsStartError extends Error {
   override readonly name = 'FauxqsStartError';
 }
 
+/**
+ * fauxqs's own startFauxqs listens on every interface and names queues `sqs.<region>.localhost:<port>`, a
+ * host the SDK then calls and DNS may not resolve. The child builds the same app with a queue store that
+ * names queues by the host the client used, and listens on loopback only.
+ */
 const CHILD_SCRIPT = `
 const [entry, options] = [process.argv[1], JSON.parse(process.argv[2])];
-const { startFauxqs } = await import(entry);
-const server = await startFauxqs({ ...options, logger: false });
-process.stdout.write(JSON.stringify({ port: server.port }) + '\\n');
-process.stdin.on('end', () => server.stop().finally(() => process.exit(0)));
+const { buildApp } = await import(entry);
+const { SqsStore } = await import(new URL('./sqs/sqsStore.js', entry).href);
+const sqsStore = new SqsStore();
+sqsStore.host = '';
+const app = buildApp({ logger: false, defaultRegion: options.defaultRegion, stores: { sqsStore } });
+await app.listen({ port: options.port, host: '127.0.0.1' });
+process.stdout.write(JSON.stringify({ port: app.server.address().port }) + '\\n');
+process.stdin.on('end', () => app.close().finally(() => process.exit(0)));
 process.stdin.resume();
 `;
 

@@ -3,6 +3,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type QueueAddress, SqsDelivery } from '../delivery';
+import { type EventRoute, eventRoutes } from '../ingest/match';
 import type { WorkDeps } from '../ingest/process-work';
 import type { SplitDeps } from '../ingest/split-object';
 import { encodeWork, type WorkMessage } from '../ingest/work-message';
@@ -88,6 +89,17 @@ export function splitterRuntime(env: Env = process.env, clients: AwsClients = aw
       return Body as Readable;
     },
   };
+}
+
+export interface EventIngestRuntime {
+  routes: EventRoute[];
+  splitDeps: Pick<SplitDeps, 'send'>;
+}
+
+/** What the EventBridge entry point needs: the workflows' event patterns and the work queue. */
+export function eventIngestRuntime(env: Env = process.env, clients: AwsClients = awsClients()): EventIngestRuntime {
+  const runtime = splitterRuntime(env, clients);
+  return { routes: eventRoutes(runtime.workflows), splitDeps: runtime.splitDeps };
 }
 
 export interface ConsumerRuntime {

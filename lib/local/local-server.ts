@@ -1,0 +1,176 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type A2iEmulator, ApiError, type OpenTask } from '../emulator/a2i-emulator';
+import { readBody } from '../emulator/http-io';
+import { CROWD_ELEMENTS_SCRIPT, escapeHtml, genericAnswerPage, renderTaskPage, TemplateRenderError } from '../review-ui/render-task';
+import { pageShell, statusPage, taskListPage } from '../review-ui/pages';
+import type { Journal } from './journal';
+import type { TaskSummary } from './status-model';
+
+/** An API on the shared port: serves the request and resolves true, or resolves false without touching it. */
+export interface ApiFront {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+}
+
+export interface LocalServerDeps {
+  emulator: A2iEmulator;
+  /** The other APIs on this port (Step Functions). */
+  apis: ApiFront[];
+  journal: Journal;
+  /** Whether every part of the stack is up (GET /health). */
+  ready(): boolean;
+  /** grant_read_access: the object behind an s3:// URI, served to the task page. */
+  readObject(bucket: string, key: string): Promise<{ body: Uint8Array; contentType?: string } | undefined>;
+  /** `dev upload`: puts a file into the input bucket as the cloud would receive it; resolves to what was done. */
+  upload(fileName: string, body: Buffer): Promise<unknown>;
+}
+
+/** Templates may carry their own scripts and styles (A2I allows it); everything else comes from this server. */
+const PAGE_HEADERS = {
+  'Content-Security-Policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+const TASK_PATH = /^\/tasks\/([a-z0-9-]{1,63})$/;
+const ANSWER_PATH = /^\/tasks\/([a-z0-9-]{1,63})\/answer$/;
+const OBJECT_PATH = /^\/s3\/([^/]+)\/(.+)$/;
+
+/**
+ * Local mode's one HTTP port: the A2I runtime and SageMaker APIs (the emulator), the Step Functions API, and
+ * the review UI (task list, task pages, answers, the status page). Handlers reach the APIs through the SDK's
+ * endpoint variables; people open the UI.
+ */
+export function createLocalServer(deps: LocalServerDeps): Server {
+  return createServer((req, res) => {
+    route(req, res, deps).catch((error: unknown) => {
+      if (!res.headersSent) sendText(res, 500, `Internal error: ${(error as Error).message}`);
+      else res.destroy();
+    });
+  });
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, deps: LocalServerDeps): Promise<void> {
+  if (await deps.emulator.handle(req, res)) return;
+  for (const api of deps.apis) if (await api.handle(req, res)) return;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  if (method === 'GET' && path === '/health') return sendJson(res, deps.ready() ? 200 : 503, { status: deps.ready() ? 'ready' : 'starting' });
+  if (method === 'GET' && path === '/') return sendHtml(res, 200, taskListPage(deps.emulator.openTasks().map(summary), { title: 'Open tasks · a2i-orchestrator' }));
+  if (method === 'GET' && path === '/status') return sendHtml(res, 200, statusPage(deps.journal.snapshot()));
+  if (method === 'GET' && path === '/status.json') return sendJson(res, 200, deps.journal.snapshot());
+  if (method === 'GET' && path === '/crowd-elements.js') return send(res, 200, 'text/javascript; charset=utf-8', CROWD_ELEMENTS_SCRIPT);
+  const task = TASK_PATH.exec(path);
+  if (method === 'GET' && task) return serveTaskPage(res, deps, task[1]);
+  const answer = ANSWER_PATH.exec(path);
+  if (method === 'POST' && answer) return acceptAnswer(req, res, deps, answer[1]);
+  const object = OBJECT_PATH.exec(path);
+  if (method === 'GET' && object) return serveObject(res, deps, decodeURIComponent(object[1]), decodeURIComponent(object[2]));
+  if (method === 'POST' && path === '/local/upload') return acceptUpload(req, res, deps, url.searchParams.get('name'));
+  req.resume();
+  sendText(res, 404, `Nothing at ${method} ${path}`);
+}
+
+function summary(task: OpenTask): TaskSummary {
+  const input = (task.inputContent ?? {}) as { workflow?: unknown; recordId?: unknown };
+  return {
+    humanLoopName: task.humanLoopName,
+    workflow: typeof input.workflow === 'string' ? input.workflow : task.flowDefinitionName,
+    ...(typeof input.recordId === 'string' ? { recordId: input.recordId } : {}),
+    answersSoFar: task.answersSoFar,
+    taskCount: task.taskCount,
+    creationTime: task.creationTime,
+    url: `/tasks/${task.humanLoopName}`,
+  };
+}
+
+async function serveTaskPage(res: ServerResponse, deps: LocalServerDeps, name: string): Promise<void> {
+  const task = deps.emulator.openTask(name);
+  if (!task) {
+    return sendHtml(res, 404, pageShell('Task not open', `<h1>Task not open</h1><p>${escapeHtml(name)} is not waiting for answers (it is finished, or it does not exist).</p><p><a href="/">Open tasks</a></p>`));
+  }
+  const options = {
+    submitUrl: `/tasks/${name}/answer`,
+    title: `Review ${name}`,
+    grantReadAccess: (uri: string) => {
+      const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+      return match ? `/s3/${encodeURIComponent(match[1])}/${match[2].split('/').map(encodeURIComponent).join('/')}` : uri;
+    },
+  };
+  const template = task.humanTaskUiArn ? deps.emulator.humanTaskUi(task.humanTaskUiArn)?.uiTemplate : undefined;
+  try {
+    const html = template === undefined ? genericAnswerPage(task.inputContent, options) : await renderTaskPage(template, task.inputContent, options);
+    sendHtml(res, 200, html);
+  } catch (error) {
+    if (!(error instanceof TemplateRenderError)) throw error;
+    sendHtml(res, 500, pageShell('Template error', `<h1>The worker template did not render</h1><pre>${escapeHtml(error.message)}</pre>`));
+  }
+}
+
+async function acceptAnswer(req: IncomingMessage, res: ServerResponse, deps: LocalServerDeps, name: string): Promise<void> {
+  // JSON only: a cross-site form cannot send it without a preflight this server never grants.
+  if (!isJson(req)) {
+    req.resume();
+    return sendJson(res, 415, { message: 'send the answer as application/json: {"answerContent": {…}}' });
+  }
+  let answerContent: unknown;
+  try {
+    answerContent = (JSON.parse(await readBody(req)) as { answerContent?: unknown }).answerContent;
+  } catch {
+    return sendJson(res, 400, { message: 'the body is not JSON' });
+  }
+  if (answerContent === null || typeof answerContent !== 'object' || Array.isArray(answerContent)) {
+    return sendJson(res, 400, { message: 'answerContent must be a JSON object' });
+  }
+  const task = deps.emulator.openTask(name);
+  try {
+    // One person plays each of the TaskCount workers in turn.
+    await deps.emulator.submitAnswer(name, { answerContent, workerId: `local-reviewer-${(task?.answersSoFar ?? 0) + 1}`, timeSpentInSeconds: 0 });
+  } catch (error) {
+    if (error instanceof ApiError) return sendJson(res, error.httpStatus, { code: error.name, message: error.message });
+    throw error;
+  }
+  sendJson(res, 200, { redirect: '/' });
+}
+
+async function serveObject(res: ServerResponse, deps: LocalServerDeps, bucket: string, key: string): Promise<void> {
+  const object = await deps.readObject(bucket, key);
+  if (!object) return sendText(res, 404, `No object s3://${bucket}/${key}`);
+  res.writeHead(200, { ...PAGE_HEADERS, 'Content-Type': object.contentType ?? 'application/octet-stream', 'Content-Length': object.body.byteLength });
+  res.end(object.body);
+}
+
+async function acceptUpload(req: IncomingMessage, res: ServerResponse, deps: LocalServerDeps, name: string | null): Promise<void> {
+  if (!name || req.headers['content-type'] !== 'application/octet-stream') {
+    req.resume();
+    return sendJson(res, 400, { message: 'POST the file as application/octet-stream with ?name=<file name>' });
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  try {
+    sendJson(res, 200, await deps.upload(name, Buffer.concat(chunks)));
+  } catch (error) {
+    sendJson(res, 400, { message: (error as Error).message });
+  }
+}
+
+function isJson(req: IncomingMessage): boolean {
+  return /^application\/json\b/i.test(req.headers['content-type'] ?? '');
+}
+
+function sendHtml(res: ServerResponse, status: number, html: string): void {
+  send(res, status, 'text/html; charset=utf-8', html);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, 'application/json', JSON.stringify(body));
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  send(res, status, 'text/plain; charset=utf-8', text);
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { ...PAGE_HEADERS, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,357 @@
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { A2iEmulator, type OpenTask } from '../emulator/a2i-emulator';
+import { workflowsForObject } from '../ingest/match';
+import type { ReviewMessage } from '../messages';
+import { createAwsClients, type AwsClients } from '../runtime/aws-clients';
+import { parseS3Uri } from '../s3-store';
+import { loadDefinition, REVIEW_LOOP_DEFINITION } from '../state-machine-definition';
+import { type CompiledWorkflow, isS3Source, loadWorkflows } from '../workflow';
+import { type Dynalite, startDynalite } from './dynalite';
+import { type BridgeEventInput, LocalEventBus, type PutResult, wrapForWorkflow } from './event-bus';
+import { type FauxqsProcess, startFauxqsProcess } from './fauxqs';
+import { contextFor, functionArn, type LocalFunctions, localFunctions } from './functions';
+import { Journal } from './journal';
+import { createLocalServer } from './local-server';
+import { createLocalResources, LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION, type LocalResources, WORK_MAX_RECEIVES } from './resources';
+import { uploadAndNotify } from './s3-notifier';
+import { SqsEventSource } from './sqs-event-source';
+import { LocalStepFunctions } from './step-functions';
+
+export interface LocalStackOptions {
+  /** The workflow files, as deployed (WORKFLOWS_DIR). */
+  workflowsDir: string;
+  /** The A2I emulator's state (flow definitions, task UIs, loops): kept across restarts. */
+  stateDir: string;
+  /** The one HTTP port of the UI and the A2I, SageMaker and Step Functions APIs; 0 picks a free one. */
+  port?: number;
+  /** Where each workflow's delivered messages are appended, as `<dir>/<workflow>/<queue>.jsonl`. */
+  deliveredDir?: string;
+  /** Work-queue consumers at once (the function's maximum concurrency). Default 2. */
+  consumerConcurrency?: number;
+  onLoopStarted?(task: OpenTask): void;
+  onDelivered?(delivery: Delivery): void;
+  /** A handler or the bus gave up on something: shown to the person running the stack. */
+  onProblem?(text: string): void;
+}
+
+/** A message taken off a workflow's destination queue. */
+export interface Delivery {
+  workflow: string;
+  queue: string;
+  message: ReviewMessage;
+  body: string;
+  receivedAt: number;
+}
+
+export interface UploadResult {
+  bucket: string;
+  key: string;
+  workflows: string[];
+}
+
+const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:a2i-local-review-loop`;
+const STATUS_CHANGE = 'SageMaker A2I HumanLoop Status Change';
+const LEDGER_TABLE = 'a2i-local-ledger';
+
+/** One stack per process: the handlers' SDK clients find the emulators through the process's endpoint variables. */
+let running = false;
+
+/**
+ * The whole pipeline on loopback with the cloud's handler code and SDK clients: fauxqs (S3 and SQS), dynalite
+ * (the ledger), our A2I emulator, the review-loop state machine on aws-local-stepfunctions, a local event bus,
+ * SQS event sources for the work and poll queues, and the review UI. Destination queues are drained into the
+ * journal (and files), as a downstream consumer would.
+ */
+export class LocalStack {
+  private readonly sources: SqsEventSource[] = [];
+  private ready = false;
+  private restoreEnv: () => void = () => undefined;
+  private fauxqs?: FauxqsProcess;
+  private dynalite?: Dynalite;
+  private server?: Server;
+  private handlerClients?: AwsClients;
+  private s3!: S3Client;
+  private sqs!: SQSClient;
+  private sagemaker!: SageMakerClient;
+  private stepFunctions!: LocalStepFunctions;
+  private bus!: LocalEventBus;
+  private resources!: LocalResources;
+  private functions!: LocalFunctions;
+  emulator!: A2iEmulator;
+  journal!: Journal;
+  readonly workflows: CompiledWorkflow[];
+  /** The UI's address, e.g. http://127.0.0.1:8484. */
+  url = '';
+  endpoints: Record<string, string> = {};
+
+  private constructor(private readonly options: LocalStackOptions) {
+    this.workflows = loadWorkflows([options.workflowsDir]);
+  }
+
+  static async start(options: LocalStackOptions): Promise<LocalStack> {
+    if (running) throw new Error('a local stack is already running in this process');
+    running = true;
+    const stack = new LocalStack(options);
+    try {
+      await stack.boot();
+      return stack;
+    } catch (error) {
+      await stack.close();
+      throw error;
+    }
+  }
+
+  /** Puts a file into S3 as the cloud would receive it and runs the S3 trigger; `name` is a key, or a file name placed under each workflow's prefix that takes it. */
+  async upload(name: string, body: Buffer): Promise<UploadResult[]> {
+    const targets = this.uploadTargets(name);
+    if (targets.length === 0) throw new Error(`no workflow takes ${name}: ${this.describeSources()}`);
+    const results: UploadResult[] = [];
+    for (const { bucket, key } of targets) {
+      const functions = this.functions;
+      await uploadAndNotify(this.s3, bucket, key, body, (event) => functions.ingestS3Object(event, contextFor('ingestS3Object')));
+      results.push({ bucket, key, workflows: workflowsForObject(this.workflows, bucket, key, LOCAL_BUCKETS.input).map((workflow) => workflow.definition.name) });
+    }
+    return results;
+  }
+
+  /** PutEvents on the local bus: custom events reach the workflows whose pattern they match. */
+  putEvents(events: BridgeEventInput[]): PutResult {
+    return this.bus.put(events);
+  }
+
+  async close(): Promise<void> {
+    this.ready = false;
+    await Promise.all(this.sources.map((source) => source.stop().catch(() => undefined)));
+    this.stepFunctions?.close();
+    this.emulator?.close();
+    await this.bus?.idle().catch(() => undefined);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+    for (const client of [this.s3, this.sqs, this.sagemaker, ...Object.values(this.handlerClients ?? {})]) client?.destroy();
+    await this.dynalite?.close().catch(() => undefined);
+    await this.fauxqs?.stop().catch(() => undefined);
+    this.restoreEnv();
+    running = false;
+  }
+
+  private async boot(): Promise<void> {
+    const { options } = this;
+    [this.fauxqs, this.dynalite] = await Promise.all([startFauxqsProcess({ defaultRegion: LOCAL_REGION }), startDynalite()]);
+    const env: Record<string, string | undefined> = {};
+    // Before the emulator: loops restored from stateDir may expire at once and announce it.
+    this.bus = new LocalEventBus({ region: LOCAL_REGION, account: LOCAL_ACCOUNT, onFailure: (event, error, failure) => this.problem(`event ${event.id} (${event['detail-type']}) failed ${failure.attempts} times in rule ${failure.rule}: ${(error as Error).message}`) });
+    this.journal = new Journal(this.workflows.map((workflow) => workflow.definition.name));
+    this.emulator = new A2iEmulator({
+      stateDir: options.stateDir,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      outputs: { put: (uri, body) => this.putObject(uri, body) },
+      onLoopStarted: (task) => {
+        this.journal.loopStarted(task);
+        options.onLoopStarted?.(task);
+      },
+      onStatusChange: (event) => {
+        this.journal.statusChanged(event);
+        this.bus.put([event]);
+      },
+    });
+    const server = createLocalServer({
+      emulator: this.emulator,
+      // Step Functions exists once the functions it runs are wired, after the port is known.
+      apis: [{ handle: async (req, res) => (this.stepFunctions ? this.stepFunctions.handle(req, res) : false) }],
+      journal: this.journal,
+      ready: () => this.ready,
+      readObject: (bucket, key) => this.readObject(bucket, key),
+      upload: (name, body) => this.upload(name, body),
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.endpoints = {
+      S3: this.fauxqs.endpoint,
+      SQS: this.fauxqs.endpoint,
+      DYNAMODB: this.dynalite.endpoint,
+      SFN: this.url,
+      SAGEMAKER: this.url,
+      SAGEMAKER_A2I_RUNTIME: this.url,
+    };
+    this.restoreEnv = setProcessEnv({
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      ...Object.fromEntries(Object.entries(this.endpoints).map(([service, endpoint]) => [`AWS_ENDPOINT_URL_${service}`, endpoint])),
+    });
+    this.s3 = new S3Client({ forcePathStyle: true });
+    this.sqs = new SQSClient({});
+    this.sagemaker = new SageMakerClient({});
+    this.handlerClients = createAwsClients();
+    this.functions = localFunctions(env, this.handlerClients);
+
+    this.stepFunctions = new LocalStepFunctions(
+      [
+        {
+          arn: STATE_MACHINE_ARN,
+          definition: loadDefinition(REVIEW_LOOP_DEFINITION, {
+            ReviewLoopCheckFunctionArn: functionArn('reviewLoopCheck'),
+            ReviewLoopWaitFunctionArn: functionArn('reviewLoopWait'),
+            ReviewLoopCompleteFunctionArn: functionArn('reviewLoopComplete'),
+            ReviewLoopFailFunctionArn: functionArn('reviewLoopFail'),
+          }),
+          tasks: this.functions.tasks,
+        },
+      ],
+      { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, onExecutionEnd: (summary) => summary.status !== 'SUCCEEDED' && this.problem(`execution ${summary.name} ${summary.status}: ${summary.error ?? ''} ${summary.cause ?? ''}`) },
+    );
+
+    for (const bucket of new Set(this.workflows.flatMap(({ definition }) => (isS3Source(definition.source) && definition.source.s3.bucket ? [definition.source.s3.bucket] : [])))) {
+      await this.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    }
+    this.resources = await createLocalResources({ s3: this.s3, sqs: this.sqs, sagemaker: this.sagemaker }, this.workflows);
+    await this.dynalite.createLedgerTable(LEDGER_TABLE);
+    const concurrency = options.consumerConcurrency ?? 2;
+    Object.assign(env, {
+      WORKFLOWS_DIR: options.workflowsDir,
+      INPUT_BUCKET: LOCAL_BUCKETS.input,
+      PAYLOAD_BUCKET: LOCAL_BUCKETS.payloads,
+      WORK_QUEUE_URL: this.resources.work.url,
+      WORK_DLQ_URL: this.resources.work.dlqUrl,
+      POLL_QUEUE_URL: this.resources.poll.url,
+      LEDGER_TABLE,
+      STATE_MACHINE_ARN,
+      QUEUE_URLS: JSON.stringify(Object.fromEntries([...this.resources.destinations].map(([workflow, queues]) => [workflow, Object.fromEntries([...queues].map(([queue, { url }]) => [queue, url]))]))),
+      FLOW_DEFINITION_ARNS: JSON.stringify(this.resources.flowDefinitionArns),
+      CONSUMER_CONCURRENCY: String(concurrency),
+      WORK_MAX_RECEIVES: String(WORK_MAX_RECEIVES),
+    });
+    this.addRules();
+    await this.startSources(concurrency);
+    this.ready = true;
+    await this.resumeTracking();
+  }
+
+  private addRules(): void {
+    for (const workflow of this.workflows) {
+      const { source, name } = workflow.definition;
+      if (isS3Source(source)) continue;
+      this.bus.addRule({ name: `${name}-events`, pattern: source.eventBridge.pattern as never, target: (input, context) => this.functions.ingestEvent(input as never, context), functionName: 'a2i-local-ingestEvent', transform: wrapForWorkflow(name) });
+    }
+    this.bus.addRule({
+      name: 'a2i-status-changes',
+      pattern: { source: ['aws.sagemaker'], 'detail-type': [STATUS_CHANGE], detail: { flowDefinitionArn: Object.values(this.resources.flowDefinitionArns) } } as never,
+      target: (input, context) => this.functions.loopStatusEvent(input as never, context),
+      functionName: 'a2i-local-loopStatusEvent',
+    });
+  }
+
+  private async startSources(concurrency: number): Promise<void> {
+    const onError = (stage: string) => (error: unknown) => this.problem(`${stage}: ${(error as Error).name}: ${(error as Error).message}`);
+    this.sources.push(
+      new SqsEventSource({ client: this.sqs, queueUrl: this.resources.work.url, queueArn: this.resources.work.arn, handler: this.functions.ingestWork, functionName: 'a2i-local-ingestWork', concurrency, timeoutMs: 300_000, onError: onError('work queue') }),
+      new SqsEventSource({ client: this.sqs, queueUrl: this.resources.poll.url, queueArn: this.resources.poll.arn, handler: this.functions.loopPoll, functionName: 'a2i-local-loopPoll', onError: onError('poll queue') }),
+    );
+    for (const [workflow, queues] of this.resources.destinations) {
+      for (const [queue, { url, arn }] of queues) {
+        this.sources.push(new SqsEventSource({ client: this.sqs, queueUrl: url, queueArn: arn, handler: async (event) => this.take(workflow, queue, event), functionName: `consumer-${workflow}-${queue}`, onError: onError(`queue ${queue}`) }));
+      }
+    }
+    await Promise.all(this.sources.map((source) => source.start()));
+  }
+
+  /** The downstream consumer of local mode: every message goes to the journal, the file and the listener. */
+  private async take(workflow: string, queue: string, event: SQSEvent): Promise<void> {
+    for (const record of event.Records) {
+      const message = JSON.parse(record.body) as ReviewMessage;
+      this.journal.delivered(message, queue);
+      if (this.options.deliveredDir) {
+        const dir = join(this.options.deliveredDir, workflow);
+        mkdirSync(dir, { recursive: true });
+        appendFileSync(join(dir, `${queue}.jsonl`), `${record.body}\n`);
+      }
+      this.options.onDelivered?.({ workflow, queue, message, body: record.body, receivedAt: Date.now() });
+    }
+  }
+
+  /**
+   * Loops left open by an earlier run (the emulator keeps them; executions and the ledger do not survive):
+   * an execution tracks each again, named as ingest names it, so a reviewed one is still delivered.
+   */
+  private async resumeTracking(): Promise<void> {
+    for (const task of this.emulator.openTasks()) {
+      const input = task.inputContent as { reviewId?: string; workflow?: string; recordId?: string; source?: unknown };
+      if (typeof input?.reviewId !== 'string' || typeof input.workflow !== 'string' || !this.workflows.some((workflow) => workflow.definition.name === input.workflow)) continue;
+      this.journal.loopStarted(task);
+      await this.stepFunctions.start(STATE_MACHINE_ARN, task.humanLoopName, {
+        reviewId: input.reviewId,
+        workflow: input.workflow,
+        humanLoopName: task.humanLoopName,
+        flowDefinitionArn: task.flowDefinitionArn,
+        source: input.source,
+        ...(input.recordId !== undefined ? { recordId: input.recordId } : {}),
+      });
+    }
+  }
+
+  private uploadTargets(name: string): { bucket: string; key: string }[] {
+    if (name.includes('/')) {
+      const key = name.replace(/^\/+/, '');
+      const owners = this.workflows.filter((workflow) => isS3Source(workflow.definition.source) && key.startsWith(workflow.definition.source.s3.prefix));
+      const bucket = owners.map((workflow) => (isS3Source(workflow.definition.source) ? workflow.definition.source.s3.bucket : undefined)).find(Boolean) ?? LOCAL_BUCKETS.input;
+      return workflowsForObject(this.workflows, bucket, key, LOCAL_BUCKETS.input).length > 0 ? [{ bucket, key }] : [];
+    }
+    const targets = new Map<string, { bucket: string; key: string }>();
+    for (const workflow of this.workflows) {
+      const { source } = workflow.definition;
+      if (!isS3Source(source)) continue;
+      const bucket = source.s3.bucket ?? LOCAL_BUCKETS.input;
+      const key = `${source.s3.prefix}${name}`;
+      if (workflowsForObject([workflow], bucket, key, LOCAL_BUCKETS.input).length > 0) targets.set(`${bucket}/${key}`, { bucket, key });
+    }
+    return [...targets.values()];
+  }
+
+  private describeSources(): string {
+    const s3 = this.workflows.flatMap(({ definition: { name, source } }) => (isS3Source(source) ? [`${name} takes ${source.s3.prefix}*${source.s3.suffix.length ? `{${source.s3.suffix.join(',')}}` : ''}`] : []));
+    return s3.length > 0 ? s3.join('; ') : 'no workflow reads from S3';
+  }
+
+  private async putObject(uri: string, body: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+  }
+
+  private async readObject(bucket: string, key: string): Promise<{ body: Uint8Array; contentType?: string } | undefined> {
+    try {
+      const { Body, ContentType } = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Body ? { body: await Body.transformToByteArray(), ...(ContentType ? { contentType: ContentType } : {}) } : undefined;
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey' || (error as Error).name === 'NoSuchBucket') return undefined;
+      throw error;
+    }
+  }
+
+  private problem(text: string): void {
+    this.options.onProblem?.(text);
+  }
+}
+
+/** Sets process environment variables; the function returned puts back what was there. */
+function setProcessEnv(values: Record<string, string>): () => void {
+  const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, values);
+  return () => {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
