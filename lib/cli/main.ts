@@ -1,15 +1,27 @@
 import { parseArgs } from 'node:util';
 import { EVAL_USAGE, evalCommand } from './eval';
 import { type Io, processIo, UsageError } from './io';
+import { applyLocalDefaults } from './local-defaults';
 import { VALIDATE_USAGE, validateCommand } from './validate';
+
+// Local mode's modules load the handlers, whose Powertools settings are read at load: required when used, after applyLocalDefaults.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadDev = (): typeof import('./dev') => require('./dev');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadReplay = (): typeof import('./replay') => require('./replay');
+const DEV_USAGE = `a2i-orchestrator dev [--port N] [--workflows DIR] [--state DIR] [--inbox DIR] [--no-demo]
+a2i-orchestrator dev upload FILE [--port N]`;
+const REPLAY_USAGE = 'a2i-orchestrator replay --workflow FILE --input FILE [--auto-review FILE] [--out DIR] [--port N] [--timeout SECONDS]';
 
 const USAGE = `usage:
   ${VALIDATE_USAGE}
   ${EVAL_USAGE.split('\n').join('\n  ')}
+  ${DEV_USAGE.split('\n').join('\n  ')}
+  ${REPLAY_USAGE}
 `;
 
 /** Runs one CLI invocation and resolves to its exit code. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], io: Io = processIo, stopSignal?: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -23,6 +35,30 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           options: { conditions: { type: 'string' }, workflow: { type: 'string' }, input: { type: 'string' } },
         });
         return await evalCommand(values, io);
+      }
+      case 'dev': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { port: { type: 'string' }, workflows: { type: 'string' }, state: { type: 'string' }, inbox: { type: 'string' }, 'no-demo': { type: 'boolean' } },
+        });
+        if (positionals[0] === 'upload') {
+          const { devUploadCommand } = loadDev();
+          return await devUploadCommand(positionals[1], values, io);
+        }
+        if (positionals.length > 0) throw new UsageError(`unknown dev command "${positionals[0]}"`);
+        applyLocalDefaults('WARN');
+        const { devCommand } = loadDev();
+        return await devCommand(values, io, stopSignal ?? onTermination());
+      }
+      case 'replay': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { workflow: { type: 'string' }, input: { type: 'string' }, 'auto-review': { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } },
+        });
+        applyLocalDefaults('ERROR');
+        const { replayCommand } = loadReplay();
+        return await replayCommand(values, io);
       }
       case undefined:
       case 'help':
@@ -41,4 +77,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`a2i-orchestrator: ${(error as Error).stack ?? String(error)}\n`);
     return 70;
   }
+}
+
+/** Aborted by the first SIGINT or SIGTERM: `dev` then shuts the stack down cleanly. */
+function onTermination(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
 }

@@ -2,10 +2,8 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { appendFileSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { A2iEmulator, type OpenTask } from '../emulator/a2i-emulator';
 import { workflowsForObject } from '../ingest/match';
 import type { ReviewMessage } from '../messages';
@@ -25,14 +23,12 @@ import { SqsEventSource } from './sqs-event-source';
 import { LocalStepFunctions } from './step-functions';
 
 export interface LocalStackOptions {
-  /** The workflow files, as deployed (WORKFLOWS_DIR). */
-  workflowsDir: string;
+  /** The workflow files as deployed (WORKFLOWS_DIR): a directory, or one workflow file. */
+  workflows: string;
   /** The A2I emulator's state (flow definitions, task UIs, loops): kept across restarts. */
   stateDir: string;
   /** The one HTTP port of the UI and the A2I, SageMaker and Step Functions APIs; 0 picks a free one. */
   port?: number;
-  /** Where each workflow's delivered messages are appended, as `<dir>/<workflow>/<queue>.jsonl`. */
-  deliveredDir?: string;
   /** Work-queue consumers at once (the function's maximum concurrency). Default 2. */
   consumerConcurrency?: number;
   onLoopStarted?(task: OpenTask): void;
@@ -90,9 +86,11 @@ export class LocalStack {
   /** The UI's address, e.g. http://127.0.0.1:8484. */
   url = '';
   endpoints: Record<string, string> = {};
+  /** What POST /local/upload (`dev upload`) does with a file: upload() unless the command says otherwise. */
+  uploadHandler: (name: string, body: Buffer) => Promise<unknown> = (name, body) => this.upload(name, body);
 
   private constructor(private readonly options: LocalStackOptions) {
-    this.workflows = loadWorkflows([options.workflowsDir]);
+    this.workflows = loadWorkflows([options.workflows]);
   }
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {
@@ -124,6 +122,11 @@ export class LocalStack {
   /** PutEvents on the local bus: custom events reach the workflows whose pattern they match. */
   putEvents(events: BridgeEventInput[]): PutResult {
     return this.bus.put(events);
+  }
+
+  /** Resolves when nothing is in flight: no batch being handled, no event being delivered, no execution running. */
+  async quiesce(): Promise<void> {
+    await Promise.all([this.bus.idle(), this.stepFunctions.idle(), ...this.sources.map((source) => source.idle())]);
   }
 
   async close(): Promise<void> {
@@ -169,7 +172,7 @@ export class LocalStack {
       journal: this.journal,
       ready: () => this.ready,
       readObject: (bucket, key) => this.readObject(bucket, key),
-      upload: (name, body) => this.upload(name, body),
+      upload: (name, body) => this.uploadHandler(name, body),
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -220,7 +223,7 @@ export class LocalStack {
     await this.dynalite.createLedgerTable(LEDGER_TABLE);
     const concurrency = options.consumerConcurrency ?? 2;
     Object.assign(env, {
-      WORKFLOWS_DIR: options.workflowsDir,
+      WORKFLOWS_DIR: options.workflows,
       INPUT_BUCKET: LOCAL_BUCKETS.input,
       PAYLOAD_BUCKET: LOCAL_BUCKETS.payloads,
       WORK_QUEUE_URL: this.resources.work.url,
@@ -267,16 +270,11 @@ export class LocalStack {
     await Promise.all(this.sources.map((source) => source.start()));
   }
 
-  /** The downstream consumer of local mode: every message goes to the journal, the file and the listener. */
+  /** The downstream consumer of local mode: every message goes to the journal and the listener. */
   private async take(workflow: string, queue: string, event: SQSEvent): Promise<void> {
     for (const record of event.Records) {
       const message = JSON.parse(record.body) as ReviewMessage;
       this.journal.delivered(message, queue);
-      if (this.options.deliveredDir) {
-        const dir = join(this.options.deliveredDir, workflow);
-        mkdirSync(dir, { recursive: true });
-        appendFileSync(join(dir, `${queue}.jsonl`), `${record.body}\n`);
-      }
       this.options.onDelivered?.({ workflow, queue, message, body: record.body, receivedAt: Date.now() });
     }
   }

@@ -1,0 +1,70 @@
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAutoReview } from '../local/auto-review';
+import { replay, type ReplayProgress } from '../local/replay';
+import { type Io, UsageError } from './io';
+
+export const REPLAY_USAGE = `a2i-orchestrator replay --workflow FILE --input FILE [--auto-review FILE] [--out DIR] [--port N] [--timeout SECONDS]
+    runs FILE through the whole local pipeline and prints a JSON summary as its last line;
+    exit 0 only when every record got exactly one terminal message`;
+
+export interface ReplayArgs {
+  workflow?: string;
+  input?: string;
+  'auto-review'?: string;
+  out?: string;
+  port?: string;
+  timeout?: string;
+}
+
+/** Without --auto-review a person answers in the UI, so there is no time limit unless one is given. */
+const AUTO_REVIEW_TIMEOUT_SECONDS = 600;
+
+export async function replayCommand(args: ReplayArgs, io: Io, options: { progressToTty?: boolean } = {}): Promise<number> {
+  if (!args.workflow || !args.input) throw new UsageError('replay needs --workflow FILE and --input FILE');
+  const autoReview = args['auto-review'] ? loadAutoReview(args['auto-review']) : undefined;
+  const port = numberArg('port', args.port, 0);
+  const timeoutSeconds = numberArg('timeout', args.timeout, autoReview ? AUTO_REVIEW_TIMEOUT_SECONDS : 0);
+  if (args.out) mkdirSync(args.out, { recursive: true });
+  const stateDir = mkdtempSync(join(tmpdir(), 'a2i-replay-'));
+  const written = new Set<string>();
+  const tty = options.progressToTty ?? Boolean(process.stderr.isTTY);
+  try {
+    const summary = await replay({
+      workflowFile: args.workflow,
+      inputFile: args.input,
+      stateDir,
+      autoReview,
+      port,
+      timeoutMs: timeoutSeconds * 1000,
+      onDelivered: ({ queue, body }) => {
+        if (!args.out) return;
+        const file = join(args.out, `${queue}.jsonl`);
+        // Each run writes its own messages: a file left from an earlier run would mix them.
+        if (!written.has(file)) rmSync(file, { force: true });
+        written.add(file);
+        appendFileSync(file, `${body}\n`);
+      },
+      onProgress: tty ? (progress) => io.err(`\r${progressLine(progress)}`) : undefined,
+      onWaitingForPeople: (url) => io.err(`${tty ? '\n' : ''}loops are waiting for a person: review them at ${url}\n`),
+      onProblem: (text) => io.err(`${tty ? '\n' : ''}problem: ${text}\n`),
+    });
+    if (tty) io.err('\n');
+    await io.out(`${JSON.stringify(summary)}\n`);
+    return summary.lost === 0 && summary.duplicates === 0 ? 0 : 1;
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+function progressLine({ records, terminal, openLoops }: ReplayProgress): string {
+  return `records ${records} · done ${terminal}/${records} · open loops ${openLoops}   `;
+}
+
+function numberArg(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(value)}`);
+  return number;
+}

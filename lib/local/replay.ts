@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import type { OpenTask } from '../emulator/a2i-emulator';
+import { type BusEvent, workForEvent } from '../ingest/ingest-event';
+import { eventRoutes } from '../ingest/match';
+import { splitObject } from '../ingest/split-object';
+import type { ReviewMessage } from '../messages';
+import { type CompiledWorkflow, isS3Source, loadWorkflows } from '../workflow';
+import type { AutoReviewer } from './auto-review';
+import { parseEventsFile } from './events-file';
+import { LOCAL_BUCKETS } from './resources';
+import { type Delivery, LocalStack } from './stack';
+
+export interface ReplayOptions {
+  /** One workflow file. */
+  workflowFile: string;
+  /** For an S3 workflow the model-output file itself; for an EventBridge workflow JSON Lines of events. */
+  inputFile: string;
+  stateDir: string;
+  autoReview?: AutoReviewer;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Give up after this long without every record's terminal message; 0 waits for ever (a person reviews). */
+  timeoutMs?: number;
+  onDelivered?(delivery: Delivery): void;
+  onProgress?(progress: ReplayProgress): void;
+  /** The UI, once loops wait for a person. */
+  onWaitingForPeople?(url: string): void;
+  onProblem?(text: string): void;
+}
+
+export interface ReplayProgress {
+  records: number;
+  terminal: number;
+  openLoops: number;
+}
+
+/** The last line `replay` prints. */
+export interface ReplaySummary {
+  records: number;
+  activated: number;
+  autoAccepted: number;
+  invalid: number;
+  loopsStarted: number;
+  reviewed: number;
+  failed: number;
+  delivered: Record<string, number>;
+  lost: number;
+  duplicates: number;
+}
+
+/**
+ * One run of a file through the whole local pipeline (upload → trigger → decisions → loops → review → state
+ * machine → queues), until every record has its terminal message or the time is up. Which records there are
+ * is worked out by the same splitter (or event matching) the cloud uses, so `lost` and `duplicates` count
+ * against the records the pipeline was given, not against what it reported.
+ */
+export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
+  const [workflow] = loadWorkflows([options.workflowFile]);
+  const body = readFileSync(options.inputFile);
+  const expected = isS3Source(workflow.definition.source) ? await recordIndexes(workflow, body, basename(options.inputFile)) : eventIdentities(workflow, body);
+  const terminal = new Map<string, ReviewMessage[]>();
+  const delivered: Record<string, number> = {};
+  const loops = new Set<string>();
+  let settle: () => void = () => undefined;
+  const allTerminal = new Promise<void>((resolve) => (settle = resolve));
+  const progress = () => options.onProgress?.({ records: expected.identities.size, terminal: terminal.size, openLoops: stack.emulator.openTasks().length });
+  const onDelivered = (delivery: Delivery) => {
+    delivered[delivery.queue] = (delivered[delivery.queue] ?? 0) + 1;
+    const identity = expected.identityOf(delivery.message);
+    terminal.set(identity, [...(terminal.get(identity) ?? []), delivery.message]);
+    options.onDelivered?.(delivery);
+    progress();
+    if ([...expected.identities].every((id) => terminal.has(id))) settle();
+  };
+  let waitingAnnounced = false;
+  const onLoopStarted = (task: OpenTask) => {
+    loops.add(task.humanLoopName);
+    const action = options.autoReview?.decide(task.inputContent) ?? { kind: 'none' as const };
+    if (action.kind === 'none') {
+      if (!waitingAnnounced) options.onWaitingForPeople?.(stack.url);
+      waitingAnnounced = true;
+      return;
+    }
+    // After StartHumanLoop has answered: the emulator is still inside it.
+    setImmediate(() => {
+      settleLoop(stack, task, action, options.autoReview as AutoReviewer).catch((error: unknown) => options.onProblem?.(`auto-review of ${task.humanLoopName} failed: ${(error as Error).message}`));
+    });
+  };
+  const stack: LocalStack = await LocalStack.start({ workflows: options.workflowFile, stateDir: options.stateDir, port: options.port ?? 0, onDelivered, onLoopStarted, onProblem: options.onProblem });
+  try {
+    if (expected.identities.size === 0) settle();
+    if (isS3Source(workflow.definition.source)) await stack.upload(`${workflow.definition.source.s3.prefix}${basename(options.inputFile)}`, body);
+    else stack.putEvents((expected.events ?? []) as never);
+    progress();
+    await withDeadline(allTerminal, options.timeoutMs ?? 0);
+    // Let anything still in flight (a duplicate, a late execution) arrive before counting.
+    await withDeadline(stack.quiesce(), 10_000);
+  } finally {
+    await stack.close();
+  }
+  return summarise(expected.identities, terminal, delivered, loops.size);
+}
+
+async function settleLoop(stack: LocalStack, task: OpenTask, action: Exclude<ReturnType<AutoReviewer['decide']>, { kind: 'none' }>, reviewer: AutoReviewer): Promise<void> {
+  if (action.kind === 'status') {
+    if (action.status === 'Expired') await stack.emulator.setStatus(task.humanLoopName, 'Failed', 'Expired', 'The task was not completed within TaskAvailabilityLifetimeInSeconds (auto-review)');
+    else await stack.emulator.setStatus(task.humanLoopName, action.status);
+    return;
+  }
+  const answers = reviewer.answersFor(action, task.taskCount);
+  for (const [index, answerContent] of answers.entries()) {
+    await stack.emulator.submitAnswer(task.humanLoopName, { answerContent, workerId: `auto-reviewer-${index + 1}`, timeSpentInSeconds: 0 });
+  }
+}
+
+interface Expected {
+  identities: Set<string>;
+  identityOf(message: ReviewMessage): string;
+  events?: BusEvent[];
+}
+
+/** The records of an object as the splitter finds them: every index it hands to the work queue. */
+async function recordIndexes(workflow: CompiledWorkflow, body: Buffer, fileName: string): Promise<Expected> {
+  const source = workflow.definition.source as Extract<CompiledWorkflow['definition']['source'], { s3: unknown }>;
+  const identities = new Set<string>();
+  await splitObject(
+    Readable.from([body]),
+    { workflow, source: { type: 's3', bucket: source.s3.bucket ?? LOCAL_BUCKETS.input, key: `${source.s3.prefix}${fileName}` } },
+    {
+      send: async (messages) => {
+        for (const message of messages) for (const item of message.items) identities.add(String(item.index));
+      },
+      stage: async (key) => `s3://counting/${key}`,
+    },
+  );
+  return { identities, identityOf: (message) => (message.source.type === 's3' ? String(message.source.recordIndex) : `unexpected ${message.reviewId}`) };
+}
+
+/** The records of an events file: each distinct event (source and id) the workflow's pattern matches. */
+function eventIdentities(workflow: CompiledWorkflow, body: Buffer): Expected {
+  const routes = eventRoutes([workflow]);
+  const identities = new Set<string>();
+  const events = parseEventsFile(body.toString('utf8'));
+  for (const event of events) {
+    if (workForEvent(event, routes, workflow.definition.name).length > 0) identities.add(`${event.source}\u0000${event.id}`);
+  }
+  return {
+    identities,
+    events,
+    identityOf: (message) => (message.source.type === 'event' ? `${message.source.eventSource}\u0000${message.source.eventId}` : `unexpected ${message.reviewId}`),
+  };
+}
+
+function summarise(identities: Set<string>, terminal: Map<string, ReviewMessage[]>, delivered: Record<string, number>, loopsStarted: number): ReplaySummary {
+  const summary: ReplaySummary = { records: identities.size, activated: 0, autoAccepted: 0, invalid: 0, loopsStarted, reviewed: 0, failed: 0, delivered, lost: 0, duplicates: 0 };
+  for (const identity of identities) {
+    const messages = terminal.get(identity);
+    if (!messages) {
+      summary.lost++;
+      continue;
+    }
+    summary.duplicates += messages.length - 1;
+    const [message] = messages;
+    if (isActivated(message)) summary.activated++;
+    if (message.outcome === 'auto-accepted') summary.autoAccepted++;
+    else if (message.outcome === 'invalid') summary.invalid++;
+    else if (message.outcome === 'reviewed') summary.reviewed++;
+    else summary.failed++;
+  }
+  // A message for a record the input does not have is one too many.
+  for (const [identity, messages] of terminal) if (!identities.has(identity)) summary.duplicates += messages.length;
+  return summary;
+}
+
+function isActivated(message: ReviewMessage): boolean {
+  const decision = message.decision as { activated?: boolean } | undefined;
+  return decision?.activated === true || message.review !== undefined;
+}
+
+async function withDeadline(promise: Promise<void>, timeoutMs: number): Promise<void> {
+  if (timeoutMs <= 0) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+}
