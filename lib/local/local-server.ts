@@ -59,6 +59,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: LocalServe
   if (method === 'GET' && path === '/') return sendHtml(res, 200, taskListPage(deps.emulator.openTasks().map(summary), { title: 'Open tasks · a2i-orchestrator' }));
   if (method === 'GET' && path === '/status') return sendHtml(res, 200, statusPage(deps.journal.snapshot()));
   if (method === 'GET' && path === '/status.json') return sendJson(res, 200, deps.journal.snapshot());
+  if (method === 'GET' && path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
   if (method === 'GET' && path === '/crowd-elements.js') return send(res, 200, 'text/javascript; charset=utf-8', CROWD_ELEMENTS_SCRIPT);
   const task = TASK_PATH.exec(path);
   if (method === 'GET' && task) return serveTaskPage(res, deps, task[1]);

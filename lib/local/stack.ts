@@ -95,8 +95,8 @@ export class LocalStack {
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     if (running) throw new Error('a local stack is already running in this process');
-    running = true;
     const stack = new LocalStack(options);
+    running = true;
     try {
       await stack.boot();
       return stack;
