@@ -2,6 +2,7 @@ import './quiet';
 import { conditionsBenchmark } from './conditions';
 import type { Figure } from './figures';
 import { ingestBenchmark } from './ingest';
+import { localBenchmark } from './local';
 import { sfnBenchmark } from './sfn';
 
 /** `npm run bench`: every figure as one JSON line on stdout. */
@@ -9,6 +10,7 @@ const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
   conditions: conditionsBenchmark,
   ingest: ingestBenchmark,
   sfn: sfnBenchmark,
+  local: localBenchmark,
 };
 
 async function run(): Promise<void> {
