@@ -7,7 +7,9 @@ import { sageMakerOperationOf, serveSageMaker } from './sagemaker-protocol';
 import type { A2iStatusEvent } from './status-events';
 import { EmulatorStore } from './store';
 
-export { ApiError } from './errors';
+import { ApiError } from './errors';
+
+export { ApiError };
 export type { AnswerSubmission, OpenTask, OutputStore } from './human-loops';
 export type { FailureCode, HumanLoopStatus } from './records';
 export type { A2iStatusEvent, A2iStatusEventDetail } from './status-events';
@@ -99,6 +101,28 @@ export class A2iEmulator {
   /** Loops waiting for answers, oldest first. */
   openTasks(): OpenTask[] {
     return this.loops.openTasks();
+  }
+
+  /**
+   * A flow definition that exists elsewhere (a workflow naming its ARN), registered under that ARN so loops
+   * can start against it locally. It has no task UI here, so its tasks get the generic answer form.
+   */
+  async importFlowDefinition(arn: string, outputBucket: string): Promise<void> {
+    const name = /:flow-definition\/([a-z0-9](?:-*[a-z0-9]){0,62})$/.exec(arn)?.[1];
+    if (!name) throw new ApiError('ValidationException', `not a flow definition ARN: ${arn}`, 400);
+    await this.store.exclusive(async () => {
+      const existing = this.store.flowDefinitions.get(name);
+      if (existing?.arn === arn) return;
+      if (existing) throw new ApiError('ResourceInUse', `a flow definition named ${name} exists with another ARN (${existing.arn})`, 400);
+      await this.store.flowDefinitions.save({
+        name,
+        arn,
+        creationTime: this.now(),
+        roleArn: `arn:aws:iam::${this.accountId}:role/imported-flow-definition`,
+        humanLoopConfig: { WorkteamArn: `arn:aws:sagemaker:${this.region}:${this.accountId}:workteam/private-crowd/local-reviewers`, HumanTaskUiArn: '', TaskTitle: name, TaskDescription: name, TaskCount: 1 },
+        outputConfig: { S3OutputPath: `s3://${outputBucket}/${name}` },
+      });
+    });
   }
 
   /** One loop waiting for answers; undefined when there is none by that name or it is no longer InProgress. */

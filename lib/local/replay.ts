@@ -144,7 +144,7 @@ function eventIdentities(workflow: CompiledWorkflow, body: Buffer): Expected {
   const identities = new Set<string>();
   const events = parseEventsFile(body.toString('utf8'));
   for (const event of events) {
-    if (workForEvent(event, routes, workflow.definition.name).length > 0) identities.add(`${event.source}\u0000${event.id}`);
+    if (workForEvent(event, routes).length > 0) identities.add(`${event.source}\u0000${event.id}`);
   }
   return {
     identities,

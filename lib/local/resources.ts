@@ -31,6 +31,8 @@ export interface LocalResources {
   destinations: Map<string, Map<string, LocalQueue>>;
   /** The flow definitions made from each workflow's flow spec. */
   flowDefinitionArns: Record<string, string>;
+  /** Every workflow's flow definition: made here, or named by the workflow and imported into the emulator. */
+  allFlowDefinitionArns: string[];
 }
 
 /** As in the deployed stack: a message that fails this many receives goes to the DLQ. */
@@ -41,12 +43,17 @@ const PLACEHOLDER_WORKTEAM = `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}
 const PLACEHOLDER_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT}:role/a2i-local-flow-definition`;
 
 /** What the deployed stack creates, on the local emulators: buckets, queues with DLQs, task UIs and flow definitions. */
-export async function createLocalResources(clients: { s3: S3Client; sqs: SQSClient; sagemaker: SageMakerClient }, workflows: CompiledWorkflow[]): Promise<LocalResources> {
+export async function createLocalResources(
+  clients: { s3: S3Client; sqs: SQSClient; sagemaker: SageMakerClient },
+  workflows: CompiledWorkflow[],
+  importFlowDefinition: (arn: string) => Promise<void>,
+): Promise<LocalResources> {
   for (const bucket of Object.values(LOCAL_BUCKETS)) await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const work = await queueWithDlq(clients.sqs, 'a2i-local-work', false, WORK_VISIBILITY_SECONDS);
   const poll = await queueWithDlq(clients.sqs, 'a2i-local-poll', false, 30);
   const destinations = new Map<string, Map<string, LocalQueue>>();
   const flowDefinitionArns: Record<string, string> = {};
+  const allFlowDefinitionArns: string[] = [];
   for (const { definition } of workflows) {
     const queues = new Map<string, LocalQueue>();
     for (const [queue, { fifo }] of Object.entries(definition.queues)) {
@@ -55,9 +62,13 @@ export async function createLocalResources(clients: { s3: S3Client; sqs: SQSClie
     destinations.set(definition.name, queues);
     if (isFlowSpec(definition.flowDefinition)) {
       flowDefinitionArns[definition.name] = await ensureFlowDefinition(clients.sagemaker, definition.name, definition.flowDefinition);
+      allFlowDefinitionArns.push(flowDefinitionArns[definition.name]);
+    } else {
+      await importFlowDefinition(definition.flowDefinition.arn);
+      allFlowDefinitionArns.push(definition.flowDefinition.arn);
     }
   }
-  return { work, poll, destinations, flowDefinitionArns };
+  return { work, poll, destinations, flowDefinitionArns, allFlowDefinitionArns };
 }
 
 async function queueWithDlq(sqs: SQSClient, name: string, fifo: boolean, visibilitySeconds: number): Promise<LocalQueue> {

@@ -219,7 +219,7 @@ export class LocalStack {
     for (const bucket of new Set(this.workflows.flatMap(({ definition }) => (isS3Source(definition.source) && definition.source.s3.bucket ? [definition.source.s3.bucket] : [])))) {
       await this.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     }
-    this.resources = await createLocalResources({ s3: this.s3, sqs: this.sqs, sagemaker: this.sagemaker }, this.workflows);
+    this.resources = await createLocalResources({ s3: this.s3, sqs: this.sqs, sagemaker: this.sagemaker }, this.workflows, (arn) => this.emulator.importFlowDefinition(arn, LOCAL_BUCKETS.output));
     await this.dynalite.createLedgerTable(LEDGER_TABLE);
     const concurrency = options.consumerConcurrency ?? 2;
     Object.assign(env, {
@@ -250,7 +250,7 @@ export class LocalStack {
     }
     this.bus.addRule({
       name: 'a2i-status-changes',
-      pattern: { source: ['aws.sagemaker'], 'detail-type': [STATUS_CHANGE], detail: { flowDefinitionArn: Object.values(this.resources.flowDefinitionArns) } } as never,
+      pattern: { source: ['aws.sagemaker'], 'detail-type': [STATUS_CHANGE], detail: { flowDefinitionArn: this.resources.allFlowDefinitionArns } } as never,
       target: (input, context) => this.functions.loopStatusEvent(input as never, context),
       functionName: 'a2i-local-loopStatusEvent',
     });
