@@ -120,7 +120,7 @@ export class A2iEmulator {
         creationTime: this.now(),
         roleArn: `arn:aws:iam::${this.accountId}:role/imported-flow-definition`,
         humanLoopConfig: { WorkteamArn: `arn:aws:sagemaker:${this.region}:${this.accountId}:workteam/private-crowd/local-reviewers`, HumanTaskUiArn: '', TaskTitle: name, TaskDescription: name, TaskCount: 1 },
-        outputConfig: { S3OutputPath: `s3://${outputBucket}/${name}` },
+        outputConfig: { S3OutputPath: `s3://${outputBucket}` },
       });
     });
   }
