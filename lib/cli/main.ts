@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { EVAL_USAGE, evalCommand } from './eval';
 import { type Io, processIo, UsageError } from './io';
+import { formatIssue, WorkflowConfigError } from '../workflow';
 import { applyLocalDefaults } from './local-defaults';
 import { VALIDATE_USAGE, validateCommand } from './validate';
 
@@ -74,6 +75,14 @@ export async function main(argv: string[], io: Io = processIo, stopSignal?: Abor
       io.err(`a2i-orchestrator: ${(error as Error).message}\n${USAGE}`);
       return 2;
     }
+    if (error instanceof WorkflowConfigError) {
+      for (const issue of error.issues) io.err(`${formatIssue(issue)}\n`);
+      return 2;
+    }
+    if (isInputError(error)) {
+      io.err(`a2i-orchestrator: ${(error as Error).message}\n`);
+      return 2;
+    }
     io.err(`a2i-orchestrator: ${(error as Error).stack ?? String(error)}\n`);
     return 70;
   }
@@ -86,4 +95,12 @@ function onTermination(): AbortSignal {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return controller.signal;
+}
+
+/** Mistakes in what the user gave (files, rules): a message, not a stack trace. */
+const INPUT_ERRORS = new Set(['AutoReviewConfigError', 'EventsFileError']);
+const FILE_ERROR_CODES = new Set(['ENOENT', 'EISDIR', 'EACCES', 'ENOTDIR']);
+
+function isInputError(error: unknown): boolean {
+  return error instanceof Error && (INPUT_ERRORS.has(error.name) || FILE_ERROR_CODES.has((error as NodeJS.ErrnoException).code ?? ''));
 }

@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAutoReview } from '../local/auto-review';
+import { loadWorkflows } from '../workflow';
 import { replay, type ReplayProgress } from '../local/replay';
 import { type Io, UsageError } from './io';
 
@@ -26,9 +27,13 @@ export async function replayCommand(args: ReplayArgs, io: Io, options: { progres
   const autoReview = args['auto-review'] ? loadAutoReview(args['auto-review']) : undefined;
   const port = numberArg('port', args.port, 0);
   const timeoutSeconds = numberArg('timeout', args.timeout, autoReview ? AUTO_REVIEW_TIMEOUT_SECONDS : 0);
-  if (args.out) mkdirSync(args.out, { recursive: true });
+  const [workflow] = loadWorkflows([args.workflow]);
+  if (args.out) {
+    mkdirSync(args.out, { recursive: true });
+    // Each run writes its own messages: files of an earlier run would mix with them.
+    for (const queue of Object.keys(workflow.definition.queues)) rmSync(join(args.out, `${queue}.jsonl`), { force: true });
+  }
   const stateDir = mkdtempSync(join(tmpdir(), 'a2i-replay-'));
-  const written = new Set<string>();
   const tty = options.progressToTty ?? Boolean(process.stderr.isTTY);
   try {
     const summary = await replay({
@@ -40,11 +45,7 @@ export async function replayCommand(args: ReplayArgs, io: Io, options: { progres
       timeoutMs: timeoutSeconds * 1000,
       onDelivered: ({ queue, body }) => {
         if (!args.out) return;
-        const file = join(args.out, `${queue}.jsonl`);
-        // Each run writes its own messages: a file left from an earlier run would mix them.
-        if (!written.has(file)) rmSync(file, { force: true });
-        written.add(file);
-        appendFileSync(file, `${body}\n`);
+        appendFileSync(join(args.out, `${queue}.jsonl`), `${body}\n`);
       },
       onProgress: tty ? (progress) => io.err(`\r${progressLine(progress)}`) : undefined,
       onWaitingForPeople: (url) => io.err(`${tty ? '\n' : ''}loops are waiting for a person: review them at ${url}\n`),

@@ -8,8 +8,8 @@ import { splitObject } from '../ingest/split-object';
 import type { ReviewMessage } from '../messages';
 import { type CompiledWorkflow, isS3Source, loadWorkflows } from '../workflow';
 import type { AutoReviewer } from './auto-review';
-import { parseEventsFile } from './events-file';
-import { LOCAL_BUCKETS } from './resources';
+import { EventsFileError, parseEventsFile } from './events-file';
+import { LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION } from './resources';
 import { type Delivery, LocalStack } from './stack';
 
 export interface ReplayOptions {
@@ -59,7 +59,7 @@ export interface ReplaySummary {
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const [workflow] = loadWorkflows([options.workflowFile]);
   const body = readFileSync(options.inputFile);
-  const expected = isS3Source(workflow.definition.source) ? await recordIndexes(workflow, body, basename(options.inputFile)) : eventIdentities(workflow, body);
+  const expected = isS3Source(workflow.definition.source) ? await recordIndexes(workflow, body, basename(options.inputFile)) : eventIdentities(workflow, body, options.inputFile);
   const terminal = new Map<string, ReviewMessage[]>();
   const delivered: Record<string, number> = {};
   const loops = new Set<string>();
@@ -139,12 +139,16 @@ async function recordIndexes(workflow: CompiledWorkflow, body: Buffer, fileName:
 }
 
 /** The records of an events file: each distinct event (source and id) the workflow's pattern matches. */
-function eventIdentities(workflow: CompiledWorkflow, body: Buffer): Expected {
+function eventIdentities(workflow: CompiledWorkflow, body: Buffer, inputName: string): Expected {
   const routes = eventRoutes([workflow]);
   const identities = new Set<string>();
   const events = parseEventsFile(body.toString('utf8'));
+  const withoutId = events.findIndex((event) => typeof event.id !== 'string' || event.id === '');
+  // The bus would give such an event an id of its own, and the record could not be recognised.
+  if (withoutId >= 0) throw new EventsFileError(`event ${withoutId + 1} of ${basename(inputName)} has no "id": replay follows each event by its id`);
   for (const event of events) {
-    if (workForEvent(event, routes).length > 0) identities.add(`${event.source}\u0000${event.id}`);
+    // Matched as the bus delivers it: with the account and region PutEvents fills in.
+    if (workForEvent({ account: LOCAL_ACCOUNT, region: LOCAL_REGION, resources: [], ...event } as BusEvent, routes).length > 0) identities.add(`${event.source}\u0000${event.id}`);
   }
   return {
     identities,
