@@ -3,6 +3,7 @@ import { EVAL_USAGE, evalCommand } from './eval';
 import { type Io, processIo, UsageError } from './io';
 import { formatIssue, WorkflowConfigError } from '../workflow';
 import { applyLocalDefaults } from './local-defaults';
+import { LOOPS_USAGE, loopsCommand } from './loops';
 import { VALIDATE_USAGE, validateCommand } from './validate';
 
 // Local mode's modules load the handlers, whose Powertools settings are read at load: required when used, after applyLocalDefaults.
@@ -19,6 +20,7 @@ const USAGE = `usage:
   ${EVAL_USAGE.split('\n').join('\n  ')}
   ${DEV_USAGE.split('\n').join('\n  ')}
   ${REPLAY_USAGE}
+  ${LOOPS_USAGE.split('\n').join('\n  ')}
 `;
 
 /** Runs one CLI invocation and resolves to its exit code. */
@@ -60,6 +62,14 @@ export async function main(argv: string[], io: Io = processIo, stopSignal?: Abor
         applyLocalDefaults('ERROR');
         const { replayCommand } = loadReplay();
         return await replayCommand(values, io);
+      }
+      case 'loops': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { workflow: { type: 'string' }, workflows: { type: 'string' }, 'flow-definition-arn': { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } },
+        });
+        return await loopsCommand(positionals, values, io);
       }
       case undefined:
       case 'help':

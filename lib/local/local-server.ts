@@ -49,7 +49,14 @@ export function createLocalServer(deps: LocalServerDeps): Server {
   });
 }
 
+/** Names a browser may use for this server: anything else is a DNS-rebinding page reaching for loopback. */
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
+
 async function route(req: IncomingMessage, res: ServerResponse, deps: LocalServerDeps): Promise<void> {
+  if (!LOOPBACK_HOST.test(req.headers.host ?? '')) {
+    req.resume();
+    return sendText(res, 421, 'This server answers only to 127.0.0.1 and localhost');
+  }
   if (await deps.emulator.handle(req, res)) return;
   for (const api of deps.apis) if (await api.handle(req, res)) return;
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -116,7 +123,7 @@ async function acceptAnswer(req: IncomingMessage, res: ServerResponse, deps: Loc
   }
   let answerContent: unknown;
   try {
-    answerContent = (JSON.parse(await readBody(req)) as { answerContent?: unknown }).answerContent;
+    answerContent = (JSON.parse(await readBody(req)) as { answerContent?: unknown } | null)?.answerContent;
   } catch {
     return sendJson(res, 400, { message: 'the body is not JSON' });
   }

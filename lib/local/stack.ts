@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { A2iEmulator, type OpenTask } from '../emulator/a2i-emulator';
 import { workflowsForObject } from '../ingest/match';
+import { DynamoDbLedger } from '../ledger';
 import type { ReviewMessage } from '../messages';
 import { createAwsClients, type AwsClients } from '../runtime/aws-clients';
 import { parseS3Uri } from '../s3-store';
@@ -284,10 +285,15 @@ export class LocalStack {
    * an execution tracks each again, named as ingest names it, so a reviewed one is still delivered.
    */
   private async resumeTracking(): Promise<void> {
+    const ledger = new DynamoDbLedger((this.handlerClients as AwsClients).dynamo, LEDGER_TABLE);
     for (const task of this.emulator.openTasks()) {
       const input = task.inputContent as { reviewId?: string; workflow?: string; recordId?: string; source?: unknown };
       if (typeof input?.reviewId !== 'string' || typeof input.workflow !== 'string' || !this.workflows.some((workflow) => workflow.definition.name === input.workflow)) continue;
       this.journal.loopStarted(task);
+      // The ledger did not survive either: the record is known again as started, so its wait parks a token.
+      const recordIndex = (input.source as { recordIndex?: unknown } | undefined)?.recordIndex;
+      await ledger.reserveStart({ reviewId: input.reviewId, workflow: input.workflow, recordIndex: typeof recordIndex === 'number' ? recordIndex : 0 });
+      await ledger.markStarted(input.reviewId, { humanLoopName: task.humanLoopName });
       await this.stepFunctions.start(STATE_MACHINE_ARN, task.humanLoopName, {
         reviewId: input.reviewId,
         workflow: input.workflow,
