@@ -1,4 +1,5 @@
 import './quiet';
+import { bundleBenchmark } from './bundle';
 import { conditionsBenchmark } from './conditions';
 import type { Figure } from './figures';
 import { ingestBenchmark } from './ingest';
@@ -11,6 +12,7 @@ const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
   ingest: ingestBenchmark,
   sfn: sfnBenchmark,
   local: localBenchmark,
+  bundle: bundleBenchmark,
 };
 
 async function run(): Promise<void> {

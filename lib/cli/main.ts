@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EVAL_USAGE, evalCommand } from './eval';
+import { FLOWS_USAGE, flowsCommand } from './flows';
 import { type Io, processIo, UsageError } from './io';
 import { formatIssue, WorkflowConfigError } from '../workflow';
 import { applyLocalDefaults } from './local-defaults';
@@ -20,6 +21,7 @@ const USAGE = `usage:
   ${EVAL_USAGE.split('\n').join('\n  ')}
   ${DEV_USAGE.split('\n').join('\n  ')}
   ${REPLAY_USAGE}
+  ${FLOWS_USAGE}
   ${LOOPS_USAGE.split('\n').join('\n  ')}
 `;
 
@@ -53,6 +55,22 @@ export async function main(argv: string[], io: Io = processIo, stopSignal?: Abor
         applyLocalDefaults('WARN');
         const { devCommand } = loadDev();
         return await devCommand(values, io, stopSignal ?? onTermination());
+      }
+      case 'flows': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            workflows: { type: 'string' },
+            'role-arn': { type: 'string' },
+            'output-path': { type: 'string' },
+            'workteam-arn': { type: 'string' },
+            'kms-key-id': { type: 'string' },
+            'name-prefix': { type: 'string' },
+            timeout: { type: 'string' },
+          },
+        });
+        return await flowsCommand(positionals[0], values, io);
       }
       case 'replay': {
         const { values } = parseArgs({

@@ -3,6 +3,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConditionDocumentError, compileConditions } from '../conditions';
 import { eventPatternProblems } from '../event-pattern';
+import { activationConfigIssues } from '../flows/validate';
 import { compileJmesPath, JmesPathSyntaxError } from '../jmespath';
 import { compileWorkflow, type CompiledWorkflow } from './compiled';
 import { type ConfigIssue, WorkflowConfigError } from './errors';
@@ -214,6 +215,11 @@ function checkSemantics(data: Record<string, unknown>, file: string, locate: Loc
     if (!existsSync(templateFile) || !statSync(templateFile).isFile()) {
       issues.push(locate(['flowDefinition', 'template'], `worker template not found: ${templateFile}`));
     }
+  }
+  // A2I's built-in integrations: activation conditions only with a request source, ≤ 10,240 characters, valid.
+  if (isObject(flow.humanLoopActivationConfig)) {
+    const spec = { humanLoopRequestSource: flow.humanLoopRequestSource as string | undefined, humanLoopActivationConfig: flow.humanLoopActivationConfig };
+    for (const issue of activationConfigIssues(spec)) issues.push(locate(parseLocation(issue.location), issue.message));
   }
   return issues;
 }

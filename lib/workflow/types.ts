@@ -54,7 +54,15 @@ export interface FlowSpec {
   outputPath?: string;
   kmsKeyId?: string;
   tags?: Record<string, string>;
+  /** A2I's built-in integrations only: the service that starts the loops. */
+  humanLoopRequestSource?: HumanLoopRequestSource;
+  /** A2I's activation conditions document for a built-in integration; only with humanLoopRequestSource. */
+  humanLoopActivationConfig?: Record<string, unknown>;
+  /** SNS topic for the private work team's task notifications. */
+  notificationTopicArn?: string;
 }
+
+export type HumanLoopRequestSource = 'AWS/Rekognition/DetectModerationLabels/Image/V3' | 'AWS/Textract/AnalyzeDocument/Forms/V1';
 
 export interface Route {
   when?: string;

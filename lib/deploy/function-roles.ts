@@ -1,0 +1,144 @@
+import { isFlowSpec } from '../workflow';
+import { arn, type Cfn, getAtt, ifCondition, NO_VALUE, ref, sub } from './cfn';
+import { flowResourcePrefix, functionName, inputBucketName, type StackFacts, stateMachineName } from './stack-model';
+
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: Cfn[] | Cfn;
+}
+
+/** The functions serverless.yml deploys; each gets `role: <Name>Role`. */
+export const DEPLOYED_FUNCTIONS = [
+  'ingestS3Object',
+  'ingestWork',
+  'ingestEvent',
+  'reviewLoopCheck',
+  'reviewLoopWait',
+  'reviewLoopComplete',
+  'reviewLoopFail',
+  'loopStatusEvent',
+  'loopPoll',
+  'flowResources',
+] as const;
+export type DeployedFunction = (typeof DEPLOYED_FUNCTIONS)[number];
+
+export const roleLogicalId = (fn: string): string => `${fn[0].toUpperCase()}${fn.slice(1)}Role`;
+
+const LEDGER_READ_WRITE = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+const SQS_CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'];
+
+/**
+ * One role per function with exactly the actions its code calls, on exactly the resources it calls them on.
+ * `Resource: "*"` appears only where the API has no resource-level permissions, each with the reason.
+ */
+export function functionRoles(facts: StackFacts): Record<string, unknown> {
+  const roles: Record<string, unknown> = {};
+  const policies = statementsByFunction(facts);
+  for (const fn of DEPLOYED_FUNCTIONS) {
+    roles[roleLogicalId(fn)] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: `${fn}: least privilege for ${functionName(facts, fn)}`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+        Policies: [
+          {
+            PolicyName: fn,
+            PolicyDocument: { Version: '2012-10-17', Statement: [...common(facts, fn), ...policies[fn]] },
+          },
+        ],
+      },
+    };
+  }
+  return roles;
+}
+
+/** Its own log group, X-Ray, and the stack's KMS key when there is one. */
+function common(facts: StackFacts, fn: string): Statement[] {
+  return [
+    { Sid: 'OwnLogGroup', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn('logs', `log-group:/aws/lambda/${functionName(facts, fn)}:*`)] },
+    // X-Ray has no resource-level permissions: PutTraceSegments and PutTelemetryRecords accept only "*".
+    { Sid: 'XRayTracingNoResourceLevel', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+    ifCondition('HasKmsKey', { Sid: 'StackKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [ref('KmsKeyArn')] }, NO_VALUE) as Statement,
+  ];
+}
+
+function statementsByFunction(facts: StackFacts): Record<DeployedFunction, Statement[]> {
+  const ledger = [getAtt('LedgerTable', 'Arn')];
+  const payloads = [sub('${PayloadBucket.Arn}/*')];
+  const destinations = facts.queues.map((queue) => getAtt(queue.logicalId, 'Arn'));
+  const machine = arn('states', `stateMachine:${stateMachineName(facts)}`);
+  // Loops are named <workflow>-<hash>: each workflow's loops, and no one else's.
+  const humanLoops = facts.workflows.map(({ definition }) => arn('sagemaker', `human-loop/${definition.name}-*`));
+  const flowDefinitions = [...facts.flowDefinitionArns.values()];
+  // SendTaskSuccess has no resource-level permissions (the task token names the execution): only "*" works.
+  const sendTaskSuccess: Statement = { Sid: 'SendTaskSuccessNoResourceLevel', Effect: 'Allow', Action: ['states:SendTaskSuccess'], Resource: '*' };
+  const deliver: Statement[] = [
+    { Sid: 'Ledger', Effect: 'Allow', Action: LEDGER_READ_WRITE, Resource: ledger },
+    { Sid: 'Deliver', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: destinations },
+    { Sid: 'Payloads', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: payloads },
+  ];
+  // The input bucket by name: its notification needs the function, so the function's role cannot need the bucket.
+  // Lambda's on-failure destination sends with the function's role.
+  const failureDestination: Statement = { Sid: 'FailureDestination', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('TriggerFailuresDlq', 'Arn')] };
+  const inputObjects = [sub(`arn:\${AWS::Partition}:s3:::${inputBucketName(facts)}/*`), ...facts.externalBuckets.map((bucket) => sub(`arn:\${AWS::Partition}:s3:::${bucket}/*`))];
+  const prefix = flowResourcePrefix(facts);
+  const usesNotifications = facts.workflows.some(({ definition }) => isFlowSpec(definition.flowDefinition) && definition.flowDefinition.notificationTopicArn !== undefined);
+  return {
+    ingestS3Object: [
+      { Sid: 'ReadModelOutputs', Effect: 'Allow', Action: ['s3:GetObject'], Resource: inputObjects },
+      { Sid: 'StageLargeRecords', Effect: 'Allow', Action: ['s3:PutObject'], Resource: payloads },
+      { Sid: 'SendWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkQueue', 'Arn')] },
+      failureDestination,
+    ],
+    ingestEvent: [
+      { Sid: 'StageLargeRecords', Effect: 'Allow', Action: ['s3:PutObject'], Resource: payloads },
+      { Sid: 'SendWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkQueue', 'Arn')] },
+      failureDestination,
+    ],
+    ingestWork: [
+      { Sid: 'ConsumeWork', Effect: 'Allow', Action: SQS_CONSUME, Resource: [getAtt('WorkQueue', 'Arn')] },
+      { Sid: 'DeadLetterWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkDlq', 'Arn')] },
+      { Sid: 'StartLoops', Effect: 'Allow', Action: ['sagemaker:StartHumanLoop'], Resource: [...flowDefinitions, ...humanLoops] },
+      { Sid: 'TrackLoops', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [machine] },
+      ...deliver,
+    ],
+    reviewLoopCheck: [{ Sid: 'DescribeLoops', Effect: 'Allow', Action: ['sagemaker:DescribeHumanLoop'], Resource: humanLoops }],
+    reviewLoopWait: [
+      { Sid: 'Ledger', Effect: 'Allow', Action: LEDGER_READ_WRITE, Resource: ledger },
+      { Sid: 'SchedulePolls', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('PollQueue', 'Arn')] },
+      sendTaskSuccess,
+    ],
+    reviewLoopComplete: [{ Sid: 'ReadLoopOutput', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [sub('${OutputBucket.Arn}/*')] }, ...deliver],
+    reviewLoopFail: [{ Sid: 'StopLoops', Effect: 'Allow', Action: ['sagemaker:DescribeHumanLoop', 'sagemaker:StopHumanLoop'], Resource: humanLoops }, ...deliver],
+    loopStatusEvent: [{ Sid: 'Ledger', Effect: 'Allow', Action: LEDGER_READ_WRITE, Resource: ledger }, sendTaskSuccess],
+    loopPoll: [
+      { Sid: 'ConsumePolls', Effect: 'Allow', Action: [...SQS_CONSUME, 'sqs:SendMessage'], Resource: [getAtt('PollQueue', 'Arn')] },
+      { Sid: 'DescribeLoops', Effect: 'Allow', Action: ['sagemaker:DescribeHumanLoop'], Resource: humanLoops },
+      { Sid: 'Ledger', Effect: 'Allow', Action: LEDGER_READ_WRITE, Resource: ledger },
+      sendTaskSuccess,
+    ],
+    flowResources: [
+      {
+        Sid: 'TaskUis',
+        Effect: 'Allow',
+        Action: ['sagemaker:CreateHumanTaskUi', 'sagemaker:DescribeHumanTaskUi', 'sagemaker:DeleteHumanTaskUi', 'sagemaker:AddTags'],
+        Resource: [arn('sagemaker', `human-task-ui/${prefix}*`)],
+      },
+      {
+        Sid: 'FlowDefinitions',
+        Effect: 'Allow',
+        Action: ['sagemaker:CreateFlowDefinition', 'sagemaker:DescribeFlowDefinition', 'sagemaker:DeleteFlowDefinition', 'sagemaker:AddTags'],
+        Resource: [arn('sagemaker', `flow-definition/${prefix}*`)],
+      },
+      { Sid: 'PassA2iRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [getAtt('A2iRole', 'Arn')] },
+      ...(usesNotifications
+        ? [{ Sid: 'WorkteamNotifications', Effect: 'Allow' as const, Action: ['sagemaker:DescribeWorkteam', 'sagemaker:UpdateWorkteam'], Resource: [ref('WorkteamArn')] }]
+        : []),
+    ],
+  };
+}

@@ -1,0 +1,29 @@
+'use strict';
+// The workflow-dependent part of the stack, generated from workflows/ at package time (serverless.yml reads
+// it through ${file(./resources/workflows.js):…}): each workflow's queues with their DLQs and alarms, its
+// flow definition and task UI (a custom resource), its trigger, the least-privilege role of every function,
+// and the dashboard. Adding a workflow file never means editing serverless.yml.
+require('../bin/run-ts');
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { buildStack, dlqAlarm } = require('../lib/deploy/stack-model.ts');
+
+const ROOT = join(__dirname, '..');
+
+async function context({ resolveVariable }) {
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+  return buildStack({ root: ROOT, service, stage });
+}
+
+module.exports = {
+  reviewLoopDefinition: () => readFileSync(join(ROOT, 'statemachines', 'review-loop.asl.json'), 'utf8'),
+  resources: async (args) => (await context(args)).resources,
+  queueUrls: async (args) => (await context(args)).queueUrls,
+  flowDefinitionArns: async (args) => (await context(args)).flowDefinitionArns,
+  inputNotifications: async (args) => (await context(args)).inputNotifications,
+  workDlqAlarm: () => dlqAlarm('WorkDlq', 'Record batches ingest could not process (the reason is in each message\'s attributes)'),
+  pollDlqAlarm: () => dlqAlarm('PollDlq', 'Fallback polls that kept failing'),
+  eventsDlqAlarm: () => dlqAlarm('EventsDlq', 'Events EventBridge could not deliver to a trigger or the status function'),
+  triggerFailuresDlqAlarm: () => dlqAlarm('TriggerFailuresDlq', 'S3 or EventBridge trigger invocations that failed after Lambda\'s retries'),
+};

@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { placeholdersOf } from '../../lib/state-machine-definition';
+
+/**
+ * The packaged CloudFormation template, as `npx serverless package --stage ci` produces it offline (dummy
+ * credentials, nothing is sent to AWS), checked for what a careful reviewer checks before deploying.
+ */
+type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: unknown };
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown };
+
+const ROOT = join(__dirname, '..', '..');
+let template: { Resources: Record<string, Resource>; Parameters: Record<string, unknown>; Outputs: Record<string, unknown> };
+let packageDir: string;
+
+beforeAll(async () => {
+  packageDir = mkdtempSync(join(tmpdir(), 'a2i-package-'));
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'package', '--stage', 'ci', '--package', packageDir], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'ci', AWS_SECRET_ACCESS_KEY: 'ci', AWS_REGION: 'us-east-1', SLS_TELEMETRY_DISABLED: '1' },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 180_000);
+
+afterAll(() => rmSync(packageDir, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Every Allow statement of every policy in the template, with where it is. */
+function allowStatements(): { where: string; statement: Statement }[] {
+  const found: { where: string; statement: Statement }[] = [];
+  const visit = (where: string, statements: unknown) => {
+    for (const statement of list(statements as Statement | Statement[])) {
+      if (statement && typeof statement === 'object' && 'Fn::If' in statement) {
+        const [, then] = (statement as { 'Fn::If': [string, Statement, unknown] })['Fn::If'];
+        visit(where, then);
+      } else if (statement?.Effect === 'Allow') found.push({ where, statement });
+    }
+  };
+  for (const [id, role] of ofType('AWS::IAM::Role')) {
+    for (const policy of (role.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: { Statement: unknown } }[]) visit(`${id}/${policy.PolicyName}`, policy.PolicyDocument.Statement);
+  }
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy']) {
+    for (const [id, policy] of ofType(type)) visit(id, (policy.Properties?.PolicyDocument as { Statement: unknown }).Statement);
+  }
+  return found;
+}
+
+/** The logical ids a value refers to (Ref, GetAtt, ${…} in Fn::Sub). */
+function referencedIds(value: unknown): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  const object = value as Record<string, unknown>;
+  if (typeof object.Ref === 'string') return [object.Ref];
+  if (Array.isArray(object['Fn::GetAtt'])) return [(object['Fn::GetAtt'] as string[])[0]];
+  if (typeof object['Fn::Sub'] === 'string') return [...(object['Fn::Sub'] as string).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)].map((match) => match[1]);
+  return Object.values(object).flatMap(referencedIds);
+}
+
+describe('the packaged template', () => {
+  it('grants no wildcard action, and "*" resources only where the API has no resource-level permissions', () => {
+    const statements = allowStatements();
+    expect(statements.length).toBeGreaterThan(30);
+    for (const { where, statement } of statements) {
+      for (const action of list(statement.Action)) {
+        expect({ where, action, wildcard: action.includes('*') }).toEqual({ where, action, wildcard: false });
+      }
+      if (statement.Resource === '*' || list(statement.Resource).includes('*')) {
+        // Each such statement says why in its Sid (and a comment where it is written).
+        expect({ where, sid: statement.Sid }).toEqual({ where, sid: expect.stringMatching(/NoResourceLevel$/) });
+        for (const action of list(statement.Action)) expect(action).toMatch(/^(xray:|logs:(Create|Get|Update|Delete|List)LogDelivery|logs:ListLogDeliveries|logs:PutResourcePolicy|logs:DescribeResourcePolicies|logs:DescribeLogGroups|states:SendTaskSuccess$)/);
+      }
+    }
+  });
+
+  it('gives every function a role of its own, and the runtime nodejs22.x on arm64', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(10);
+    const roles = functions.map(([, fn]) => referencedIds(fn.Properties?.Role)[0]);
+    expect(new Set(roles).size).toBe(functions.length);
+    for (const role of roles) expect(template.Resources[role]?.Type).toBe('AWS::IAM::Role');
+    for (const [id, fn] of functions) {
+      expect({ id, runtime: fn.Properties?.Runtime, architectures: fn.Properties?.Architectures }).toEqual({ id, runtime: 'nodejs22.x', architectures: ['arm64'] });
+      expect({ id, tracing: fn.Properties?.TracingConfig }).toEqual({ id, tracing: { Mode: 'Active' } });
+    }
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('gives every queue SSE, and every queue that is not itself a DLQ a DLQ', () => {
+    const queues = ofType('AWS::SQS::Queue');
+    const deadLetterTargets = new Set(queues.flatMap(([, queue]) => referencedIds((queue.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn)));
+    // Queues that are DLQs of other services: EventBridge targets' DeadLetterConfig and Lambda's on-failure destinations.
+    const otherDeadLetters = new Set([
+      ...ofType('AWS::Events::Rule').flatMap(([, rule]) => ((rule.Properties?.Targets ?? []) as { DeadLetterConfig?: { Arn: unknown } }[]).flatMap((target) => referencedIds(target.DeadLetterConfig?.Arn))),
+      ...ofType('AWS::Lambda::EventInvokeConfig').flatMap(([, config]) => referencedIds((config.Properties?.DestinationConfig as { OnFailure?: { Destination: unknown } })?.OnFailure?.Destination)),
+    ]);
+    expect(queues.length).toBeGreaterThanOrEqual(12);
+    for (const [id, queue] of queues) {
+      const sse = queue.Properties?.SqsManagedSseEnabled ?? queue.Properties?.KmsMasterKeyId;
+      expect({ id, sse: sse !== undefined }).toEqual({ id, sse: true });
+      const isDlq = deadLetterTargets.has(id) || otherDeadLetters.has(id);
+      expect({ id, protectedByDlq: isDlq || queue.Properties?.RedrivePolicy !== undefined }).toEqual({ id, protectedByDlq: true });
+      if (isDlq) {
+        const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, alarm]) => referencedIds(alarm.Properties?.Dimensions).includes(id));
+        expect({ id, alarms: alarms.length }).toEqual({ id, alarms: 1 });
+      }
+    }
+  });
+
+  it('blocks public access to every bucket, encrypts it, and refuses anything but TLS', () => {
+    const buckets = ofType('AWS::S3::Bucket');
+    expect(buckets.length).toBeGreaterThanOrEqual(3);
+    for (const [id, bucket] of buckets) {
+      expect({ id, block: bucket.Properties?.PublicAccessBlockConfiguration }).toEqual({
+        id,
+        block: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      });
+      expect({ id, encrypted: bucket.Properties?.BucketEncryption !== undefined }).toEqual({ id, encrypted: true });
+      const policies = ofType('AWS::S3::BucketPolicy').filter(([, policy]) => referencedIds(policy.Properties?.Bucket).includes(id));
+      const denies = policies.flatMap(([, policy]) => list((policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement)).filter((statement) => statement.Effect === 'Deny');
+      // Serverless writes its own bucket's condition with a boolean, ours with the string IAM documents: both mean the same.
+      const refusesPlainHttp = (statement: Statement) => String((statement.Condition as { Bool?: Record<string, unknown> })?.Bool?.['aws:SecureTransport']) === 'false';
+      expect({ id, tlsOnly: denies.some((statement) => refusesPlainHttp(statement) && list(statement.Action).includes('s3:*')) }).toEqual({ id, tlsOnly: true });
+    }
+  });
+
+  it('substitutes every placeholder of the review-loop ASL, and logs without execution data', () => {
+    const [[, machine]] = ofType('AWS::StepFunctions::StateMachine');
+    // The file's exact text: a parsed Definition loses `"ResultPath": null` in serverless's variable resolution.
+    const definition = machine.Properties?.DefinitionString as string;
+    const asl = readFileSync(join(ROOT, 'statemachines', 'review-loop.asl.json'), 'utf8');
+    expect(definition).toBe(asl);
+    expect(machine.Properties?.Definition).toBeUndefined();
+    expect(Object.keys(machine.Properties?.DefinitionSubstitutions as object).sort()).toEqual(placeholdersOf(asl));
+    expect(machine.Properties?.LoggingConfiguration).toMatchObject({ IncludeExecutionData: false });
+    expect(machine.Properties?.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('sets a retention on every log group', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThanOrEqual(11);
+    for (const [id, group] of groups) expect({ id, retention: typeof group.Properties?.RetentionInDays }).toEqual({ id, retention: 'number' });
+  });
+
+  it('lets A2I (sagemaker.amazonaws.com) assume the A2I role, which only reads inputs and writes output', () => {
+    const role = template.Resources.A2iRole;
+    expect(JSON.stringify(role.Properties?.AssumeRolePolicyDocument)).toContain('sagemaker.amazonaws.com');
+    const actions = allowStatements().filter(({ where }) => where.startsWith('A2iRole/')).flatMap(({ statement }) => list(statement.Action));
+    expect(new Set(actions)).toEqual(new Set(['s3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey']));
+  });
+
+  it('sends A2I status events of this stack\'s flow definitions only, and alarms on failed and timed-out executions', () => {
+    const rule = template.Resources.A2iStatusRule;
+    const pattern = rule.Properties?.EventPattern as { source: string[]; 'detail-type': string[]; detail: { flowDefinitionArn: unknown[] } };
+    expect(pattern.source).toEqual(['aws.sagemaker']);
+    expect(pattern['detail-type']).toEqual(['SageMaker A2I HumanLoop Status Change']);
+    expect(referencedIds(pattern.detail.flowDefinitionArn)).toEqual(['WfInvoiceExtractionFlowDefinition']);
+    const metrics = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties?.MetricName);
+    expect(metrics).toEqual(expect.arrayContaining(['ExecutionsFailed', 'ExecutionsTimedOut', 'StartThrottled']));
+  });
+});
