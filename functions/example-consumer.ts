@@ -3,7 +3,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { parseReviewMessage } from '../lib/consumer/parse-message';
 import { ReviewInProgressError } from '../lib/consumer/dedupe';
 import { type ReviewConsumerRuntime, reviewConsumerRuntime } from '../lib/consumer/wiring';
-import type { InvalidMessageError, ReviewMessage } from '../lib/messages';
+import type { ReviewMessage } from '../lib/messages';
+import type { InvalidMessageError } from '../lib/messages/validate';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger, metrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';

@@ -7,6 +7,7 @@ require('../bin/run-ts');
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { buildStack, dlqAlarm } = require('../lib/deploy/stack-model.ts');
+const { WORKFLOW_BUNDLE_FILE, writeWorkflowBundle } = require('../lib/workflow/index.ts');
 
 const ROOT = join(__dirname, '..');
 
@@ -17,6 +18,11 @@ async function context({ resolveVariable }) {
 }
 
 module.exports = {
+  // Validates workflows/ and writes what the functions load (package.patterns ships it); returns its path.
+  workflowBundle: () => {
+    writeWorkflowBundle([join(ROOT, 'workflows')], join(ROOT, WORKFLOW_BUNDLE_FILE));
+    return WORKFLOW_BUNDLE_FILE;
+  },
   reviewLoopDefinition: () => readFileSync(join(ROOT, 'statemachines', 'review-loop.asl.json'), 'utf8'),
   resources: async (args) => (await context(args)).resources,
   queueUrls: async (args) => (await context(args)).queueUrls,

@@ -11,13 +11,15 @@ import { ConfigError, envJson } from '../runtime/env';
 import { type CompiledWorkflow, isFlowSpec, loadWorkflows } from '../workflow';
 import { type Io, UsageError } from './io';
 
-export const LOOPS_USAGE = `a2i-orchestrator loops list (--workflow NAME [--workflows DIR] | --flow-definition-arn ARN) [--status STATUS] [--json]
+export const LOOPS_USAGE = `a2i-orchestrator loops list (--workflow NAME [--workflows DIR] [--stage STAGE] | --flow-definition-arn ARN) [--status STATUS] [--json]
 a2i-orchestrator loops describe|stop|delete NAME`;
 
 export interface LoopsOptions {
   workflow?: string;
   workflows?: string;
   'flow-definition-arn'?: string;
+  /** The deployed stack's stage, whose flow definitions are named `<stage>-<workflow>-<hash>`. */
+  stage?: string;
   status?: string;
   json?: boolean;
 }
@@ -121,7 +123,7 @@ function singleName(subcommand: string, args: string[]): string {
 }
 
 function rejectListOptions(subcommand: string, options: LoopsOptions): void {
-  const given = (['workflow', 'workflows', 'flow-definition-arn', 'status', 'json'] as const).filter((key) => options[key] !== undefined);
+  const given = (['workflow', 'workflows', 'flow-definition-arn', 'stage', 'status', 'json'] as const).filter((key) => options[key] !== undefined);
   if (given.length > 0) throw new UsageError(`loops ${subcommand} does not take ${given.map((key) => `--${key}`).join(', ')}`);
 }
 
@@ -146,10 +148,10 @@ async function resolveFlowDefinitionArn(options: LoopsOptions, sagemaker: () => 
     const arn = envJson<Record<string, string | undefined>>('FLOW_DEFINITION_ARNS', env)[workflow.definition.name];
     if (arn) return arn;
   }
-  const newest = await newestFlowDefinition(sagemaker(), workflow.definition.name);
+  const newest = await newestFlowDefinition(sagemaker(), workflow.definition.name, options.stage);
   if (!newest) {
     throw new LoopsError(
-      `workflow "${workflow.definition.name}" specifies its flow definition and none named "${workflow.definition.name}-<hash>" exists; ` +
+      `workflow "${workflow.definition.name}" specifies its flow definition and none named "${options.stage ? `${options.stage}-` : ''}${workflow.definition.name}-<hash>" exists; ` +
         'pass --flow-definition-arn ARN or set FLOW_DEFINITION_ARNS',
     );
   }
@@ -163,8 +165,10 @@ function findWorkflow(workflows: CompiledWorkflow[], name: string, directory: st
   throw new UsageError(`no workflow named "${name}" in ${directory} (it has: ${known})`);
 }
 
-async function newestFlowDefinition(sagemaker: SageMakerClient, workflow: string): Promise<string | undefined> {
-  const pattern = new RegExp(`^${workflow.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[0-9a-f]{12}$`);
+/** Local mode names flow definitions `<workflow>-<12 hex>`; a deployed stack `<stage>-<workflow>-<10 hex>` (lib/flows). */
+async function newestFlowDefinition(sagemaker: SageMakerClient, workflow: string, stage?: string): Promise<string | undefined> {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = stage ? new RegExp(`^${escape(stage)}-${escape(workflow)}-[0-9a-f]{10}$`) : new RegExp(`^${escape(workflow)}-[0-9a-f]{12}$`);
   const matches: FlowDefinitionSummary[] = [];
   let nextToken: string | undefined;
   do {

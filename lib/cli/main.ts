@@ -85,7 +85,7 @@ export async function main(argv: string[], io: Io = processIo, stopSignal?: Abor
         const { values, positionals } = parseArgs({
           args: rest,
           allowPositionals: true,
-          options: { workflow: { type: 'string' }, workflows: { type: 'string' }, 'flow-definition-arn': { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } },
+          options: { workflow: { type: 'string' }, workflows: { type: 'string' }, 'flow-definition-arn': { type: 'string' }, stage: { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } },
         });
         return await loopsCommand(positionals, values, io);
       }

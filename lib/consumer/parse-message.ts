@@ -1,4 +1,5 @@
-import { InvalidMessageError, messageProblems, type ReviewMessage } from '../messages';
+import type { ReviewMessage } from '../messages';
+import { InvalidMessageError, messageProblems } from '../messages/validate';
 
 /**
  * The ReviewMessage in an SQS message body. Throws InvalidMessageError (its `problems` name what is wrong,

@@ -4,6 +4,10 @@ import { type CompiledWorkflow, isFlowSpec, isS3Source, loadWorkflows } from '..
 import { type Cfn, functionLogicalId, getAtt, ifCondition, NO_VALUE, pascal, ref, sub } from './cfn';
 import { functionRoles } from './function-roles';
 
+export class StackModelError extends Error {
+  override readonly name = 'StackModelError';
+}
+
 export interface StackOptions {
   root: string;
   service: string;
@@ -66,15 +70,21 @@ export function buildStack(options: StackOptions): StackModel {
     ]),
   );
   const externalBuckets = [...new Set(workflows.flatMap(({ definition: { source } }) => (isS3Source(source) && source.s3.bucket ? [source.s3.bucket] : [])))];
+  const byId = new Map<string, string>();
+  for (const { definition } of workflows) {
+    const other = byId.get(pascal(definition.name));
+    if (other) throw new StackModelError(`workflows ${other} and ${definition.name} generate the same CloudFormation resource names: rename one of them`);
+    byId.set(pascal(definition.name), definition.name);
+  }
   const facts: StackFacts = { ...options, workflows, queues, flowDefinitionArns, externalBuckets };
-  const Resources: Record<string, unknown> = {
-    ...queueResources(facts),
-    ...flowDefinitionResources(facts),
-    ...triggerResources(facts),
-    ...functionRoles(facts),
-    ...alarmResources(facts),
-    Dashboard: dashboard(facts),
-  };
+  const Resources: Record<string, unknown> = {};
+  for (const part of [queueResources(facts), flowDefinitionResources(facts), triggerResources(facts), functionRoles(facts), alarmResources(facts), { Dashboard: dashboard(facts) }]) {
+    for (const [id, resource] of Object.entries(part)) {
+      // Names map to ids by dropping dashes, so two names can meet (queues `orders` + `orders-dlq`): never silently.
+      if (id in Resources) throw new StackModelError(`two workflow or queue names generate the same CloudFormation resource ${id}: rename one of them`);
+      Resources[id] = resource;
+    }
+  }
   const Outputs: Record<string, unknown> = {};
   for (const queue of queues) {
     Outputs[`${queue.logicalId}Url`] = { Description: `${queue.workflow}: the ${queue.queue} queue`, Value: ref(queue.logicalId) };
@@ -96,6 +106,9 @@ export function queueEncryption(): Record<string, Cfn> {
 function queueResources(facts: StackFacts): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
   for (const queue of facts.queues) {
+    for (const id of [queue.logicalId, queue.dlqLogicalId]) {
+      if (id in resources) throw new StackModelError(`two queue names of workflow ${queue.workflow} generate the same CloudFormation resource ${id}: rename one of them`);
+    }
     const fifo = queue.fifo ? { FifoQueue: true } : {};
     resources[queue.dlqLogicalId] = { Type: 'AWS::SQS::Queue', Properties: { ...fifo, ...queueEncryption(), MessageRetentionPeriod: 1_209_600 } };
     resources[queue.logicalId] = {
@@ -174,6 +187,19 @@ function triggerResources(facts: StackFacts): Record<string, unknown> {
     resources[`${rule}Permission`] = {
       Type: 'AWS::Lambda::Permission',
       Properties: { Action: 'lambda:InvokeFunction', FunctionName: ingestEvent, Principal: 'events.amazonaws.com', SourceArn: getAtt(rule, 'Arn') },
+    };
+  }
+  // A bucket the stack does not own cannot be given a notification here: the permission lets its owner add one.
+  for (const bucket of facts.externalBuckets) {
+    resources[`ExternalBucket${pascal(bucket)}Permission`] = {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt(functionLogicalId('ingestS3Object'), 'Arn'),
+        Principal: 's3.amazonaws.com',
+        SourceArn: sub(`arn:\${AWS::Partition}:s3:::${bucket}`),
+        SourceAccount: ref('AWS::AccountId'),
+      },
     };
   }
   resources.A2iStatusRule = {

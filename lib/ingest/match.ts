@@ -1,6 +1,7 @@
 import { compileEventPattern } from '../event-pattern';
 import { compileJmesPath } from '../jmespath';
-import { isS3Source, type CompiledWorkflow } from '../workflow';
+import type { CompiledWorkflow } from '../workflow/compiled';
+import { isS3Source } from '../workflow/types';
 
 /**
  * The workflows an object belongs to: same bucket (a workflow without `bucket` takes the stack's input

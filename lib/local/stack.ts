@@ -3,7 +3,9 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import type { Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { A2iEmulator, type OpenTask } from '../emulator/a2i-emulator';
 import { workflowsForObject } from '../ingest/match';
 import { DynamoDbLedger } from '../ledger';
@@ -11,7 +13,7 @@ import type { ReviewMessage } from '../messages';
 import { createAwsClients, type AwsClients } from '../runtime/aws-clients';
 import { parseS3Uri } from '../s3-store';
 import { loadDefinition, REVIEW_LOOP_DEFINITION } from '../state-machine-definition';
-import { type CompiledWorkflow, isS3Source, loadWorkflows } from '../workflow';
+import { type CompiledWorkflow, isS3Source, loadWorkflows, serialiseWorkflowBundle } from '../workflow';
 import { type Dynalite, startDynalite } from './dynalite';
 import { type BridgeEventInput, LocalEventBus, type PutResult, wrapForWorkflow } from './event-bus';
 import { type FauxqsProcess, startFauxqsProcess } from './fauxqs';
@@ -24,7 +26,7 @@ import { SqsEventSource } from './sqs-event-source';
 import { LocalStepFunctions } from './step-functions';
 
 export interface LocalStackOptions {
-  /** The workflow files as deployed (WORKFLOWS_DIR): a directory, or one workflow file. */
+  /** The workflow files as deployed: a directory, or one workflow file. */
   workflows: string;
   /** The A2I emulator's state (flow definitions, task UIs, loops): kept across restarts. */
   stateDir: string;
@@ -223,8 +225,11 @@ export class LocalStack {
     this.resources = await createLocalResources({ s3: this.s3, sqs: this.sqs, sagemaker: this.sagemaker }, this.workflows, (arn) => this.emulator.importFlowDefinition(arn, LOCAL_BUCKETS.output));
     await this.dynalite.createLedgerTable(LEDGER_TABLE);
     const concurrency = options.consumerConcurrency ?? 2;
+    // What `serverless package` ships to the functions, from the same files.
+    const bundle = join(options.stateDir, 'workflows.json');
+    writeFileSync(bundle, serialiseWorkflowBundle(this.workflows));
     Object.assign(env, {
-      WORKFLOWS_DIR: options.workflows,
+      WORKFLOWS_BUNDLE: bundle,
       INPUT_BUCKET: LOCAL_BUCKETS.input,
       PAYLOAD_BUCKET: LOCAL_BUCKETS.payloads,
       WORK_QUEUE_URL: this.resources.work.url,

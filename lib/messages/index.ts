@@ -2,4 +2,3 @@ export * from './review-message';
 export * from './build';
 export * from './raw-json';
 export * from './serialise';
-export { assertReviewMessage, InvalidMessageError, messageProblems } from './validate';

@@ -1,6 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type QueueAddress, SqsDelivery } from '../delivery';
 import { type EventRoute, eventRoutes } from '../ingest/match';
@@ -14,16 +15,19 @@ import { RateLimiter } from '../rate-limiter';
 import { S3PayloadStore } from '../s3-store';
 import { sendBatches } from '../sqs-batch';
 import { sqsSafeJson } from '../sqs-text';
-import { type CompiledWorkflow, isFlowSpec, loadWorkflows } from '../workflow';
+import { parseWorkflowBundle, WORKFLOW_BUNDLE_FILE } from '../workflow/bundle';
+import type { CompiledWorkflow } from '../workflow/compiled';
+import { isFlowSpec } from '../workflow/types';
 import { type AwsClients, awsClients } from './aws-clients';
 import { ConfigError, envJson, envNumber, requireEnv } from './env';
 import { workflowMetrics } from './observability';
 
 type Env = Record<string, string | undefined>;
 
-/** The deployed workflows: the files bundled with the function (WORKFLOWS_DIR, default ./workflows). */
+/** The deployed workflows: the bundle packaged with the function (WORKFLOWS_BUNDLE, relative to the function's root). */
 export function deployedWorkflows(env: Env = process.env): CompiledWorkflow[] {
-  return loadWorkflows([env.WORKFLOWS_DIR ?? join(env.LAMBDA_TASK_ROOT ?? process.cwd(), 'workflows')]);
+  const file = resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), env.WORKFLOWS_BUNDLE ?? WORKFLOW_BUNDLE_FILE);
+  return parseWorkflowBundle(readFileSync(file, 'utf8'), file);
 }
 
 /** QUEUE_URLS: {"<workflow>": {"<queue>": "<url>"}}; every queue of every workflow must have one. */

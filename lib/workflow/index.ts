@@ -2,3 +2,5 @@ export { compileWorkflow, type CompiledWorkflow } from './compiled';
 export { type ConfigIssue, formatIssue, WorkflowConfigError } from './errors';
 export { loadWorkflowFile, loadWorkflows, parseWorkflow } from './load';
 export * from './types';
+export { parseWorkflowBundle, serialiseWorkflowBundle, WORKFLOW_BUNDLE_FILE, WorkflowBundleError } from './bundle';
+export { writeWorkflowBundle } from './write-bundle';

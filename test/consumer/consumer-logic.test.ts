@@ -1,6 +1,7 @@
 import { handleReview } from '../../lib/consumer/handle-review';
 import { parseReviewMessage } from '../../lib/consumer/parse-message';
-import { InvalidMessageError, type ReviewMessage, reviewMessage } from '../../lib/messages';
+import { type ReviewMessage, reviewMessage } from '../../lib/messages';
+import { InvalidMessageError } from '../../lib/messages/validate';
 import { logger } from '../../lib/runtime/observability';
 
 // The domain half of the consumer kit: reading a body against the contract, and the example business logic.

@@ -4,7 +4,8 @@ import { type Dynalite, startDynalite } from '../support/dynalite';
 import { createHandler } from '../../functions/example-consumer';
 import { lambdaContext as localLambdaContext } from '../../lib/local/lambda-context';
 import { type ReviewConsumerRuntime, reviewConsumerRuntime } from '../../lib/consumer/wiring';
-import { messageProblems, type ReviewMessage, reviewMessage } from '../../lib/messages';
+import { type ReviewMessage, reviewMessage } from '../../lib/messages';
+import { messageProblems } from '../../lib/messages/validate';
 import { logger } from '../../lib/runtime/observability';
 import { once } from '../../lib/runtime/once';
 

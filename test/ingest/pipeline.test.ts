@@ -2,7 +2,7 @@ import { StartHumanLoopCommand, ThrottlingException, ValidationException } from 
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { gzipSync } from 'node:zlib';
-import { messageProblems } from '../../lib/messages';
+import { messageProblems } from '../../lib/messages/validate';
 import { reviewIdFor } from '../../lib/naming';
 import { FLOW_ARN_PREDICTIONS, INPUT_BUCKET, IngestHarness, startDynalite } from '../support/ingest-harness';
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { main } from '../../lib/cli/main';
 import type { Io } from '../../lib/cli/io';
 import { LocalStack } from '../../lib/local/stack';
-import { messageProblems, type ReviewMessage } from '../../lib/messages';
+import type { ReviewMessage } from '../../lib/messages';
+import { messageProblems } from '../../lib/messages/validate';
 
 /**
  * `a2i-orchestrator replay` end to end, in-process: the whole local pipeline (fauxqs, dynalite, the A2I

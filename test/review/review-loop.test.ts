@@ -1,6 +1,6 @@
 import { ThrottlingException } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { messageProblems } from '../../lib/messages';
+import { messageProblems } from '../../lib/messages/validate';
 import { startDynalite } from '../support/ingest-harness';
 import { answer, claimInput, DAY, ReviewHarness, type RunResult } from '../support/review-harness';
 

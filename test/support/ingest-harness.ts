@@ -9,6 +9,7 @@ import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Dynalite } from './dynalite';
+import { workflowBundleFor } from './workflow-bundle';
 export { startDynalite } from './dynalite';
 import { Readable } from 'node:stream';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -79,7 +80,7 @@ export class IngestHarness {
     readonly maxReceives: number,
   ) {
     this.env = {
-      WORKFLOWS_DIR: workflowsDir,
+      WORKFLOWS_BUNDLE: workflowBundleFor(workflowsDir),
       INPUT_BUCKET,
       WORK_QUEUE_URL,
       WORK_DLQ_URL,

@@ -11,6 +11,7 @@ import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SendMessa
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
+import { workflowBundleFor } from './workflow-bundle';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -91,7 +92,7 @@ export class ReviewHarness {
     private readonly clients: AwsClients,
   ) {
     this.env = {
-      WORKFLOWS_DIR: REVIEW_WORKFLOWS,
+      WORKFLOWS_BUNDLE: workflowBundleFor(REVIEW_WORKFLOWS),
       LEDGER_TABLE: tableName,
       PAYLOAD_BUCKET: 'orchestrator-payloads',
       POLL_QUEUE_URL: POLL_QUEUE,

@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type Envelope, type PayloadStore, type QueueAddress, SqsDelivery } from '../../lib/delivery';
-import { messageProblems, type Outcome, type ReviewMessage, reviewMessage } from '../../lib/messages';
+import { type Outcome, type ReviewMessage, reviewMessage } from '../../lib/messages';
+import { messageProblems } from '../../lib/messages/validate';
 import { reviewIdFor } from '../../lib/naming';
 import type { RetryOptions } from '../../lib/retry';
 import { type OutgoingEntry, SendFailedError, sendBatches } from '../../lib/sqs-batch';
