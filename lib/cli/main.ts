@@ -14,7 +14,7 @@ const loadDev = (): typeof import('./dev') => require('./dev');
 const loadReplay = (): typeof import('./replay') => require('./replay');
 const DEV_USAGE = `a2i-orchestrator dev [--port N] [--workflows DIR] [--state DIR] [--inbox DIR] [--no-demo]
 a2i-orchestrator dev upload FILE [--port N]`;
-const REPLAY_USAGE = 'a2i-orchestrator replay --workflow FILE --input FILE [--auto-review FILE] [--out DIR] [--port N] [--timeout SECONDS]';
+const REPLAY_USAGE = 'a2i-orchestrator replay --workflow FILE --input FILE [--auto-review FILE] [--out DIR] [--port N] [--timeout SECONDS] [--inject-faults SPEC] [--duplicate-events SHARE]';
 
 const USAGE = `usage:
   ${VALIDATE_USAGE}
@@ -75,7 +75,16 @@ export async function main(argv: string[], io: Io = processIo, stopSignal?: Abor
       case 'replay': {
         const { values } = parseArgs({
           args: rest,
-          options: { workflow: { type: 'string' }, input: { type: 'string' }, 'auto-review': { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } },
+          options: {
+            workflow: { type: 'string' },
+            input: { type: 'string' },
+            'auto-review': { type: 'string' },
+            out: { type: 'string' },
+            port: { type: 'string' },
+            timeout: { type: 'string' },
+            'inject-faults': { type: 'string' },
+            'duplicate-events': { type: 'string' },
+          },
         });
         applyLocalDefaults('ERROR');
         const { replayCommand } = loadReplay();
@@ -126,7 +135,7 @@ function onTermination(): AbortSignal {
 }
 
 /** Mistakes in what the user gave (files, rules): a message, not a stack trace. */
-const INPUT_ERRORS = new Set(['AutoReviewConfigError', 'EventsFileError']);
+const INPUT_ERRORS = new Set(['AutoReviewConfigError', 'EventsFileError', 'FaultSpecError']);
 const FILE_ERROR_CODES = new Set(['ENOENT', 'EISDIR', 'EACCES', 'ENOTDIR']);
 
 function isInputError(error: unknown): boolean {

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAutoReview } from '../local/auto-review';
 import { loadWorkflows } from '../workflow';
+import { parseFaultSpec, parseShare } from '../local/faults';
 import { replay, type ReplayProgress } from '../local/replay';
 import { type Io, UsageError } from './io';
 
 export const REPLAY_USAGE = `a2i-orchestrator replay --workflow FILE --input FILE [--auto-review FILE] [--out DIR] [--port N] [--timeout SECONDS]
+    [--inject-faults "a2i.throttle=0.3,a2i.error=0.05,s3.error=0.05,sqs.error=0.05,sfn.error=0.05"] [--duplicate-events SHARE]
     runs FILE through the whole local pipeline and prints a JSON summary as its last line;
     exit 0 only when every record got exactly one terminal message`;
 
@@ -17,6 +19,8 @@ export interface ReplayArgs {
   out?: string;
   port?: string;
   timeout?: string;
+  'inject-faults'?: string;
+  'duplicate-events'?: string;
 }
 
 /** Without --auto-review a person answers in the UI, so there is no time limit unless one is given. */
@@ -26,6 +30,8 @@ export async function replayCommand(args: ReplayArgs, io: Io, options: { progres
   if (!args.workflow || !args.input) throw new UsageError('replay needs --workflow FILE and --input FILE');
   const autoReview = args['auto-review'] ? loadAutoReview(args['auto-review']) : undefined;
   const port = numberArg('port', args.port, 0);
+  const faults = args['inject-faults'] === undefined ? undefined : parseFaultSpec(args['inject-faults']);
+  const duplicateEvents = args['duplicate-events'] === undefined ? undefined : parseShare('--duplicate-events', args['duplicate-events']);
   const timeoutSeconds = numberArg('timeout', args.timeout, autoReview ? AUTO_REVIEW_TIMEOUT_SECONDS : 0);
   const [workflow] = loadWorkflows([args.workflow]);
   if (args.out) {
@@ -41,6 +47,8 @@ export async function replayCommand(args: ReplayArgs, io: Io, options: { progres
       inputFile: args.input,
       stateDir,
       autoReview,
+      faults,
+      duplicateEvents,
       port,
       timeoutMs: timeoutSeconds * 1000,
       onDelivered: ({ queue, body }) => {
@@ -50,6 +58,9 @@ export async function replayCommand(args: ReplayArgs, io: Io, options: { progres
       onProgress: tty ? (progress) => io.err(`\r${progressLine(progress)}`) : undefined,
       onWaitingForPeople: (url) => io.err(`${tty ? '\n' : ''}loops are waiting for a person: review them at ${url}\n`),
       onProblem: (text) => io.err(`${tty ? '\n' : ''}problem: ${text}\n`),
+      onFaults: (injected) => {
+        if (faults) io.err(`faults injected: ${JSON.stringify(injected)}\n`);
+      },
     });
     if (tty) io.err('\n');
     await io.out(`${JSON.stringify(summary)}\n`);

@@ -3,6 +3,7 @@ import { type A2iEmulator, ApiError, type OpenTask } from '../emulator/a2i-emula
 import { readBody } from '../emulator/http-io';
 import { CROWD_ELEMENTS_SCRIPT, escapeHtml, genericAnswerPage, renderTaskPage, TemplateRenderError } from '../review-ui/render-task';
 import { pageShell, statusPage, taskListPage } from '../review-ui/pages';
+import type { FaultInjector } from './faults';
 import type { Journal } from './journal';
 import type { TaskSummary } from './status-model';
 
@@ -15,6 +16,8 @@ export interface LocalServerDeps {
   emulator: A2iEmulator;
   /** The other APIs on this port (Step Functions). */
   apis: ApiFront[];
+  /** Fails a share of A2I runtime and Step Functions calls (replay --inject-faults). */
+  faults?(): FaultInjector | undefined;
   journal: Journal;
   /** Whether every part of the stack is up (GET /health). */
   ready(): boolean;
@@ -56,6 +59,12 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: LocalServe
   if (!LOOPBACK_HOST.test(req.headers.host ?? '')) {
     req.resume();
     return sendText(res, 421, 'This server answers only to 127.0.0.1 and localhost');
+  }
+  const faults = deps.faults?.();
+  if (faults) {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const service = target.startsWith('AWSStepFunctions.') ? 'sfn' : (req.url ?? '').startsWith('/human-loops') ? 'a2i' : undefined;
+    if (service && faults.failIfDrawn(service, req, res)) return;
   }
   if (await deps.emulator.handle(req, res)) return;
   for (const api of deps.apis) if (await api.handle(req, res)) return;

@@ -9,6 +9,7 @@ import type { ReviewMessage } from '../messages';
 import { type CompiledWorkflow, isS3Source, loadWorkflows } from '../workflow';
 import type { AutoReviewer } from './auto-review';
 import { EventsFileError, parseEventsFile } from './events-file';
+import type { FaultSpec } from './faults';
 import { LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION } from './resources';
 import { type Delivery, LocalStack } from './stack';
 
@@ -19,6 +20,8 @@ export interface ReplayOptions {
   inputFile: string;
   stateDir: string;
   autoReview?: AutoReviewer;
+  faults?: FaultSpec;
+  duplicateEvents?: number;
   /** 0 picks a free port. */
   port?: number;
   /** Give up after this long without every record's terminal message; 0 waits for ever (a person reviews). */
@@ -28,6 +31,8 @@ export interface ReplayOptions {
   /** The UI, once loops wait for a person. */
   onWaitingForPeople?(url: string): void;
   onProblem?(text: string): void;
+  /** At the end: what the injected faults did, by service and kind. */
+  onFaults?(injected: Record<string, number>): void;
 }
 
 export interface ReplayProgress {
@@ -88,7 +93,16 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       settleLoop(stack, task, action, options.autoReview as AutoReviewer).catch((error: unknown) => options.onProblem?.(`auto-review of ${task.humanLoopName} failed: ${(error as Error).message}`));
     });
   };
-  const stack: LocalStack = await LocalStack.start({ workflows: options.workflowFile, stateDir: options.stateDir, port: options.port ?? 0, onDelivered, onLoopStarted, onProblem: options.onProblem });
+  const stack: LocalStack = await LocalStack.start({
+    workflows: options.workflowFile,
+    stateDir: options.stateDir,
+    port: options.port ?? 0,
+    faults: options.faults,
+    duplicateEvents: options.duplicateEvents,
+    onDelivered,
+    onLoopStarted,
+    onProblem: options.onProblem,
+  });
   try {
     if (expected.identities.size === 0) settle();
     if (isS3Source(workflow.definition.source)) await stack.upload(`${workflow.definition.source.s3.prefix}${basename(options.inputFile)}`, body);
@@ -98,6 +112,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     // Let anything still in flight (a duplicate, a late execution) arrive before counting.
     await withDeadline(stack.quiesce(), 10_000);
   } finally {
+    options.onFaults?.(stack.faultsInjected());
     await stack.close();
   }
   return summarise(expected.identities, terminal, delivered, loops.size);

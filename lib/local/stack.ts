@@ -1,7 +1,7 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import type { S3Event, SQSEvent } from 'aws-lambda';
 import type { Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +16,8 @@ import { loadDefinition, REVIEW_LOOP_DEFINITION } from '../state-machine-definit
 import { type CompiledWorkflow, isS3Source, loadWorkflows, serialiseWorkflowBundle } from '../workflow';
 import { type Dynalite, startDynalite } from './dynalite';
 import { type BridgeEventInput, LocalEventBus, type PutResult, wrapForWorkflow } from './event-bus';
+import { type FaultProxy, INTERNAL_HEADER, startFaultProxy } from './fault-proxy';
+import { FaultInjector, type FaultSpec } from './faults';
 import { type FauxqsProcess, startFauxqsProcess } from './fauxqs';
 import { contextFor, functionArn, type LocalFunctions, localFunctions } from './functions';
 import { Journal } from './journal';
@@ -34,6 +36,12 @@ export interface LocalStackOptions {
   port?: number;
   /** Work-queue consumers at once (the function's maximum concurrency). Default 2. */
   consumerConcurrency?: number;
+  /** A share of the handlers' calls to A2I, S3, SQS and Step Functions fails as the services would (replay --inject-faults). */
+  faults?: FaultSpec;
+  /** The share of trigger events (S3 notifications, custom events, A2I status events) delivered twice. */
+  duplicateEvents?: number;
+  /** The draws behind faults and duplicates; tests make them repeatable. */
+  random?: () => number;
   onLoopStarted?(task: OpenTask): void;
   onDelivered?(delivery: Delivery): void;
   /** A handler or the bus gave up on something: shown to the person running the stack. */
@@ -70,9 +78,13 @@ let running = false;
  */
 export class LocalStack {
   private readonly sources: SqsEventSource[] = [];
+  private readonly consumed = new Set<string>();
   private ready = false;
   private restoreEnv: () => void = () => undefined;
   private fauxqs?: FauxqsProcess;
+  private faults?: FaultInjector;
+  private faultProxy?: FaultProxy;
+  private readonly random: () => number;
   private dynalite?: Dynalite;
   private server?: Server;
   private handlerClients?: AwsClients;
@@ -94,6 +106,7 @@ export class LocalStack {
 
   private constructor(private readonly options: LocalStackOptions) {
     this.workflows = loadWorkflows([options.workflows]);
+    this.random = options.random ?? Math.random;
   }
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {
@@ -115,8 +128,12 @@ export class LocalStack {
     if (targets.length === 0) throw new Error(`no workflow takes ${name}: ${this.describeSources()}`);
     const results: UploadResult[] = [];
     for (const { bucket, key } of targets) {
-      const functions = this.functions;
-      await uploadAndNotify(this.s3, bucket, key, body, (event) => functions.ingestS3Object(event, contextFor('ingestS3Object')));
+      const trigger = (event: S3Event) => invokeAsync(() => this.functions.ingestS3Object(event, contextFor('ingestS3Object')));
+      await uploadAndNotify(this.s3, bucket, key, body, async (event) => {
+        await trigger(event);
+        // S3 delivers notifications at least once.
+        if (this.drawDuplicate()) await trigger(event);
+      });
       results.push({ bucket, key, workflows: workflowsForObject(this.workflows, bucket, key, LOCAL_BUCKETS.input).map((workflow) => workflow.definition.name) });
     }
     return results;
@@ -124,7 +141,21 @@ export class LocalStack {
 
   /** PutEvents on the local bus: custom events reach the workflows whose pattern they match. */
   putEvents(events: BridgeEventInput[]): PutResult {
-    return this.bus.put(events);
+    const result = this.bus.put(events);
+    // EventBridge delivers at least once: the same event (same id) may reach a target twice.
+    const again = events.filter(() => this.drawDuplicate());
+    if (again.length > 0) this.bus.put(again);
+    return result;
+  }
+
+  /** What the injected faults did, by service and kind. */
+  faultsInjected(): Record<string, number> {
+    return { ...(this.faults?.injected ?? {}) };
+  }
+
+  private drawDuplicate(): boolean {
+    const share = this.options.duplicateEvents ?? 0;
+    return share > 0 && this.random() < share;
   }
 
   /** Resolves when nothing is in flight: no batch being handled, no event being delivered, no execution running. */
@@ -142,6 +173,7 @@ export class LocalStack {
     this.server?.closeAllConnections();
     for (const client of [this.s3, this.sqs, this.sagemaker, ...Object.values(this.handlerClients ?? {})]) client?.destroy();
     await this.dynalite?.close().catch(() => undefined);
+    await this.faultProxy?.close();
     await this.fauxqs?.stop().catch(() => undefined);
     this.restoreEnv();
     running = false;
@@ -150,6 +182,12 @@ export class LocalStack {
   private async boot(): Promise<void> {
     const { options } = this;
     [this.fauxqs, this.dynalite] = await Promise.all([startFauxqsProcess({ defaultRegion: LOCAL_REGION }), startDynalite()]);
+    if (options.faults) {
+      this.faults = new FaultInjector(options.faults, this.random);
+      this.faultProxy = await startFaultProxy(this.fauxqs.endpoint, this.faults);
+    }
+    // With faults on, S3 and SQS calls go through the proxy (queue URLs name it); the stack's own calls are marked internal.
+    const storage = this.faultProxy?.endpoint ?? this.fauxqs.endpoint;
     const env: Record<string, string | undefined> = {};
     // Before the emulator: loops restored from stateDir may expire at once and announce it.
     this.bus = new LocalEventBus({ region: LOCAL_REGION, account: LOCAL_ACCOUNT, onFailure: (event, error, failure) => this.problem(`event ${event.id} (${event['detail-type']}) failed ${failure.attempts} times in rule ${failure.rule}: ${(error as Error).message}`) });
@@ -165,13 +203,14 @@ export class LocalStack {
       },
       onStatusChange: (event) => {
         this.journal.statusChanged(event);
-        this.bus.put([event]);
+        this.bus.put(this.drawDuplicate() ? [event, event] : [event]);
       },
     });
     const server = createLocalServer({
       emulator: this.emulator,
       // Step Functions exists once the functions it runs are wired, after the port is known.
       apis: [{ handle: async (req, res) => (this.stepFunctions ? this.stepFunctions.handle(req, res) : false) }],
+      faults: () => this.faults,
       journal: this.journal,
       ready: () => this.ready,
       readObject: (bucket, key) => this.readObject(bucket, key),
@@ -184,8 +223,8 @@ export class LocalStack {
     });
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     this.endpoints = {
-      S3: this.fauxqs.endpoint,
-      SQS: this.fauxqs.endpoint,
+      S3: storage,
+      SQS: storage,
       DYNAMODB: this.dynalite.endpoint,
       SFN: this.url,
       SAGEMAKER: this.url,
@@ -197,8 +236,8 @@ export class LocalStack {
       AWS_SECRET_ACCESS_KEY: 'local',
       ...Object.fromEntries(Object.entries(this.endpoints).map(([service, endpoint]) => [`AWS_ENDPOINT_URL_${service}`, endpoint])),
     });
-    this.s3 = new S3Client({ forcePathStyle: true });
-    this.sqs = new SQSClient({});
+    this.s3 = markedInternal(new S3Client({ forcePathStyle: true }));
+    this.sqs = markedInternal(new SQSClient({}));
     this.sagemaker = new SageMakerClient({});
     this.handlerClients = createAwsClients();
     this.functions = localFunctions(env, this.handlerClients);
@@ -279,6 +318,9 @@ export class LocalStack {
   /** The downstream consumer of local mode: every message goes to the journal and the listener. */
   private async take(workflow: string, queue: string, event: SQSEvent): Promise<void> {
     for (const record of event.Records) {
+      // SQS delivers at least once: the same message (not a second message for the record) can come back.
+      if (this.consumed.has(record.messageId)) continue;
+      this.consumed.add(record.messageId);
       const message = JSON.parse(record.body) as ReviewMessage;
       this.journal.delivered(message, queue);
       this.options.onDelivered?.({ workflow, queue, message, body: record.body, receivedAt: Date.now() });
@@ -364,3 +406,32 @@ function setProcessEnv(values: Record<string, string>): () => void {
     }
   };
 }
+
+/** Marks a client's requests as the stack's own, so the fault proxy lets them through. */
+function markedInternal<T extends S3Client | SQSClient>(client: T): T {
+  const stack = client.middlewareStack as unknown as {
+    add(middleware: (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => Promise<unknown>, options: { step: 'build'; name: string }): void;
+  };
+  stack.add(
+    (next) => async (args) => {
+      (args.request as { headers: Record<string, string> }).headers[INTERNAL_HEADER] = '1';
+      return next(args);
+    },
+    { step: 'build', name: 'a2iLocalInternal' },
+  );
+  return client;
+}
+
+/** Lambda's asynchronous invocation: two retries after a failure (a minute apart in AWS, a second or two here). */
+async function invokeAsync<T>(invoke: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await invoke();
+    } catch (error) {
+      if (attempt === ASYNC_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, attempt * 1000));
+    }
+  }
+}
+
+const ASYNC_ATTEMPTS = 3;
