@@ -1,4 +1,12 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import type { PayloadStore } from './delivery';
 
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
@@ -15,7 +23,7 @@ export class S3PayloadStore implements PayloadStore {
   ) {}
 
   async put(key: string, body: string): Promise<string> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+    await putObject(this.s3, this.bucket, key, Buffer.from(body, 'utf8'), 'application/json');
     return `s3://${this.bucket}/${key}`;
   }
 
@@ -24,5 +32,26 @@ export class S3PayloadStore implements PayloadStore {
     const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!Body) throw new Error(`empty body for ${uri}`);
     return Body.transformToString('utf8');
+  }
+}
+
+/** Objects larger than this go up in parts, as the AWS uploaders do (and local S3 emulators take 11 MiB a request at most). */
+export const MULTIPART_THRESHOLD_BYTES = 8 * 1024 * 1024;
+
+/** PutObject, or a multipart upload (aborted on failure) for a large body. Resolves to the object's ETag and version. */
+export async function putObject(s3: S3Client, bucket: string, key: string, body: Buffer, contentType?: string): Promise<{ ETag?: string; VersionId?: string }> {
+  const type = contentType ? { ContentType: contentType } : {};
+  if (body.length <= MULTIPART_THRESHOLD_BYTES) return s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...type }));
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...type }));
+  try {
+    const parts: { ETag?: string; PartNumber: number }[] = [];
+    for (let offset = 0, number = 1; offset < body.length; offset += MULTIPART_THRESHOLD_BYTES, number++) {
+      const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: number, Body: body.subarray(offset, offset + MULTIPART_THRESHOLD_BYTES) }));
+      parts.push({ ETag: part.ETag, PartNumber: number });
+    }
+    return await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+  } catch (error) {
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
+    throw error;
   }
 }

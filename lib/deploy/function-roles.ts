@@ -80,7 +80,7 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
   const deliver: Statement[] = [
     { Sid: 'Ledger', Effect: 'Allow', Action: LEDGER_READ_WRITE, Resource: ledger },
     { Sid: 'Deliver', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: destinations },
-    { Sid: 'Payloads', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: payloads },
+    { Sid: 'Payloads', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], Resource: payloads },
   ];
   // The input bucket by name: its notification needs the function, so the function's role cannot need the bucket.
   // Lambda's on-failure destination sends with the function's role.
@@ -91,12 +91,14 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
   return {
     ingestS3Object: [
       { Sid: 'ReadModelOutputs', Effect: 'Allow', Action: ['s3:GetObject'], Resource: inputObjects },
-      { Sid: 'StageLargeRecords', Effect: 'Allow', Action: ['s3:PutObject'], Resource: payloads },
+      // Large payloads go up in parts: a failed upload is aborted.
+      { Sid: 'StageLargeRecords', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: payloads },
       { Sid: 'SendWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkQueue', 'Arn')] },
       failureDestination,
     ],
     ingestEvent: [
-      { Sid: 'StageLargeRecords', Effect: 'Allow', Action: ['s3:PutObject'], Resource: payloads },
+      // Large payloads go up in parts: a failed upload is aborted.
+      { Sid: 'StageLargeRecords', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: payloads },
       { Sid: 'SendWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkQueue', 'Arn')] },
       failureDestination,
     ],

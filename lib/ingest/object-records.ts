@@ -395,7 +395,17 @@ function parseDocument(bytes: Buffer): ParsedDocument {
 
 function* inBatches(records: unknown[]): Generator<SourceItem[]> {
   for (let start = 0; start < records.length; start += DOCUMENT_BATCH_SIZE) {
-    yield records.slice(start, start + DOCUMENT_BATCH_SIZE).map((record, offset) => ({ index: start + offset, text: JSON.stringify(record) }));
+    yield records.slice(start, start + DOCUMENT_BATCH_SIZE).map((record, offset) => recordItem(start + offset, record));
+  }
+}
+
+/** A record of a parsed document as text; one nested too deeply to serialise is that record's problem, not the object's. */
+function recordItem(index: number, record: unknown): SourceItem {
+  try {
+    return { index, text: JSON.stringify(record) };
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return { index, error: `the record is nested too deeply to process (${error.message})` };
   }
 }
 

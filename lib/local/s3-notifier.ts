@@ -1,5 +1,6 @@
 import { HeadObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
+import { putObject } from '../s3-store';
 import { randomBytes } from 'node:crypto';
 
 export interface CreatedObjectFacts {
@@ -89,7 +90,9 @@ export async function uploadAndNotify<T>(
   handler: S3EventHandler<T>,
   options: UploadOptions = {},
 ): Promise<T> {
-  const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(options.contentType ? { ContentType: options.contentType } : {}) }));
+  const put = Buffer.isBuffer(body)
+    ? await putObject(s3, bucket, key, body, options.contentType)
+    : await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(options.contentType ? { ContentType: options.contentType } : {}) }));
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(put.VersionId ? { VersionId: put.VersionId } : {}) }));
   const { contentType: _contentType, ...notification } = options;
   const event = s3ObjectCreatedEvent({

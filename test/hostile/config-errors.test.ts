@@ -58,11 +58,8 @@ describe.each(cases)('%s', (name, position, problem) => {
 });
 
 describe('moderation-confidence-out-of-range.yaml', () => {
-  // PRODUCT GAP: lib/conditions/types/rekognition.ts accepts any number for ModerationLabelConfidenceCheck's
-  // Confidence<op> (ConfidenceLessThan: 150 validates "ok"), though Rekognition confidences are 0–100 and A2I's
-  // activation-condition reference gives that range; such a condition is always true. Expected: a config error
-  // at load, like RandomSamplingPercentage outside 0.01–100.
-  it.failing('ConfidenceLessThan out of 0–100 is a config error at load', async () => {
+  // Rekognition confidences are 0–100: ConfidenceLessThan: 150 would be always true, so it is refused at load.
+  it('ConfidenceLessThan out of 0–100 is a config error at load', async () => {
     const file = hostile('config/moderation-confidence-out-of-range.yaml');
 
     const { code, stdout } = await run('validate', file);

@@ -4,7 +4,7 @@ import { ListExecutionsCommand, SFNClient, SFNServiceException } from '@aws-sdk/
 import { ListQueuesCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRetryable, isThrottling } from '../../lib/retry';
@@ -116,13 +116,8 @@ describe('replay with injected faults and duplicated events', () => {
       // Every record index of the file appears exactly once across the queues.
       const indexes = ['reviewed', 'corrections', 'accepted', 'failures'].flatMap((queue) => {
         const file = join(work, 'out', `${queue}.jsonl`);
-        let text = '';
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch {
-          return [];
-        }
-        return text
+        if (!existsSync(file)) return [];
+        return readFileSync(file, 'utf8')
           .split('\n')
           .filter(Boolean)
           .map((line) => (JSON.parse(line) as { source: { recordIndex: number } }).source.recordIndex);

@@ -1,9 +1,10 @@
 import { comparisonParameterNames, compileComparisons, type NumberTest } from '../comparison';
 import type { ConditionType } from '../condition-type';
-import { aNumber, aString, optional, required } from '../parameters';
+import { aNumberIn, aString, optional, required } from '../parameters';
 import { serviceField } from '../service-fields';
 
-const confidenceParameters = Object.fromEntries(comparisonParameterNames('Confidence').map((name) => [name, optional(aNumber)]));
+// Rekognition's confidences are percentages: a threshold outside 0–100 would make a condition that is always or never true.
+const confidenceParameters = Object.fromEntries(comparisonParameterNames('Confidence').map((name) => [name, optional(aNumberIn(0, 100))]));
 
 /**
  * On a Rekognition DetectModerationLabels response (or A2I's camelCase echo of one): true when a label named exactly `ModerationLabelName`

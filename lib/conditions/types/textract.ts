@@ -1,6 +1,6 @@
 import { comparisonParameterNames, compileComparisons } from '../comparison';
 import type { ConditionType, EvaluationContext } from '../condition-type';
-import { aNumber, aString, aStringArray, optional, required } from '../parameters';
+import { aNumberIn, aString, aStringArray, optional, required } from '../parameters';
 import { serviceField } from '../service-fields';
 
 /**
@@ -36,7 +36,8 @@ export const importantFormKeyConfidenceCheck: ConditionType = {
   name: 'ImportantFormKeyConfidenceCheck',
   parameters: {
     ...keyParameters,
-    ...Object.fromEntries([...keyValueComparisons, ...wordComparisons].map((name) => [name, optional(aNumber)])),
+    // Textract's confidences are percentages too.
+    ...Object.fromEntries([...keyValueComparisons, ...wordComparisons].map((name) => [name, optional(aNumberIn(0, 100))])),
   },
   validate: (parameters) =>
     compileComparisons('KeyValueBlockConfidence', parameters) || compileComparisons('WordBlockConfidence', parameters)
