@@ -5,8 +5,8 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Io } from '../../lib/cli/io';
+import { runCli } from '../support/run-cli';
 import { loopsCommand } from '../../lib/cli/loops';
-import { main } from '../../lib/cli/main';
 import { CREDENTIALS, EmulatorHarness, fixtureText, REGION } from '../emulator/harness';
 
 /** Stop requests leave a loop Stopping for this long (emulator time), so that deleting a Stopping loop can be seen. */
@@ -32,26 +32,7 @@ let flowArn: string;
 let saved: Record<string, string | undefined>;
 const work = mkdtempSync(join(tmpdir(), 'a2i-loops-cli-'));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: async (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-  };
-  const code = await main(['loops', ...argv], io);
-  return { code, stdout, stderr };
-}
+const run = (...argv: string[]) => runCli('loops', ...argv);
 
 const listRequests = () => harness.requests.filter((request) => request.startsWith('GET /human-loops?')).length;
 

@@ -1,10 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Io } from '../../lib/cli/io';
-import { main } from '../../lib/cli/main';
+import type { ReplaySummary } from '../../lib/local/replay';
 import type { ReviewMessage } from '../../lib/messages';
 import { messageProblems } from '../../lib/messages/validate';
+import { type CliRun, runCli as run } from '../support/run-cli';
+
+export { run };
 
 /** The hostile-input corpus (see its README.md). */
 export const HOSTILE = join(__dirname, '..', 'fixtures', 'hostile');
@@ -12,41 +14,9 @@ export const hostile = (name: string): string => join(HOSTILE, name);
 /** A replay takes a few seconds; a slow CI machine starts fauxqs slowly. */
 export const REPLAY_MS = 90_000;
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { ReplaySummary };
 
-export async function run(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: async (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
-
-export interface ReplaySummary {
-  records: number;
-  activated: number;
-  autoAccepted: number;
-  invalid: number;
-  loopsStarted: number;
-  reviewed: number;
-  failed: number;
-  delivered: Record<string, number>;
-  lost: number;
-  duplicates: number;
-}
-
-export interface Replayed extends Run {
+export interface Replayed extends CliRun {
   summary: ReplaySummary;
   /** DIR/<queue>.jsonl, each message checked against the message contract. */
   queues: Record<string, ReviewMessage[]>;

@@ -1,8 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../lib/cli/main';
-import type { Io } from '../../lib/cli/io';
+import { runCli as run } from '../support/run-cli';
 import { LocalStack } from '../../lib/local/stack';
 import type { ReviewMessage } from '../../lib/messages';
 import { messageProblems } from '../../lib/messages/validate';
@@ -18,27 +17,6 @@ const fixture = (name: string): string => join(fixtures, name);
 const FULL_RUN_MS = 90_000;
 /** Passed as --timeout, so that a record that never gets its message fails the test instead of hanging it. */
 const REPLAY_TIMEOUT_SECONDS = '45';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: async (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 const outDirs: string[] = [];
 function outDir(): string {
