@@ -23,7 +23,8 @@ export function createHandler(deps: () => Pick<ReviewRuntime, 'poll'> = once(rev
     if (result === 'early') throw new NotDueYet(`poll ${record.messageId} is not due yet`);
     logger.info('loop polled', { messageId: record.messageId, result });
   };
-  return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processPartialResponse(event, handleRecord, processor, { context }));
+  // A batch of polls none of which is due is normal: every item goes back as a failure, and nothing is thrown.
+  return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }));
 }
 
 export const handler = createHandler();
