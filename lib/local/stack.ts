@@ -66,6 +66,8 @@ export interface UploadResult {
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:a2i-local-review-loop`;
 const STATUS_CHANGE = 'SageMaker A2I HumanLoop Status Change';
 const LEDGER_TABLE = 'a2i-local-ledger';
+/** All the stack's functions share the handler clients here: a pool for many concurrent invocations. */
+const LOCAL_MAX_SOCKETS = 512;
 
 /** One stack per process: the handlers' SDK clients find the emulators through the process's endpoint variables. */
 let running = false;
@@ -239,7 +241,7 @@ export class LocalStack {
     this.s3 = markedInternal(new S3Client({ forcePathStyle: true }));
     this.sqs = markedInternal(new SQSClient({}));
     this.sagemaker = new SageMakerClient({});
-    this.handlerClients = createAwsClients();
+    this.handlerClients = createAwsClients({ maxSockets: LOCAL_MAX_SOCKETS });
     this.functions = localFunctions(env, this.handlerClients);
 
     this.stepFunctions = new LocalStepFunctions(
