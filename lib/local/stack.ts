@@ -82,6 +82,7 @@ export class LocalStack {
   private readonly sources: SqsEventSource[] = [];
   private readonly consumed = new Set<string>();
   private ready = false;
+  private closing = false;
   private restoreEnv: () => void = () => undefined;
   private fauxqs?: FauxqsProcess;
   private faults?: FaultInjector;
@@ -167,6 +168,8 @@ export class LocalStack {
 
   async close(): Promise<void> {
     this.ready = false;
+    // What fails while everything stops (the emulator child ends with the same Ctrl-C, executions are aborted) is not news.
+    this.closing = true;
     await Promise.all(this.sources.map((source) => source.stop().catch(() => undefined)));
     this.stepFunctions?.close();
     this.emulator?.close();
@@ -393,6 +396,7 @@ export class LocalStack {
   }
 
   private problem(text: string): void {
+    if (this.closing) return;
     this.options.onProblem?.(text);
   }
 }
