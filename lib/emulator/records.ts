@@ -32,6 +32,36 @@ export interface FlowDefinitionRecord {
   humanLoopActivationConfig?: { HumanLoopActivationConditionsConfig: { HumanLoopActivationConditions: string } };
 }
 
+export interface CognitoMemberDefinition {
+  UserPool: string;
+  UserGroup: string;
+  ClientId: string;
+}
+export interface MemberDefinition {
+  CognitoMemberDefinition?: CognitoMemberDefinition;
+  OidcMemberDefinition?: { Groups?: string[] };
+}
+export interface WorkerAccessConfiguration {
+  S3Presign?: { IamPolicyConstraints?: { SourceIp?: 'Enabled' | 'Disabled'; VpcSourceIp?: 'Enabled' | 'Disabled' } };
+}
+
+/**
+ * A private work team. The emulator has no CreateWorkteam: any valid name is a team of the account's
+ * (Cognito) private workforce, recorded the first time DescribeWorkteam or UpdateWorkteam names it.
+ */
+export interface WorkteamRecord {
+  name: string;
+  arn: string;
+  workforceArn: string;
+  memberDefinitions: MemberDefinition[];
+  description: string;
+  subDomain: string;
+  createDate: number;
+  lastUpdatedDate: number;
+  notificationTopicArn?: string;
+  workerAccessConfiguration?: WorkerAccessConfiguration;
+}
+
 export type HumanLoopStatus = 'InProgress' | 'Failed' | 'Completed' | 'Stopped' | 'Stopping';
 export type FailureCode = 'Expired' | 'ValidationError' | 'InternalError';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { assertValid, isJsonText, parseTimestamp } from './constraints';
 import { resourceInUse, resourceNotFound, validationException } from './errors';
 import { DEFAULT_MAX_RESULTS, paginate } from './pagination';
-import type { FlowDefinitionRecord, HumanLoopConfig, HumanTaskUiRecord } from './records';
+import type { FlowDefinitionRecord, HumanLoopConfig, HumanTaskUiRecord, MemberDefinition, WorkerAccessConfiguration, WorkteamRecord } from './records';
 import {
   CREATE_FLOW_DEFINITION_REQUEST,
   CREATE_HUMAN_TASK_UI_REQUEST,
@@ -10,6 +10,8 @@ import {
   HUMAN_TASK_UI_NAME_REQUEST,
   LIST_FLOW_DEFINITIONS_REQUEST,
   LIST_HUMAN_TASK_UIS_REQUEST,
+  UPDATE_WORKTEAM_REQUEST,
+  WORKTEAM_NAME_REQUEST,
 } from './sagemaker-shapes';
 import type { EmulatorStore } from './store';
 import { epochSeconds } from './timestamps';
@@ -35,7 +37,8 @@ interface ListRequest {
 
 /**
  * The SageMaker operations A2I needs (awsJson1_1, `X-Amz-Target: SageMaker.<Op>`): worker task templates
- * (human task UIs) and flow definitions. Resources are Active as soon as they are created.
+ * (human task UIs), flow definitions and private work teams' notification settings. Resources are Active
+ * as soon as they are created.
  */
 export const SAGEMAKER_OPERATIONS: Readonly<Record<string, SageMakerOperation>> = {
   CreateHumanTaskUi: async (input, context) => {
@@ -164,10 +167,125 @@ export const SAGEMAKER_OPERATIONS: Readonly<Record<string, SageMakerOperation>> 
       return {};
     });
   },
+
+  DescribeWorkteam: async (input, context) => {
+    assertValid(WORKTEAM_NAME_REQUEST, input);
+    const name = input.WorkteamName as string;
+    const existing = context.store.workteams.get(name);
+    if (existing) return { Workteam: workteamOf(existing) };
+    return context.store.exclusive(async () => ({ Workteam: workteamOf(await knownWorkteam(name, context)) }));
+  },
+
+  UpdateWorkteam: async (input, context) => {
+    assertValid(UPDATE_WORKTEAM_REQUEST, input);
+    const name = input.WorkteamName as string;
+    const members = input.MemberDefinitions as MemberDefinition[] | undefined;
+    const notification = input.NotificationConfiguration as { NotificationTopicArn?: string } | undefined;
+    const access = input.WorkerAccessConfiguration as WorkerAccessConfiguration | undefined;
+    return context.store.exclusive(async () => {
+      const team = await knownWorkteam(name, context);
+      if (members) assertCognitoMembers(members, team);
+      const updated: WorkteamRecord = {
+        ...team,
+        ...(members ? { memberDefinitions: members.map((member) => ({ CognitoMemberDefinition: pickCognito(member) })) } : {}),
+        ...(input.Description !== undefined ? { description: input.Description as string } : {}),
+        ...(access ? { workerAccessConfiguration: pickWorkerAccess(access) } : {}),
+        lastUpdatedDate: context.now(),
+      };
+      // NotificationConfiguration replaces the setting: one without a topic turns notifications off.
+      if (notification) {
+        delete updated.notificationTopicArn;
+        if (notification.NotificationTopicArn !== undefined) updated.notificationTopicArn = notification.NotificationTopicArn;
+      }
+      await context.store.workteams.save(updated);
+      return { Workteam: workteamOf(updated) };
+    });
+  },
 };
 
 function arnOf(context: SageMakerContext, type: string, name: string): string {
   return `arn:aws:sagemaker:${context.region}:${context.accountId}:${type}/${name}`;
+}
+
+/** The account's private workforce (A2I's is always `default`) and its Cognito user pool and app client. */
+function privateWorkforceOf(context: SageMakerContext) {
+  return {
+    arn: arnOf(context, 'workforce', 'default'),
+    userPool: `${context.region}_a2iEmulator`,
+    clientId: 'a2iemulatorclient000000000',
+    subDomain: `a2i-emulator.labeling.${context.region}.sagemaker.aws`,
+  };
+}
+
+/** Call inside `exclusive`: the team's record, made (and stored, so that its dates hold) the first time it is named. */
+async function knownWorkteam(name: string, context: SageMakerContext): Promise<WorkteamRecord> {
+  const existing = context.store.workteams.get(name);
+  if (existing) return existing;
+  const workforce = privateWorkforceOf(context);
+  const now = context.now();
+  const record: WorkteamRecord = {
+    name,
+    arn: arnOf(context, 'workteam', `private-crowd/${name}`),
+    workforceArn: workforce.arn,
+    memberDefinitions: [{ CognitoMemberDefinition: { UserPool: workforce.userPool, UserGroup: name, ClientId: workforce.clientId } }],
+    description: `Private work team ${name} (local A2I emulator)`,
+    subDomain: workforce.subDomain,
+    createDate: now,
+    lastUpdatedDate: now,
+  };
+  await context.store.workteams.save(record);
+  return record;
+}
+
+function workteamOf(team: WorkteamRecord): Record<string, unknown> {
+  return {
+    WorkteamName: team.name,
+    MemberDefinitions: team.memberDefinitions,
+    WorkteamArn: team.arn,
+    WorkforceArn: team.workforceArn,
+    Description: team.description,
+    SubDomain: team.subDomain,
+    CreateDate: epochSeconds(team.createDate),
+    LastUpdatedDate: epochSeconds(team.lastUpdatedDate),
+    ...(team.notificationTopicArn !== undefined ? { NotificationConfiguration: { NotificationTopicArn: team.notificationTopicArn } } : {}),
+    ...(team.workerAccessConfiguration ? { WorkerAccessConfiguration: team.workerAccessConfiguration } : {}),
+  };
+}
+
+/**
+ * The emulator's workforce is a Cognito one: every member definition names one of its user groups, with the
+ * workforce's user pool and app client (the model's documentation: all must have the same ClientId and
+ * UserPool, and Cognito and OIDC definitions are not mixed).
+ */
+function assertCognitoMembers(members: MemberDefinition[], team: WorkteamRecord): void {
+  const workforce = team.memberDefinitions[0]?.CognitoMemberDefinition;
+  for (const member of members) {
+    if (member.OidcMemberDefinition) throw validationException(`Work team ${team.name} belongs to a workforce created with Amazon Cognito; use CognitoMemberDefinition, not OidcMemberDefinition`);
+    const cognito = member.CognitoMemberDefinition;
+    if (!cognito) throw validationException('Each MemberDefinition needs a CognitoMemberDefinition');
+    if (workforce && (cognito.UserPool !== workforce.UserPool || cognito.ClientId !== workforce.ClientId)) {
+      throw validationException(`CognitoMemberDefinition must use the workforce's UserPool ${workforce.UserPool} and ClientId ${workforce.ClientId}`);
+    }
+  }
+}
+
+function pickCognito(member: MemberDefinition): NonNullable<MemberDefinition['CognitoMemberDefinition']> {
+  const { UserPool, UserGroup, ClientId } = member.CognitoMemberDefinition!;
+  return { UserPool, UserGroup, ClientId };
+}
+
+function pickWorkerAccess(access: WorkerAccessConfiguration): WorkerAccessConfiguration {
+  const constraints = access.S3Presign?.IamPolicyConstraints;
+  if (!access.S3Presign) return {};
+  if (!constraints) return { S3Presign: {} };
+  return {
+    S3Presign: {
+      IamPolicyConstraints: {
+        ...(constraints.SourceIp !== undefined ? { SourceIp: constraints.SourceIp } : {}),
+        ...(constraints.VpcSourceIp !== undefined ? { VpcSourceIp: constraints.VpcSourceIp } : {}),
+      },
+    },
+  };
 }
 
 function existingUi(name: string, context: SageMakerContext): HumanTaskUiRecord {

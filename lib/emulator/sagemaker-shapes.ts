@@ -109,3 +109,58 @@ export const CREATE_FLOW_DEFINITION_REQUEST: StructureShape = {
 };
 export const FLOW_DEFINITION_NAME_REQUEST: StructureShape = { type: 'structure', required: ['FlowDefinitionName'], members: { FlowDefinitionName: FLOW_DEFINITION_NAME } };
 export const LIST_FLOW_DEFINITIONS_REQUEST = LIST_REQUEST;
+
+const WORKTEAM_NAME: StringShape = { type: 'string', min: 1, max: 63, pattern: '[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}' };
+/**
+ * The model's CognitoUserGroup and Group patterns (`[\p{L}\p{M}\p{S}\p{N}\p{P}]+`) need Unicode property
+ * escapes, which the validator's non-`u` RegExp does not have, so those two are checked for length only.
+ */
+const MEMBER_DEFINITIONS: ListShape = {
+  type: 'list',
+  min: 1,
+  max: 10,
+  member: {
+    type: 'structure',
+    members: {
+      CognitoMemberDefinition: {
+        type: 'structure',
+        required: ['UserPool', 'UserGroup', 'ClientId'],
+        members: {
+          UserPool: { type: 'string', min: 1, max: 55, pattern: '[\\w-]+_[0-9a-zA-Z]+' },
+          UserGroup: { type: 'string', min: 1, max: 128 },
+          ClientId: { type: 'string', min: 1, max: 1024, pattern: '[ -~]+' },
+        },
+      },
+      OidcMemberDefinition: {
+        type: 'structure',
+        members: { Groups: { type: 'list', min: 1, max: 10, member: { type: 'string', min: 1, max: 63 } } },
+      },
+    },
+  },
+};
+const ENABLED_OR_DISABLED: StringShape = { type: 'string', enum: ['Enabled', 'Disabled'] };
+
+export const WORKTEAM_NAME_REQUEST: StructureShape = { type: 'structure', required: ['WorkteamName'], members: { WorkteamName: WORKTEAM_NAME } };
+export const UPDATE_WORKTEAM_REQUEST: StructureShape = {
+  type: 'structure',
+  required: ['WorkteamName'],
+  members: {
+    WorkteamName: WORKTEAM_NAME,
+    MemberDefinitions: MEMBER_DEFINITIONS,
+    Description: { type: 'string', min: 1, max: 200, pattern: '.+' },
+    NotificationConfiguration: {
+      type: 'structure',
+      // The model's pattern (botocore 1.43): the topic name part is `*`, so an empty name passes it.
+      members: { NotificationTopicArn: { type: 'string', pattern: 'arn:aws[a-z\\-]*:sns:[a-z0-9\\-]*:[0-9]{12}:[a-zA-Z0-9_.-]*' } },
+    },
+    WorkerAccessConfiguration: {
+      type: 'structure',
+      members: {
+        S3Presign: {
+          type: 'structure',
+          members: { IamPolicyConstraints: { type: 'structure', members: { SourceIp: ENABLED_OR_DISABLED, VpcSourceIp: ENABLED_OR_DISABLED } } },
+        },
+      },
+    },
+  },
+};

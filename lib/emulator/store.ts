@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FlowDefinitionRecord, HumanLoopRecord, HumanTaskUiRecord } from './records';
+import type { FlowDefinitionRecord, HumanLoopRecord, HumanTaskUiRecord, WorkteamRecord } from './records';
 
 const RECORD_SUFFIX = '.json';
 const TEMP_SUFFIX = '.tmp';
+const WORKTEAMS_DIR = 'workteams';
 
 /**
  * Records of one kind, in memory and one file each on disk. A write goes to a temporary file that is
@@ -86,12 +87,21 @@ export class EmulatorStore {
   readonly humanTaskUis: PersistentCollection<HumanTaskUiRecord>;
   readonly flowDefinitions: PersistentCollection<FlowDefinitionRecord>;
   readonly humanLoops: PersistentCollection<HumanLoopRecord>;
+  private workteamRecords: PersistentCollection<WorkteamRecord> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(stateDir: string) {
+  constructor(private readonly stateDir: string) {
     this.humanTaskUis = new PersistentCollection(join(stateDir, 'human-task-uis'));
     this.flowDefinitions = new PersistentCollection(join(stateDir, 'flow-definitions'));
     this.humanLoops = new PersistentCollection(join(stateDir, 'human-loops'));
+    // Work teams are recorded the first time they are named: their directory appears only then, and is
+    // loaded here once it exists.
+    if (existsSync(join(stateDir, WORKTEAMS_DIR))) this.workteamRecords = new PersistentCollection(join(stateDir, WORKTEAMS_DIR));
+  }
+
+  get workteams(): PersistentCollection<WorkteamRecord> {
+    this.workteamRecords ??= new PersistentCollection(join(this.stateDir, WORKTEAMS_DIR));
+    return this.workteamRecords;
   }
 
   exclusive<R>(change: () => Promise<R>): Promise<R> {

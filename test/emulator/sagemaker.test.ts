@@ -6,15 +6,19 @@ import {
   DeleteHumanTaskUiCommand,
   DescribeFlowDefinitionCommand,
   DescribeHumanTaskUiCommand,
+  DescribeWorkteamCommand,
   ListFlowDefinitionsCommand,
   ListHumanTaskUisCommand,
   paginateListFlowDefinitions,
   ResourceInUse,
   ResourceNotFound,
   SageMakerServiceException,
+  UpdateWorkteamCommand,
 } from '@aws-sdk/client-sagemaker';
 import { StartHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ACCOUNT, EmulatorHarness, fixtureJson, fixtureText, REGION, rejectionOf, START_TIME } from './harness';
 
 /**
@@ -212,6 +216,107 @@ describe('flow definitions', () => {
 
     expect(tooMany.name).toBe('ValidationException');
     expect(foreign.name).toBe('ValidationException');
+  });
+});
+
+describe('private work teams', () => {
+  const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:review-tasks`;
+  const describeTeam = async (WorkteamName = 'reviewers') => (await harness.sagemaker.send(new DescribeWorkteamCommand({ WorkteamName }))).Workteam;
+  const setTopic = (NotificationTopicArn: string, WorkteamName = 'reviewers') =>
+    harness.sagemaker.send(new UpdateWorkteamCommand({ WorkteamName, NotificationConfiguration: { NotificationTopicArn } }));
+
+  it('DescribeWorkteam answers for any name: a private team of the Cognito workforce, without notifications', async () => {
+    const team = await describeTeam();
+
+    expect(team).toEqual({
+      WorkteamName: 'reviewers',
+      WorkteamArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:workteam/private-crowd/reviewers`,
+      WorkforceArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:workforce/default`,
+      MemberDefinitions: [{ CognitoMemberDefinition: { UserPool: `${REGION}_a2iEmulator`, UserGroup: 'reviewers', ClientId: expect.any(String) } }],
+      Description: expect.stringContaining('reviewers'),
+      SubDomain: `a2i-emulator.labeling.${REGION}.sagemaker.aws`,
+      CreateDate: new Date(START_TIME),
+      LastUpdatedDate: new Date(START_TIME),
+    });
+    expect(team?.NotificationConfiguration).toBeUndefined();
+  });
+
+  it('UpdateWorkteam sets the notification topic and returns the team; DescribeWorkteam then shows it', async () => {
+    await describeTeam();
+    harness.advance(5000);
+
+    const { Workteam } = await setTopic(TOPIC);
+    const described = await describeTeam();
+
+    expect(Workteam).toMatchObject({ WorkteamName: 'reviewers', NotificationConfiguration: { NotificationTopicArn: TOPIC }, LastUpdatedDate: new Date(START_TIME + 5000) });
+    expect(described).toEqual(Workteam);
+    expect(described?.CreateDate).toEqual(new Date(START_TIME));
+  });
+
+  it('UpdateWorkteam replaces the description and members; an empty NotificationConfiguration turns notifications off', async () => {
+    await setTopic(TOPIC);
+    const [member] = (await describeTeam())?.MemberDefinitions ?? [];
+    const cognito = { ...member.CognitoMemberDefinition!, UserGroup: 'senior-reviewers' };
+
+    await harness.sagemaker.send(new UpdateWorkteamCommand({ WorkteamName: 'reviewers', Description: 'Invoice reviewers', MemberDefinitions: [{ CognitoMemberDefinition: cognito }] }));
+    const kept = await describeTeam();
+    await harness.sagemaker.send(new UpdateWorkteamCommand({ WorkteamName: 'reviewers', NotificationConfiguration: {} }));
+
+    expect(kept).toMatchObject({ Description: 'Invoice reviewers', MemberDefinitions: [{ CognitoMemberDefinition: cognito }], NotificationConfiguration: { NotificationTopicArn: TOPIC } });
+    expect((await describeTeam())?.NotificationConfiguration).toBeUndefined();
+  });
+
+  it('keeps each team to itself', async () => {
+    await setTopic(TOPIC, 'reviewers');
+
+    expect((await describeTeam('auditors'))?.NotificationConfiguration).toBeUndefined();
+  });
+
+  it.each<[string, () => Promise<unknown>, string]>([
+    ['a name with an underscore', () => describeTeam('review_team'), "Value 'review_team' at 'workteamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"],
+    ['a name of 64 characters', () => setTopic(TOPIC, 'r'.repeat(64)), "at 'workteamName' failed to satisfy constraint: Member must have length less than or equal to 63"],
+    ['a name ending in a hyphen', () => setTopic(TOPIC, 'reviewers-'), "Value 'reviewers-' at 'workteamName'"],
+    [
+      'an SQS queue for the topic',
+      () => setTopic(`arn:aws:sqs:${REGION}:${ACCOUNT}:review-tasks`),
+      `Value 'arn:aws:sqs:${REGION}:${ACCOUNT}:review-tasks' at 'notificationConfiguration.notificationTopicArn' failed to satisfy constraint: Member must satisfy regular expression pattern`,
+    ],
+    ['a topic name instead of its ARN', () => setTopic('review-tasks'), "at 'notificationConfiguration.notificationTopicArn'"],
+    ['a description of 201 characters', () => harness.sagemaker.send(new UpdateWorkteamCommand({ WorkteamName: 'reviewers', Description: 'd'.repeat(201) })), "at 'description'"],
+    [
+      'OIDC members on the Cognito workforce',
+      () => harness.sagemaker.send(new UpdateWorkteamCommand({ WorkteamName: 'reviewers', MemberDefinitions: [{ OidcMemberDefinition: { Groups: ['reviewers'] } }] })),
+      'use CognitoMemberDefinition',
+    ],
+    [
+      'another user pool',
+      () => harness.sagemaker.send(new UpdateWorkteamCommand({ WorkteamName: 'reviewers', MemberDefinitions: [{ CognitoMemberDefinition: { UserPool: 'us-east-1_other', UserGroup: 'x', ClientId: 'c' } }] })),
+      "must use the workforce's UserPool",
+    ],
+  ])('answers ValidationException for %s, changing nothing', async (_case, call, wording) => {
+    const error = await rejectionOf(call());
+
+    expect(error).toBeInstanceOf(SageMakerServiceException);
+    expect(error.name).toBe('ValidationException');
+    expect(error.$metadata?.httpStatusCode).toBe(400);
+    expect(error.message).toContain(wording);
+    const team = await describeTeam();
+    expect(team?.NotificationConfiguration).toBeUndefined();
+    expect(team?.Description).not.toBe('d'.repeat(201));
+  });
+
+  it('keeps the team, its dates and its topic across a restart', async () => {
+    await describeTeam();
+    harness.advance(1000);
+    const { Workteam } = await setTopic(TOPIC);
+
+    harness.restart();
+    harness.advance(1000);
+
+    expect(readdirSync(join(harness.stateDir, 'workteams'))).toEqual(['reviewers.json']);
+    expect(await describeTeam()).toEqual(Workteam);
+    expect(Workteam?.CreateDate).toEqual(new Date(START_TIME));
+    expect(Workteam?.LastUpdatedDate).toEqual(new Date(START_TIME + 1000));
   });
 });
 

@@ -1,3 +1,4 @@
+import { DescribeWorkteamCommand, UpdateWorkteamCommand } from '@aws-sdk/client-sagemaker';
 import { StartHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { sageMakerFlowApi } from '../../lib/flows/api';
 import { FlowDefinitionFailedError, FlowDefinitionInUseError, FlowDefinitionTimeoutError } from '../../lib/flows/errors';
@@ -147,15 +148,45 @@ describe('waiting for Active', () => {
   });
 });
 
-describe('work team notifications', () => {
-  test('sets the topic when it differs, then nothing', async () => {
-    const { api, calls } = stubApi();
-    const desired = [desiredFlow(target({}, { notificationTopicArn: TOPIC_ARN }))];
+describe('work team notifications against the emulator', () => {
+  let harness: EmulatorHarness;
+  beforeEach(async () => {
+    harness = await EmulatorHarness.start();
+  });
+  afterEach(() => harness.stop());
 
-    await apply(plan(desired, await readState(api, desired, 'all'), { prune: true }), api, { clock: fakeClock() });
-    const again = plan(desired, await readState(api, desired, 'all'), { prune: true });
+  const converge = async (topicArn: string) => {
+    const api = sageMakerFlowApi(harness.sagemaker);
+    const desired = [desiredFlow(target({}, { notificationTopicArn: topicArn }))];
+    const flowPlan = plan(desired, await readState(api, desired, 'all'), { prune: true });
+    await apply(flowPlan, api, { clock: fakeClock() });
+    return flowPlan;
+  };
+  const teamTopic = async () => (await harness.sagemaker.send(new DescribeWorkteamCommand({ WorkteamName: 'reviewers' }))).Workteam?.NotificationConfiguration?.NotificationTopicArn;
 
-    expect(calls).toContain(`setWorkteamNotificationTopic ${WORKTEAM_ARN} ${TOPIC_ARN}`);
+  test('sets the topic on the private work team (UpdateWorkteam), then plans nothing', async () => {
+    const first = await converge(TOPIC_ARN);
+    const again = await converge(TOPIC_ARN);
+
+    expect(first.actions.map(describeAction)).toContain(`~ notify workteam ${WORKTEAM_ARN} on ${TOPIC_ARN}`);
+    expect(await teamTopic()).toBe(TOPIC_ARN);
     expect(again.actions).toEqual([]);
+  });
+
+  test('a team notifying another topic is switched to the desired one', async () => {
+    await harness.sagemaker.send(new UpdateWorkteamCommand({ WorkteamName: 'reviewers', NotificationConfiguration: { NotificationTopicArn: 'arn:aws:sns:us-east-1:123456789012:old-topic' } }));
+
+    const flowPlan = await converge(TOPIC_ARN);
+
+    expect(flowPlan.actions).toContainEqual({ kind: 'update-workteam-notifications', workflow: 'invoices', workteamArn: WORKTEAM_ARN, topicArn: TOPIC_ARN });
+    expect(await teamTopic()).toBe(TOPIC_ARN);
+  });
+
+  test('the setting survives an emulator restart, so a later plan is still empty', async () => {
+    await converge(TOPIC_ARN);
+
+    harness.restart();
+
+    expect((await converge(TOPIC_ARN)).actions).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { DescribeWorkteamCommand } from '@aws-sdk/client-sagemaker';
 import { StartHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import type { Context } from 'aws-lambda';
 import { createServer, type Server } from 'node:http';
@@ -7,7 +8,7 @@ import { sageMakerFlowApi } from '../../lib/flows/api';
 import { putResponse } from '../../lib/flows/custom-resource';
 import { desiredFlow } from '../../lib/flows/flow-plan';
 import { EmulatorHarness } from '../emulator/harness';
-import { fakeClock, ROLE_ARN, target, TEMPLATE, WORKTEAM_ARN } from './support';
+import { fakeClock, ROLE_ARN, target, TEMPLATE, TOPIC_ARN, WORKTEAM_ARN } from './support';
 
 /** Stands in for CloudFormation's pre-signed S3 URL: records each PUT's headers and body. */
 class ResponseServer {
@@ -113,6 +114,14 @@ describe('the flow resources custom resource, end to end', () => {
     await invoke(event('Delete', {}, first));
     expect(responses.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: first });
     expect(await existing()).toEqual([second.slice(second.lastIndexOf('/') + 1)]);
+  });
+
+  test('a Spec with notificationTopicArn sets it on the private work team', async () => {
+    await invoke(event('Create', { Spec: JSON.stringify({ ...spec, notificationTopicArn: TOPIC_ARN }) }));
+
+    const { Workteam } = await harness.sagemaker.send(new DescribeWorkteamCommand({ WorkteamName: 'reviewers' }));
+    expect(responses.last().Status).toBe('SUCCESS');
+    expect(Workteam?.NotificationConfiguration).toEqual({ NotificationTopicArn: TOPIC_ARN });
   });
 
   test('an invalid spec answers FAILED with every problem, and creates nothing', async () => {
