@@ -4,13 +4,7 @@ import { parseEventsFile } from '../local/events-file';
 import { Inbox } from '../local/inbox';
 import { LocalStack } from '../local/stack';
 import { type Io, UsageError } from './io';
-
-export const DEFAULT_DEV_PORT = 8484;
-
-export const DEV_USAGE = `a2i-orchestrator dev [--port N] [--workflows DIR] [--state DIR] [--inbox DIR] [--no-demo]
-    the whole pipeline on this machine, with the review UI (npm start); default port ${DEFAULT_DEV_PORT}
-a2i-orchestrator dev upload FILE [--port N]
-    hands FILE to the running dev, as dropping it into inbox/ does`;
+import { DEFAULT_DEV_PORT } from './local-usage';
 
 export interface DevArgs {
   port?: string;

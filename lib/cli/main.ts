@@ -4,6 +4,7 @@ import { FLOWS_USAGE, flowsCommand } from './flows';
 import { type Io, processIo, UsageError } from './io';
 import { formatIssue, WorkflowConfigError } from '../workflow';
 import { applyLocalDefaults } from './local-defaults';
+import { DEV_USAGE, REPLAY_USAGE } from './local-usage';
 import { LOOPS_USAGE, loopsCommand } from './loops';
 import { VALIDATE_USAGE, validateCommand } from './validate';
 
@@ -12,15 +13,12 @@ import { VALIDATE_USAGE, validateCommand } from './validate';
 const loadDev = (): typeof import('./dev') => require('./dev');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const loadReplay = (): typeof import('./replay') => require('./replay');
-const DEV_USAGE = `a2i-orchestrator dev [--port N] [--workflows DIR] [--state DIR] [--inbox DIR] [--no-demo]
-a2i-orchestrator dev upload FILE [--port N]`;
-const REPLAY_USAGE = 'a2i-orchestrator replay --workflow FILE --input FILE [--auto-review FILE] [--out DIR] [--port N] [--timeout SECONDS] [--inject-faults SPEC] [--duplicate-events SHARE]';
 
 const USAGE = `usage:
   ${VALIDATE_USAGE}
   ${EVAL_USAGE.split('\n').join('\n  ')}
   ${DEV_USAGE.split('\n').join('\n  ')}
-  ${REPLAY_USAGE}
+  ${REPLAY_USAGE.split('\n').join('\n  ')}
   ${FLOWS_USAGE}
   ${LOOPS_USAGE.split('\n').join('\n  ')}
 `;

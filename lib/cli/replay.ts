@@ -7,11 +7,6 @@ import { parseFaultSpec, parseShare } from '../local/faults';
 import { replay, type ReplayProgress } from '../local/replay';
 import { type Io, UsageError } from './io';
 
-export const REPLAY_USAGE = `a2i-orchestrator replay --workflow FILE --input FILE [--auto-review FILE] [--out DIR] [--port N] [--timeout SECONDS]
-    [--inject-faults "a2i.throttle=0.3,a2i.error=0.05,s3.error=0.05,sqs.error=0.05,sfn.error=0.05"] [--duplicate-events SHARE]
-    runs FILE through the whole local pipeline and prints a JSON summary as its last line;
-    exit 0 only when every record got exactly one terminal message`;
-
 export interface ReplayArgs {
   workflow?: string;
   input?: string;
