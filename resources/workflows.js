@@ -6,15 +6,17 @@
 require('../bin/run-ts');
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { buildStack, dlqAlarm } = require('../lib/deploy/stack-model.ts');
+const { buildStack, dlqAlarm, inputBucketName } = require('../lib/deploy/stack-model.ts');
 const { WORKFLOW_BUNDLE_FILE, writeWorkflowBundle } = require('../lib/workflow/index.ts');
 
 const ROOT = join(__dirname, '..');
 
-async function context({ resolveVariable }) {
-  const service = await resolveVariable('self:service');
-  const stage = await resolveVariable('sls:stage');
-  return buildStack({ root: ROOT, service, stage });
+async function stackOptions({ resolveVariable }) {
+  return { root: ROOT, service: await resolveVariable('self:service'), stage: await resolveVariable('sls:stage') };
+}
+
+async function context(args) {
+  return buildStack(await stackOptions(args));
 }
 
 module.exports = {
@@ -28,6 +30,9 @@ module.exports = {
   queueUrls: async (args) => (await context(args)).queueUrls,
   flowDefinitionArns: async (args) => (await context(args)).flowDefinitionArns,
   inputNotifications: async (args) => (await context(args)).inputNotifications,
+  // The input bucket's fixed name, for the bucket, its notification permission and the S3 trigger's settings.
+  inputBucketName: async (args) => ({ 'Fn::Sub': inputBucketName(await stackOptions(args)) }),
+  inputBucketArn: async (args) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${inputBucketName(await stackOptions(args))}` }),
   workDlqAlarm: () => dlqAlarm('WorkDlq', 'Record batches ingest could not process (the reason is in each message\'s attributes)'),
   pollDlqAlarm: () => dlqAlarm('PollDlq', 'Fallback polls that kept failing'),
   eventsDlqAlarm: () => dlqAlarm('EventsDlq', 'Events EventBridge could not deliver to a trigger or the status function'),

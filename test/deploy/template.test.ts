@@ -163,3 +163,15 @@ describe('the packaged template', () => {
     expect(metrics).toEqual(expect.arrayContaining(['ExecutionsFailed', 'ExecutionsTimedOut', 'StartThrottled']));
   });
 });
+
+describe('the input bucket', () => {
+  it('is named once: the bucket, its notification permission, the S3 trigger and its role agree', () => {
+    const name = (template.Resources.InputBucket.Properties?.BucketName as { 'Fn::Sub': string })['Fn::Sub'];
+    expect(name).toMatch(/^a2i-orchestrator-ci-input-/);
+    expect(template.Resources.InputBucketNotificationPermission.Properties?.SourceArn).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${name}` });
+    const trigger = template.Resources.IngestS3ObjectLambdaFunction.Properties as { Environment: { Variables: Record<string, unknown> } };
+    expect(trigger.Environment.Variables.INPUT_BUCKET).toEqual({ 'Fn::Sub': name });
+    const reads = allowStatements().find(({ where, statement }) => where.startsWith('IngestS3ObjectRole/') && statement.Sid === 'ReadModelOutputs');
+    expect(reads?.statement.Resource).toContainEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${name}/*` });
+  });
+});
