@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadAutoReview } from '../../lib/local/auto-review';
 import { parseFaultSpec, parseShare } from '../../lib/local/faults';
 import { replay } from '../../lib/local/replay';
+import { loadWorkflows } from '../../lib/workflow';
 import { soakInput } from './input';
 
 /**
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
     const started = process.hrtime.bigint();
     let injected: Record<string, number> = {};
     const summary = await replay({
-      workflowFile: values.workflow,
+      workflow: loadWorkflows([values.workflow])[0],
       inputFile: input,
       stateDir: join(work, 'state'),
       autoReview: loadAutoReview(values['auto-review']),

@@ -38,7 +38,7 @@ export async function replayCommand(args: ReplayArgs, io: Io, options: { progres
   const tty = options.progressToTty ?? Boolean(process.stderr.isTTY);
   try {
     const summary = await replay({
-      workflowFile: args.workflow,
+      workflow,
       inputFile: args.input,
       stateDir,
       autoReview,

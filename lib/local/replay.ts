@@ -6,7 +6,7 @@ import { type BusEvent, workForEvent } from '../ingest/ingest-event';
 import { eventRoutes } from '../ingest/match';
 import { splitObject } from '../ingest/split-object';
 import type { ReviewMessage } from '../messages';
-import { type CompiledWorkflow, isS3Source, loadWorkflows } from '../workflow';
+import { type CompiledWorkflow, isS3Source } from '../workflow';
 import type { AutoReviewer } from './auto-review';
 import { EventsFileError, parseEventsFile } from './events-file';
 import type { FaultSpec } from './faults';
@@ -14,8 +14,8 @@ import { LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION } from './resources';
 import { type Delivery, LocalStack } from './stack';
 
 export interface ReplayOptions {
-  /** One workflow file. */
-  workflowFile: string;
+  /** The workflow, loaded from its file. */
+  workflow: CompiledWorkflow;
   /** For an S3 workflow the model-output file itself; for an EventBridge workflow JSON Lines of events. */
   inputFile: string;
   stateDir: string;
@@ -62,7 +62,7 @@ export interface ReplaySummary {
  * against the records the pipeline was given, not against what it reported.
  */
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
-  const [workflow] = loadWorkflows([options.workflowFile]);
+  const { workflow } = options;
   const body = readFileSync(options.inputFile);
   const expected = isS3Source(workflow.definition.source) ? await recordIndexes(workflow, body, basename(options.inputFile)) : eventIdentities(workflow, body, options.inputFile);
   const terminal = new Map<string, ReviewMessage[]>();
@@ -94,7 +94,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     });
   };
   const stack: LocalStack = await LocalStack.start({
-    workflows: options.workflowFile,
+    workflows: [workflow],
     stateDir: options.stateDir,
     port: options.port ?? 0,
     faults: options.faults,

@@ -28,8 +28,8 @@ import { SqsEventSource } from './sqs-event-source';
 import { LocalStepFunctions } from './step-functions';
 
 export interface LocalStackOptions {
-  /** The workflow files as deployed: a directory, or one workflow file. */
-  workflows: string;
+  /** The workflow files as deployed (a directory, or one workflow file), or workflows already loaded from them. */
+  workflows: string | CompiledWorkflow[];
   /** The A2I emulator's state (flow definitions, task UIs, loops): kept across restarts. */
   stateDir: string;
   /** The one HTTP port of the UI and the A2I, SageMaker and Step Functions APIs; 0 picks a free one. */
@@ -108,7 +108,7 @@ export class LocalStack {
   uploadHandler: (name: string, body: Buffer) => Promise<unknown> = (name, body) => this.upload(name, body);
 
   private constructor(private readonly options: LocalStackOptions) {
-    this.workflows = loadWorkflows([options.workflows]);
+    this.workflows = typeof options.workflows === 'string' ? loadWorkflows([options.workflows]) : options.workflows;
     this.random = options.random ?? Math.random;
   }
 
