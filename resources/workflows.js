@@ -15,8 +15,14 @@ async function stackOptions({ resolveVariable }) {
   return { root: ROOT, service: await resolveVariable('self:service'), stage: await resolveVariable('sls:stage') };
 }
 
+// Serverless resolves each export on its own: the stack is built once per service and stage, not once per use.
+const built = new Map();
+
 async function context(args) {
-  return buildStack(await stackOptions(args));
+  const options = await stackOptions(args);
+  const key = `${options.service}/${options.stage}`;
+  if (!built.has(key)) built.set(key, buildStack(options));
+  return built.get(key);
 }
 
 module.exports = {
