@@ -177,7 +177,7 @@ function triggerResources(facts: StackFacts): Record<string, unknown> {
           {
             Id: 'ingest-event',
             Arn: ingestEvent,
-            InputTransformer: { InputPathsMap: {}, InputTemplate: `{"workflow": "${definition.name}", "event": <aws.events.event>}` },
+            InputTransformer: { InputPathsMap: {}, InputTemplate: `{"workflow": ${JSON.stringify(definition.name)}, "event": <aws.events.event.json>}` },
             RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
             DeadLetterConfig: { Arn: getAtt('EventsDlq', 'Arn') },
           },

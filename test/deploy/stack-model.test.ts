@@ -2,7 +2,12 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStack, type StackModel } from '../../lib/deploy/stack-model';
-import { WorkflowConfigError } from '../../lib/workflow';
+import { createHandler as createEventHandler, type IngestEventInput } from '../../functions/ingest-event';
+import { eventRoutes } from '../../lib/ingest/match';
+import type { WorkMessage } from '../../lib/ingest/work-message';
+import { compileTargetInput, lambdaPayload, type TargetInputSettings } from '../../lib/local/event-targets';
+import { lambdaContext } from '../../lib/local/lambda-context';
+import { loadWorkflows, WorkflowConfigError } from '../../lib/workflow';
 
 /**
  * The workflow-dependent part of the stack comes from the workflows/ files alone: a root whose workflows/
@@ -168,9 +173,8 @@ describe('buildStack: the stack parts generated from workflows/', () => {
     expect(Properties.Targets).toHaveLength(1);
     const [target] = Properties.Targets as Record<string, any>[];
     expect(target.Arn).toEqual(getAtt('IngestEventLambdaFunction', 'Arn'));
-    expect(target.InputTransformer.InputTemplate).toBe('{"workflow": "partner-events", "event": <aws.events.event>}');
-    // With the event in place, the template is the JSON the trigger parses.
-    expect(JSON.parse((target.InputTransformer.InputTemplate as string).replace('<aws.events.event>', '{"id": "1"}'))).toEqual({ workflow: 'partner-events', event: { id: '1' } });
+    expect(target).not.toHaveProperty('Input');
+    expect(target).not.toHaveProperty('InputPath');
     expect(target.DeadLetterConfig).toEqual({ Arn: getAtt('EventsDlq', 'Arn') });
     expect(resources.WfPartnerEventsEventRulePermission.Properties).toMatchObject({
       Action: 'lambda:InvokeFunction',
@@ -178,6 +182,33 @@ describe('buildStack: the stack parts generated from workflows/', () => {
       Principal: 'events.amazonaws.com',
       SourceArn: getAtt('WfPartnerEventsEventRule', 'Arn'),
     });
+  });
+
+  it('gives the event trigger, through the rule target\'s input transformer, an event whose record is there', async () => {
+    // Prepare: a partner event as EventBridge delivers it, and the trigger as deployed, its queue stubbed.
+    const [, rule] = ofType('AWS::Events::Rule').find(([id]) => id === 'WfPartnerEventsEventRule') as [string, Resource];
+    const [target] = rule.Properties.Targets as (TargetInputSettings & { Id: string })[];
+    const event = {
+      version: '0',
+      id: 'evt-7',
+      'detail-type': 'PredictionMade',
+      source: 'acme.partner',
+      account: '123456789012',
+      time: '2026-03-01T10:00:00Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: { prediction: { predictionId: 'p-7', confidence: 0.42 } },
+    };
+    const routes = eventRoutes(loadWorkflows([join(makeRoot('workflows'), 'workflows')]));
+    const sent: WorkMessage[] = [];
+    const trigger = createEventHandler(() => ({ routes, splitDeps: { send: async (messages) => void sent.push(...messages) } }));
+
+    // Act: what EventBridge sends the function, as the Lambda runtime parses it.
+    const rendered = compileTargetInput(target.Id, target, { ruleName: 'partner-rule', ruleArn: 'arn:aws:events:us-east-1:123456789012:rule/partner-bus/partner-rule' })(event, event.time);
+    await trigger(lambdaPayload((rendered as { text: string }).text) as IngestEventInput, lambdaContext({ functionName: 'ingest-event' }));
+
+    // Assess
+    expect(sent).toEqual([{ workflow: 'partner-events', source: { type: 'event', eventSource: 'acme.partner', eventId: 'evt-7', detailType: 'PredictionMade' }, items: [{ index: 0, text: JSON.stringify(event.detail.prediction) }] }]);
   });
 
   it('sends A2I status events of every workflow\'s flow definition: created ones by GetAtt, existing ones by ARN', () => {
