@@ -2,10 +2,11 @@ import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../clock';
 import { compileEventPattern, type EventPattern } from '../event-pattern';
+import { compileTargetInput, lambdaPayload, type RenderedInput, type TargetInputSettings } from './event-targets';
 import { lambdaContext } from './lambda-context';
 
-/** An event as EventBridge delivers it to a target. */
-export interface BridgeEvent<Detail = unknown> {
+/** An event as EventBridge delivers it to a target (a type, so that it is a MatchedEvent too). */
+export type BridgeEvent<Detail = unknown> = {
   version: '0';
   id: string;
   'detail-type': string;
@@ -15,26 +16,54 @@ export interface BridgeEvent<Detail = unknown> {
   region: string;
   resources: string[];
   detail: Detail;
-}
+};
 
 /** What put() accepts: an event, of which only source, detail-type and detail are required. */
 export type BridgeEventInput = Partial<Omit<BridgeEvent, 'version'>> & Pick<BridgeEvent, 'source' | 'detail-type' | 'detail'> & { version?: string };
 
 export type TargetHandler = (input: unknown, context: Context) => Promise<unknown>;
 
-export interface BusRule {
-  name: string;
-  pattern: EventPattern;
-  target: TargetHandler;
-  /** The target function's name in its context (default: the rule's name). */
+/** A rule's target as the stack declares it, bound to the local function with its ARN. */
+export interface BusTarget {
+  id: string;
+  arn: string;
+  /** Input, InputPath or InputTransformer, as in the rule: nothing sends the event itself. */
+  input?: TargetInputSettings;
+  /** The local function with this ARN; without one, Lambda answers ResourceNotFoundException. */
+  invoke?: TargetHandler;
+  /** The function's name in its context (default: the ARN's last part). */
   functionName?: string;
-  /** The target's input transformer: the event as delivered by default. */
-  transform?: (event: BridgeEvent) => unknown;
+  /** False when the function's resource policy does not let this rule invoke it (default true). */
+  permitted?: boolean;
+  /** DeadLetterConfig.Arn: where an event goes that EventBridge could not deliver. */
+  deadLetterArn?: string;
 }
 
+export interface BusRule {
+  name: string;
+  /** `<aws.events.rule-arn>`; default arn:aws:events:<region>:<account>:rule/<name>. */
+  arn?: string;
+  pattern: EventPattern;
+  targets: BusTarget[];
+}
+
+/** The function ran and failed every attempt of Lambda's asynchronous invocation (its on-failure destination). */
 export interface DeliveryFailure {
   rule: string;
+  target: string;
   attempts: number;
+}
+
+/** What EventBridge puts in the target's dead-letter queue (its message attributes), or drops without one. */
+export interface DeadLetter {
+  event: BridgeEvent;
+  rule: string;
+  ruleArn: string;
+  target: string;
+  targetArn: string;
+  deadLetterArn?: string;
+  errorCode: string;
+  errorMessage: string;
 }
 
 export interface LocalEventBusOptions {
@@ -48,6 +77,8 @@ export interface LocalEventBusOptions {
   clock?: Pick<Clock, 'sleep'>;
   /** A target that failed every attempt (Lambda's on-failure destination). Default: nothing. */
   onFailure?(event: BridgeEvent, error: unknown, failure: DeliveryFailure): void;
+  /** An event EventBridge could not hand to a target (refused payload, no function, no permission). */
+  onDeadLetter?(letter: DeadLetter): void;
 }
 
 export interface PutResult {
@@ -59,23 +90,38 @@ export class LocalEventBusError extends Error {
   override readonly name = 'LocalEventBusError';
 }
 
-/** The `{workflow, event}` input a workflow's rule gives the ingest-event function (IngestEventInput). */
-export function wrapForWorkflow(workflow: string): (event: BridgeEvent) => { workflow: string; event: BridgeEvent } {
-  return (event) => ({ workflow, event });
+/** Lambda's answer to an Invoke it refuses: not retried by EventBridge (a 4xx), so the event goes to the DLQ. */
+export class TargetDeliveryError extends Error {
+  override readonly name = 'TargetDeliveryError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-interface CompiledRule extends BusRule {
+interface CompiledTarget extends BusTarget {
+  render: (event: BridgeEvent, ingestionTime: string) => RenderedInput;
+}
+
+interface CompiledRule {
+  name: string;
+  arn: string;
   matches: (event: unknown) => boolean;
+  targets: CompiledTarget[];
 }
 
 /**
- * An in-process EventBridge bus: put() routes each event to every rule whose pattern matches and invokes
- * the rule's target asynchronously; a target that throws is retried with backoff, then reported to
- * onFailure, as Lambda's asynchronous invocation does with its failure destination.
+ * An in-process EventBridge bus: put() routes each event to every rule whose pattern matches and hands
+ * each of the rule's targets what EventBridge would (its Input, InputPath or InputTransformer applied), as
+ * Lambda's asynchronous invocation: a payload Lambda refuses, a missing function or a missing permission
+ * is not retried and goes to the target's dead-letter queue; a function that throws is retried with
+ * backoff, then reported to onFailure, as Lambda does with its failure destination.
  */
 export class LocalEventBus {
   private readonly rules = new Map<string, CompiledRule>();
-  private readonly options: Required<Omit<LocalEventBusOptions, 'onFailure'>> & Pick<LocalEventBusOptions, 'onFailure'>;
+  private readonly options: Required<Omit<LocalEventBusOptions, 'onFailure' | 'onDeadLetter'>> & Pick<LocalEventBusOptions, 'onFailure' | 'onDeadLetter'>;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -88,13 +134,17 @@ export class LocalEventBus {
       maxDelayMs: options.maxDelayMs ?? 60000,
       clock: options.clock ?? systemClock,
       onFailure: options.onFailure,
+      onDeadLetter: options.onDeadLetter,
     };
     if (!Number.isInteger(this.options.maxAttempts) || this.options.maxAttempts < 1) throw new LocalEventBusError(`maxAttempts must be a positive integer, not ${this.options.maxAttempts}`);
   }
 
-  /** Adds (or replaces) a rule; an invalid pattern throws EventPatternError. */
+  /** Adds (or replaces) a rule, as PutRule and PutTargets would: an invalid pattern throws EventPatternError, an invalid target input TargetInputError. */
   addRule(rule: BusRule): void {
-    this.rules.set(rule.name, { ...rule, matches: compileEventPattern(rule.pattern) });
+    const arn = rule.arn ?? `arn:aws:events:${this.options.region}:${this.options.account}:rule/${rule.name}`;
+    const identity = { ruleName: rule.name, ruleArn: arn };
+    const targets = rule.targets.map((target) => ({ ...target, render: compileTargetInput(target.id, target.input ?? {}, identity) }));
+    this.rules.set(rule.name, { name: rule.name, arn, matches: compileEventPattern(rule.pattern), targets });
   }
 
   removeRule(name: string): void {
@@ -114,8 +164,10 @@ export class LocalEventBus {
         return { errorCode: 'MalformedDetail', errorMessage: `detail is not JSON: ${(error as Error).message}` };
       }
       if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) return { errorCode: 'InvalidArgument', errorMessage: 'the event is larger than 256 KiB, PutEvents\' limit' };
+      const ingestionTime = isoSeconds(new Date());
       for (const rule of this.rules.values()) {
-        if (rule.matches(event)) this.deliver(rule, event);
+        if (!rule.matches(event)) continue;
+        for (const target of rule.targets) this.deliver(rule, target, event, ingestionTime);
       }
       return { eventId: event.id };
     });
@@ -137,34 +189,43 @@ export class LocalEventBus {
       'detail-type': input['detail-type'],
       source: input.source,
       account: input.account ?? this.options.account,
-      time: input.time ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: input.time ?? isoSeconds(new Date()),
       region: input.region ?? this.options.region,
       resources: input.resources ?? [],
       detail: input.detail,
     };
   }
 
-  private deliver(rule: CompiledRule, event: BridgeEvent): void {
+  private deliver(rule: CompiledRule, target: CompiledTarget, event: BridgeEvent, ingestionTime: string): void {
     this.inFlight++;
-    void this.invoke(rule, event).finally(() => {
+    void this.invoke(rule, target, event, ingestionTime).finally(() => {
       this.inFlight--;
       this.settleIdle();
     });
   }
 
-  private async invoke(rule: CompiledRule, event: BridgeEvent): Promise<void> {
+  private async invoke(rule: CompiledRule, target: CompiledTarget, event: BridgeEvent, ingestionTime: string): Promise<void> {
     // Asynchronous, as EventBridge is: the target never runs inside put().
     await Promise.resolve();
+    let payload: string;
+    try {
+      payload = this.acceptedPayload(target, target.render(copy(event), ingestionTime));
+    } catch (error) {
+      const { code, message } = error instanceof TargetDeliveryError ? error : { code: (error as Error).name, message: (error as Error).message };
+      this.deadLetter({ event, rule: rule.name, ruleArn: rule.arn, target: target.id, targetArn: target.arn, ...(target.deadLetterArn ? { deadLetterArn: target.deadLetterArn } : {}), errorCode: code, errorMessage: message });
+      return;
+    }
     const { maxAttempts, baseDelayMs, maxDelayMs, clock } = this.options;
+    const functionName = target.functionName ?? target.arn.split(':').pop() ?? target.id;
     for (let attempt = 1; ; attempt++) {
       try {
-        const input = rule.transform ? rule.transform(copy(event)) : copy(event);
-        await rule.target(input, lambdaContext({ functionName: rule.functionName ?? rule.name, region: this.options.region, accountId: this.options.account }));
+        // Each attempt (and each target) gets its own copy: one cannot change what another sees.
+        await (target.invoke as TargetHandler)(JSON.parse(payload), lambdaContext({ functionName, region: this.options.region, accountId: this.options.account }));
         return;
       } catch (error) {
         if (attempt >= maxAttempts) {
           try {
-            this.options.onFailure?.(event, error, { rule: rule.name, attempts: attempt });
+            this.options.onFailure?.(event, error, { rule: rule.name, target: target.id, attempts: attempt });
           } catch {
             // A failing failure handler must not take the bus down.
           }
@@ -172,6 +233,27 @@ export class LocalEventBus {
         }
         await clock.sleep(Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
       }
+    }
+  }
+
+  /** The Invoke payload Lambda accepts for the target, or the error Lambda (or EventBridge) answers instead. */
+  private acceptedPayload(target: CompiledTarget, rendered: RenderedInput): string {
+    if ('nothing' in rendered) throw new TargetDeliveryError('NoInput', rendered.nothing);
+    if (!target.invoke) throw new TargetDeliveryError('ResourceNotFoundException', `Function not found: ${target.arn}`);
+    if (target.permitted === false) throw new TargetDeliveryError('AccessDeniedException', `events.amazonaws.com is not allowed to invoke ${target.arn} for this rule (the function's resource policy)`);
+    try {
+      lambdaPayload(rendered.text);
+    } catch (error) {
+      throw new TargetDeliveryError((error as Error).name, (error as Error).message);
+    }
+    return rendered.text;
+  }
+
+  private deadLetter(letter: DeadLetter): void {
+    try {
+      this.options.onDeadLetter?.(letter);
+    } catch {
+      // As above: reporting must not take the bus down.
     }
   }
 
@@ -184,6 +266,11 @@ export class LocalEventBus {
 }
 
 const MAX_EVENT_BYTES = 256 * 1024;
+
+/** EventBridge's timestamps: ISO 8601 to the second. */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
 
 /** Each target gets its own copy: one cannot change what another sees. */
 function copy(event: BridgeEvent): BridgeEvent {

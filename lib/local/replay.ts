@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
+import type { StackModel } from '../deploy/stack-model';
 import type { OpenTask } from '../emulator/a2i-emulator';
 import { type BusEvent, workForEvent } from '../ingest/ingest-event';
 import { eventRoutes } from '../ingest/match';
@@ -24,6 +25,8 @@ export interface ReplayOptions {
   duplicateEvents?: number;
   /** 0 picks a free port. */
   port?: number;
+  /** The generated stack the local one follows (default: the one the workflow generates). */
+  stackModel?: StackModel;
   /** Give up after this long without every record's terminal message; 0 waits for ever (a person reviews). */
   timeoutMs?: number;
   onDelivered?(delivery: Delivery): void;
@@ -99,6 +102,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     port: options.port ?? 0,
     faults: options.faults,
     duplicateEvents: options.duplicateEvents,
+    stackModel: options.stackModel,
     onDelivered,
     onLoopStarted,
     onProblem: options.onProblem,

@@ -15,12 +15,15 @@ import { parseS3Uri } from '../s3-store';
 import { loadDefinition, REVIEW_LOOP_DEFINITION } from '../state-machine-definition';
 import { type CompiledWorkflow, isS3Source, loadWorkflows, serialiseWorkflowBundle } from '../workflow';
 import { type Dynalite, startDynalite } from './dynalite';
-import { type BridgeEventInput, LocalEventBus, type PutResult, wrapForWorkflow } from './event-bus';
+import type { StackModel } from '../deploy/stack-model';
+import { type BridgeEventInput, LocalEventBus, type PutResult, type TargetHandler } from './event-bus';
+import { busRulesOf, localRuleValues } from './event-rules';
 import { type FaultProxy, INTERNAL_HEADER, startFaultProxy } from './fault-proxy';
 import { FaultInjector, type FaultSpec } from './faults';
 import { type FauxqsProcess, startFauxqsProcess } from './fauxqs';
 import { contextFor, functionArn, type LocalFunctions, localFunctions } from './functions';
 import { Journal } from './journal';
+import { LOCAL_STACK_NAME, localStackModel } from './local-stack-model';
 import { createLocalServer } from './local-server';
 import { createLocalResources, LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION, type LocalResources, WORK_MAX_RECEIVES } from './resources';
 import { uploadAndNotify } from './s3-notifier';
@@ -44,6 +47,8 @@ export interface LocalStackOptions {
   random?: () => number;
   onLoopStarted?(task: OpenTask): void;
   onDelivered?(delivery: Delivery): void;
+  /** The generated stack the local one follows (EventBridge rules): by default, the one these workflows generate. */
+  stackModel?: StackModel;
   /** A handler or the bus gave up on something: shown to the person running the stack. */
   onProblem?(text: string): void;
 }
@@ -64,7 +69,8 @@ export interface UploadResult {
 }
 
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:a2i-local-review-loop`;
-const STATUS_CHANGE = 'SageMaker A2I HumanLoop Status Change';
+/** The rules' DeadLetterConfig: local mode reports what would land there (onProblem). */
+const EVENTS_DLQ_ARN = `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:a2i-local-events-dlq`;
 const LEDGER_TABLE = 'a2i-local-ledger';
 /** All the stack's functions share the handler clients here: a pool for many concurrent invocations. */
 const LOCAL_MAX_SOCKETS = 512;
@@ -195,7 +201,12 @@ export class LocalStack {
     const storage = this.faultProxy?.endpoint ?? this.fauxqs.endpoint;
     const env: Record<string, string | undefined> = {};
     // Before the emulator: loops restored from stateDir may expire at once and announce it.
-    this.bus = new LocalEventBus({ region: LOCAL_REGION, account: LOCAL_ACCOUNT, onFailure: (event, error, failure) => this.problem(`event ${event.id} (${event['detail-type']}) failed ${failure.attempts} times in rule ${failure.rule}: ${(error as Error).message}`) });
+    this.bus = new LocalEventBus({
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      onFailure: (event, error, failure) => this.problem(`event ${event.id} (${event['detail-type']}) failed ${failure.attempts} times in rule ${failure.rule}: ${(error as Error).message}`),
+      onDeadLetter: (letter) => this.problem(`event ${letter.event.id} (${letter.event['detail-type']}) not delivered by rule ${letter.rule} to ${letter.targetArn}: ${letter.errorCode}: ${letter.errorMessage}${letter.deadLetterArn ? ` (to the DLQ ${letter.deadLetterArn})` : ' (dropped: no DLQ)'}`),
+    });
     this.journal = new Journal(this.workflows.map((workflow) => workflow.definition.name));
     this.emulator = new A2iEmulator({
       stateDir: options.stateDir,
@@ -292,18 +303,17 @@ export class LocalStack {
     await this.resumeTracking();
   }
 
+  /** The bus routes only by what the stack says: its rules, patterns, target inputs and permissions. */
   private addRules(): void {
-    for (const workflow of this.workflows) {
-      const { source, name } = workflow.definition;
-      if (isS3Source(source)) continue;
-      this.bus.addRule({ name: `${name}-events`, pattern: source.eventBridge.pattern as never, target: (input, context) => this.functions.ingestEvent(input as never, context), functionName: 'a2i-local-ingestEvent', transform: wrapForWorkflow(name) });
-    }
-    this.bus.addRule({
-      name: 'a2i-status-changes',
-      pattern: { source: ['aws.sagemaker'], 'detail-type': [STATUS_CHANGE], detail: { flowDefinitionArn: this.resources.allFlowDefinitionArns } } as never,
-      target: (input, context) => this.functions.loopStatusEvent(input as never, context),
-      functionName: 'a2i-local-loopStatusEvent',
-    });
+    const model = this.options.stackModel ?? localStackModel(this.workflows);
+    const handlers: Record<string, TargetHandler> = {
+      ingestS3Object: (input, context) => this.functions.ingestS3Object(input as never, context),
+      ingestEvent: (input, context) => this.functions.ingestEvent(input as never, context),
+      loopStatusEvent: (input, context) => this.functions.loopStatusEvent(input as never, context),
+    };
+    const functions = Object.entries(handlers).map(([key, invoke]) => ({ key, arn: functionArn(key), name: `a2i-local-${key}`, invoke }));
+    const values = localRuleValues({ region: LOCAL_REGION, account: LOCAL_ACCOUNT, stackName: LOCAL_STACK_NAME, functions, flowDefinitionArns: this.resources.flowDefinitionArns, eventsDlqArn: EVENTS_DLQ_ARN });
+    for (const rule of busRulesOf(model, values, functions)) this.bus.addRule(rule);
   }
 
   private async startSources(concurrency: number): Promise<void> {

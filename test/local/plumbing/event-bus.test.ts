@@ -1,8 +1,13 @@
 import type { Context } from 'aws-lambda';
 import { EventPatternError } from '../../../lib/event-pattern';
-import { type BridgeEvent, type DeliveryFailure, LocalEventBus, LocalEventBusError, wrapForWorkflow } from '../../../lib/local/event-bus';
-import type { IngestEventInput } from '../../../functions/ingest-event';
+import { type BridgeEvent, type BusRule, type BusTarget, type DeadLetter, type DeliveryFailure, LocalEventBus, LocalEventBusError, type TargetHandler } from '../../../lib/local/event-bus';
+import { TargetInputError } from '../../../lib/local/event-targets';
 import { within } from './support';
+
+/** A rule with one Lambda target named after the rule. */
+function rule(name: string, pattern: BusRule['pattern'], invoke: TargetHandler, target: Partial<BusTarget> = {}): BusRule {
+  return { name, pattern, targets: [{ id: `${name}-target`, arn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`, invoke, ...target }] };
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const noWait = { sleep: async () => undefined };
@@ -13,12 +18,12 @@ describe('LocalEventBus', () => {
     const bus = new LocalEventBus({ region: 'eu-west-1', account: '123456789012' });
     const received: Record<string, unknown[]> = { orders: [], bigOrders: [], status: [] };
     const contexts: Context[] = [];
-    bus.addRule({ name: 'orders', pattern: { source: ['shop'], 'detail-type': ['Order placed'] }, target: async (input, context) => {
+    bus.addRule(rule('orders', { source: ['shop'], 'detail-type': ['Order placed'] }, async (input, context) => {
       received.orders.push(input);
       contexts.push(context);
-    } });
-    bus.addRule({ name: 'bigOrders', pattern: { source: ['shop'], detail: { total: [{ numeric: ['>', 100] }] } }, target: async (input) => void received.bigOrders.push(input) });
-    bus.addRule({ name: 'status', pattern: { source: ['aws.sagemaker'] }, target: async (input) => void received.status.push(input) });
+    }));
+    bus.addRule(rule('bigOrders', { source: ['shop'], detail: { total: [{ numeric: ['>', 100] }] } }, async (input) => void received.bigOrders.push(input)));
+    bus.addRule(rule('status', { source: ['aws.sagemaker'] }, async (input) => void received.status.push(input)));
 
     // Act
     const result = bus.put([
@@ -55,18 +60,57 @@ describe('LocalEventBus', () => {
     expect(contexts[0].awsRequestId).toMatch(UUID);
   });
 
-  it('wraps the event as {workflow, event} for a workflow\'s rule', async () => {
+  it('hands each target what its InputTransformer makes of the event, with the rule\'s name and ARN', async () => {
     // Prepare
-    const bus = new LocalEventBus();
-    const inputs: IngestEventInput[] = [];
-    bus.addRule({ name: 'wf-claims', pattern: { source: ['claims'] }, transform: wrapForWorkflow('claims'), target: async (input) => void inputs.push(input as IngestEventInput) });
+    const bus = new LocalEventBus({ region: 'eu-west-1', account: '123456789012' });
+    const inputs: unknown[] = [];
+    bus.addRule({
+      name: 'wf-claims',
+      pattern: { source: ['claims'] },
+      targets: [
+        { id: 'whole', arn: 'arn:aws:lambda:eu-west-1:123456789012:function:a', invoke: async (input) => void inputs.push(input), input: { InputTransformer: { InputTemplate: '{"workflow": "claims", "event": <aws.events.event.json>, "rule": <aws.events.rule-arn>}' } } },
+        { id: 'part', arn: 'arn:aws:lambda:eu-west-1:123456789012:function:b', invoke: async (input) => void inputs.push(input), input: { InputPath: '$.detail.claim' } },
+      ],
+    });
 
     // Act
     bus.put([{ source: 'claims', 'detail-type': 'Claim', detail: { claim: 7 }, id: 'e1' }]);
     await within(bus.idle(), 5000, 'deliveries');
 
     // Assess
-    expect(inputs).toEqual([{ workflow: 'claims', event: expect.objectContaining({ id: 'e1', source: 'claims', detail: { claim: 7 } }) }]);
+    expect(inputs).toContainEqual({ workflow: 'claims', event: expect.objectContaining({ id: 'e1', source: 'claims', detail: { claim: 7 } }), rule: 'arn:aws:events:eu-west-1:123456789012:rule/wf-claims' });
+    expect(inputs).toContainEqual(7);
+    expect(inputs).toHaveLength(2);
+  });
+
+  it('does not invoke a target Lambda would refuse: the event goes to its DLQ, unretried', async () => {
+    // Prepare
+    const letters: DeadLetter[] = [];
+    let calls = 0;
+    const bus = new LocalEventBus({ clock: noWait, onDeadLetter: (letter) => letters.push(letter) });
+    const count: TargetHandler = async () => void calls++;
+    const dlq = 'arn:aws:sqs:us-east-1:000000000000:events-dlq';
+    bus.addRule(rule('not-json', { source: ['s'] }, count, { input: { InputTransformer: { InputPathsMap: { text: '$.detail.text' }, InputTemplate: '{"text": "<text>"}' } }, deadLetterArn: dlq }));
+    bus.addRule(rule('no-function', { source: ['s'] }, count, { invoke: undefined }));
+    bus.addRule(rule('no-permission', { source: ['s'] }, count, { permitted: false, deadLetterArn: dlq }));
+
+    // Act: a quote in a value is not escaped inside a string, so the payload is not JSON.
+    bus.put([{ source: 's', 'detail-type': 't', detail: { text: 'say "hi"' }, id: 'e3' }]);
+    await within(bus.idle(), 5000, 'deliveries');
+
+    // Assess
+    expect(calls).toBe(0);
+    const byRule = Object.fromEntries(letters.map((letter) => [letter.rule, letter]));
+    expect(Object.keys(byRule).sort()).toEqual(['no-function', 'no-permission', 'not-json']);
+    expect(byRule['not-json']).toMatchObject({ errorCode: 'InvalidRequestContentException', deadLetterArn: dlq, target: 'not-json-target', ruleArn: 'arn:aws:events:us-east-1:000000000000:rule/not-json', event: expect.objectContaining({ id: 'e3' }) });
+    expect(byRule['no-function']).toMatchObject({ errorCode: 'ResourceNotFoundException' });
+    expect(byRule['no-function']).not.toHaveProperty('deadLetterArn');
+    expect(byRule['no-permission']).toMatchObject({ errorCode: 'AccessDeniedException', deadLetterArn: dlq });
+  });
+
+  it('refuses a rule whose target input EventBridge would refuse', () => {
+    const bus = new LocalEventBus();
+    expect(() => bus.addRule(rule('bad', { source: ['s'] }, async () => undefined, { input: { InputTransformer: { InputTemplate: '{"a": <undefined-variable>}' } } }))).toThrow(TargetInputError);
   });
 
   it('retries a failing target with backoff, then reports it to onFailure', async () => {
@@ -81,13 +125,13 @@ describe('LocalEventBus', () => {
     });
     let flakyCalls = 0;
     let brokenCalls = 0;
-    bus.addRule({ name: 'flaky', pattern: { source: ['s'] }, target: async () => {
+    bus.addRule(rule('flaky', { source: ['s'] }, async () => {
       if (++flakyCalls < 2) throw new Error('transient');
-    } });
-    bus.addRule({ name: 'broken', pattern: { source: ['s'] }, target: async () => {
+    }));
+    bus.addRule(rule('broken', { source: ['s'] }, async () => {
       brokenCalls++;
       throw new Error('permanent');
-    } });
+    }));
 
     // Act
     bus.put([{ source: 's', 'detail-type': 't', detail: {}, id: 'e2' }]);
@@ -101,14 +145,14 @@ describe('LocalEventBus', () => {
     const [event, error, failure] = failures[0];
     expect(event.id).toBe('e2');
     expect((error as Error).message).toBe('permanent');
-    expect(failure).toEqual({ rule: 'broken', attempts: 3 });
+    expect(failure).toEqual({ rule: 'broken', target: 'broken-target', attempts: 3 });
   });
 
   it('reports malformed entries without delivering them, and refuses invalid patterns', async () => {
     // Prepare
     const bus = new LocalEventBus({ clock: noWait });
     let calls = 0;
-    bus.addRule({ name: 'all', pattern: { source: [{ prefix: '' }] }, target: async () => void calls++ });
+    bus.addRule(rule('all', { source: [{ prefix: '' }] }, async () => void calls++));
 
     // Act
     const result = bus.put([{ source: 'ok', 'detail-type': 't', detail: {} }, { source: '', 'detail-type': 't', detail: {} }, { source: 'x', 'detail-type': 't', detail: 'text' as unknown as object }]);
@@ -122,7 +166,7 @@ describe('LocalEventBus', () => {
     expect(bus.put([{ source: 'x', 'detail-type': 't', detail: circular }]).entries[0]).toMatchObject({ errorCode: 'MalformedDetail' });
     expect(bus.put([{ source: 'x', 'detail-type': 't', detail: { text: 'x'.repeat(256 * 1024) } }]).entries[0]).toMatchObject({ errorCode: 'InvalidArgument' });
     expect(calls).toBe(1);
-    expect(() => bus.addRule({ name: 'bad', pattern: { source: [{ nope: 1 }] }, target: async () => undefined })).toThrow(EventPatternError);
+    expect(() => bus.addRule(rule('bad', { source: [{ nope: 1 }] }, async () => undefined))).toThrow(EventPatternError);
     expect(() => new LocalEventBus({ maxAttempts: 0 })).toThrow(LocalEventBusError);
   });
 
@@ -130,10 +174,10 @@ describe('LocalEventBus', () => {
     // Prepare
     const bus = new LocalEventBus();
     const seen: unknown[] = [];
-    bus.addRule({ name: 'mutator', pattern: { source: ['s'] }, target: async (input) => {
+    bus.addRule(rule('mutator', { source: ['s'] }, async (input) => {
       (input as BridgeEvent<{ n: number }>).detail.n = 99;
-    } });
-    bus.addRule({ name: 'reader', pattern: { source: ['s'] }, target: async (input) => void seen.push((input as BridgeEvent).detail) });
+    }));
+    bus.addRule(rule('reader', { source: ['s'] }, async (input) => void seen.push((input as BridgeEvent).detail)));
     const detail = { n: 1 };
 
     // Act

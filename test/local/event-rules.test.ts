@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import type { StackModel } from '../../lib/deploy/stack-model';
+import { type DeadLetter, LocalEventBus } from '../../lib/local/event-bus';
+import { busRulesOf, type LocalTargetFunction, localRuleValues, StackRuleError } from '../../lib/local/event-rules';
+import { LOCAL_STACK_NAME, localStackModel } from '../../lib/local/local-stack-model';
+import { loadWorkflows } from '../../lib/workflow';
+import { within } from './plumbing/support';
+
+/**
+ * The local bus's rules come from the generated stack: each AWS::Events::Rule's pattern and targets, the
+ * intrinsics resolved to local values, each target bound to the local function with its ARN if the stack's
+ * Lambda permissions let EventBridge invoke it. A rule changed in the stack is a rule changed locally.
+ */
+
+const WORKFLOWS = loadWorkflows([join(__dirname, '..', 'fixtures', 'deploy', 'workflows')]);
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+const DLQ = `arn:aws:sqs:${REGION}:${ACCOUNT}:a2i-local-events-dlq`;
+const LOCAL_FLOWS = Object.fromEntries(WORKFLOWS.filter(({ definition }) => 'template' in definition.flowDefinition).map(({ definition }) => [definition.name, `arn:aws:sagemaker:${REGION}:${ACCOUNT}:flow-definition/${definition.name}-local`]));
+const EXISTING_FLOW = 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/partner-review';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+const resourcesOf = (model: StackModel): Resources => model.resources.Resources as Resources;
+
+/** The stack's functions that rules may target, each recording what it is given. */
+function recordingFunctions(): { functions: LocalTargetFunction[]; received: Record<string, unknown[]> } {
+  const received: Record<string, unknown[]> = { ingestEvent: [], loopStatusEvent: [] };
+  const functions = Object.keys(received).map((key) => ({ key, name: `a2i-local-${key}`, arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:a2i-local-${key}`, invoke: async (input: unknown) => void received[key].push(input) }));
+  return { functions, received };
+}
+
+function busFor(model: StackModel, functions: LocalTargetFunction[], letters: DeadLetter[] = []): LocalEventBus {
+  const bus = new LocalEventBus({ region: REGION, account: ACCOUNT, onDeadLetter: (letter) => letters.push(letter) });
+  const values = localRuleValues({ region: REGION, account: ACCOUNT, stackName: LOCAL_STACK_NAME, functions, flowDefinitionArns: LOCAL_FLOWS, eventsDlqArn: DLQ });
+  for (const rule of busRulesOf(model, values, functions)) bus.addRule(rule);
+  return bus;
+}
+
+const partnerEvent = { id: 'evt-1', source: 'acme.partner', 'detail-type': 'PredictionMade', detail: { prediction: { predictionId: 'p-1', confidence: 0.3 } } };
+const statusEvent = (flowDefinitionArn: string, id: string) => ({ id, source: 'aws.sagemaker', 'detail-type': 'SageMaker A2I HumanLoop Status Change', detail: { flowDefinitionArn, humanLoopStatus: 'Completed' } });
+
+describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
+  test('a workflow\'s events reach the event trigger as the rule\'s transformer makes them; status events of every flow definition reach the status function', async () => {
+    // Prepare
+    const { functions, received } = recordingFunctions();
+    const letters: DeadLetter[] = [];
+    const bus = busFor(localStackModel(WORKFLOWS), functions, letters);
+
+    // Act
+    bus.put([partnerEvent, { ...partnerEvent, id: 'evt-other', source: 'acme.other' }, statusEvent(LOCAL_FLOWS.alpha, 's-1'), statusEvent(EXISTING_FLOW, 's-2'), statusEvent('arn:aws:sagemaker:us-east-1:123456789012:flow-definition/someone-elses', 's-3')]);
+    await within(bus.idle(), 5000, 'deliveries');
+
+    // Assess
+    expect(letters).toEqual([]);
+    expect(received.ingestEvent).toEqual([{ workflow: 'partner-events', event: expect.objectContaining({ id: 'evt-1', detail: partnerEvent.detail }) }]);
+    expect((received.loopStatusEvent as { id: string }[]).map((event) => event.id).sort()).toEqual(['s-1', 's-2']);
+    expect(received.loopStatusEvent[0]).toMatchObject({ source: 'aws.sagemaker', detail: { humanLoopStatus: 'Completed' } });
+  });
+
+  test('a target the stack gives no permission to invoke is not invoked: the event goes to the rule\'s DLQ', async () => {
+    // Prepare
+    const model = localStackModel(WORKFLOWS);
+    delete resourcesOf(model).WfPartnerEventsEventRulePermission;
+    const { functions, received } = recordingFunctions();
+    const letters: DeadLetter[] = [];
+    const bus = busFor(model, functions, letters);
+
+    // Act
+    bus.put([partnerEvent]);
+    await within(bus.idle(), 5000, 'deliveries');
+
+    // Assess
+    expect(received.ingestEvent).toEqual([]);
+    expect(letters).toEqual([expect.objectContaining({ errorCode: 'AccessDeniedException', deadLetterArn: DLQ, targetArn: functions[0].arn, ruleArn: `arn:aws:events:${REGION}:${ACCOUNT}:rule/partner-bus/${LOCAL_STACK_NAME}-WfPartnerEventsEventRule` })]);
+  });
+
+  test('one permission whose SourceArn is a pattern covers every rule it matches', async () => {
+    // Prepare: the workflow rules' own permissions replaced by one for all of this stack's rules.
+    const model = localStackModel(WORKFLOWS);
+    const resources = resourcesOf(model);
+    delete resources.WfPartnerEventsEventRulePermission;
+    resources.EventRulesPermission = {
+      Type: 'AWS::Lambda::Permission',
+      Properties: { Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': ['IngestEventLambdaFunction', 'Arn'] }, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/*/${LOCAL_STACK_NAME}-*` } },
+    };
+    const { functions, received } = recordingFunctions();
+    const bus = busFor(model, functions);
+
+    // Act
+    bus.put([partnerEvent]);
+    await within(bus.idle(), 5000, 'deliveries');
+
+    // Assess
+    expect(received.ingestEvent).toHaveLength(1);
+  });
+
+  test('follows what the stack says: a changed pattern, a disabled rule, a rule in a nested template; refuses a retry policy EventBridge refuses', async () => {
+    // Prepare
+    const model = localStackModel(WORKFLOWS);
+    const resources = resourcesOf(model);
+    resources.WfPartnerEventsEventRule.Properties.EventPattern = { source: [{ prefix: 'acme.' }] };
+    resources.A2iStatusRule.Properties.State = 'DISABLED';
+    const nested = { nestedStacks: { Extra: { Resources: { ExtraRule: { Type: 'AWS::Events::Rule', Properties: { Name: 'extra', EventPattern: JSON.stringify({ source: ['extra'] }), Targets: [{ Id: 'x', Arn: { 'Fn::GetAtt': ['LoopStatusEventLambdaFunction', 'Arn'] } }] } } } } } };
+    const withNested = { ...model, ...nested } as StackModel;
+    const { functions, received } = recordingFunctions();
+    const letters: DeadLetter[] = [];
+    const bus = busFor(withNested, functions, letters);
+
+    // Act
+    bus.put([{ ...partnerEvent, source: 'acme.other' }, statusEvent(LOCAL_FLOWS.alpha, 's-1'), { id: 'x-1', source: 'extra', 'detail-type': 'X', detail: {} }]);
+    await within(bus.idle(), 5000, 'deliveries');
+
+    // Assess
+    expect((received.ingestEvent as { event: { source: string } }[]).map(({ event }) => event.source)).toEqual(['acme.other']);
+    // The nested rule has no permission in the stack: EventBridge may not invoke its target.
+    expect((received.loopStatusEvent as unknown[]).length).toBe(0);
+    expect(letters.map((letter) => [letter.rule, letter.errorCode])).toEqual([['extra', 'AccessDeniedException']]);
+    resources.WfPartnerEventsEventRule.Properties.Targets[0].RetryPolicy.MaximumRetryAttempts = 186;
+    expect(() => busFor(model, functions)).toThrow(StackRuleError);
+  });
+});
