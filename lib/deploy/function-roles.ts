@@ -104,6 +104,8 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
     ],
     ingestWork: [
       { Sid: 'ConsumeWork', Effect: 'Allow', Action: SQS_CONSUME, Resource: [getAtt('WorkQueue', 'Arn')] },
+      // Records a consumer has no time left to start are handed on as a new work message.
+      { Sid: 'HandOnWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkQueue', 'Arn')] },
       { Sid: 'DeadLetterWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkDlq', 'Arn')] },
       { Sid: 'StartLoops', Effect: 'Allow', Action: ['sagemaker:StartHumanLoop'], Resource: [...flowDefinitions, ...humanLoops] },
       { Sid: 'TrackLoops', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [machine] },
