@@ -119,7 +119,7 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
     ],
     reviewLoopComplete: [{ Sid: 'ReadLoopOutput', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [sub('${OutputBucket.Arn}/*')] }, ...deliver],
     reviewLoopFail: [{ Sid: 'StopLoops', Effect: 'Allow', Action: ['sagemaker:DescribeHumanLoop', 'sagemaker:StopHumanLoop'], Resource: humanLoops }, ...deliver],
-    loopStatusEvent: [{ Sid: 'Ledger', Effect: 'Allow', Action: LEDGER_READ_WRITE, Resource: ledger }, sendTaskSuccess],
+    loopStatusEvent: [{ Sid: 'Ledger', Effect: 'Allow', Action: LEDGER_READ_WRITE, Resource: ledger }, sendTaskSuccess, failureDestination],
     loopPoll: [
       { Sid: 'ConsumePolls', Effect: 'Allow', Action: [...SQS_CONSUME, 'sqs:SendMessage'], Resource: [getAtt('PollQueue', 'Arn')] },
       { Sid: 'DescribeLoops', Effect: 'Allow', Action: ['sagemaker:DescribeHumanLoop'], Resource: humanLoops },
