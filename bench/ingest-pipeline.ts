@@ -63,6 +63,9 @@ export function stubbedIngest(workflow: CompiledWorkflow, ledger: () => Ledger =
       throw new Error('no staging in the benchmark');
     },
     limiterFor: () => undefined,
+    handOn: async () => {
+      throw new Error('no start deadline in the benchmark');
+    },
   });
 
   /** Ingests one object; work messages are handed to the consumer as SQS would, serialised. */
@@ -72,7 +75,7 @@ export function stubbedIngest(workflow: CompiledWorkflow, ledger: () => Ledger =
     await splitObject(body, { workflow, source: { type: 's3', bucket: 'bench', key, etag: 'bench' } }, {
       send: async (messages: WorkMessage[]) => {
         for (const message of messages) {
-          const { report } = await processWork(encodeWork(message), false, workDeps);
+          const { report } = await processWork(encodeWork(message), { finalAttempt: false }, workDeps);
           records += report.records;
         }
       },

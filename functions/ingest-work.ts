@@ -1,7 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { IngestReport } from '../lib/ingest/ingest-records';
-import { processWork, RetryLaterError } from '../lib/ingest/process-work';
+import { systemClock } from '../lib/clock';
+import { processWork, RetryLaterError, WORK_FINISH_RESERVE_MS } from '../lib/ingest/process-work';
 import { type ConsumerRuntime, consumerRuntime } from '../lib/runtime/ingest-wiring';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger, workflowMetrics } from '../lib/runtime/observability';
@@ -23,13 +24,15 @@ const REPORTED: [keyof IngestReport, string][] = [
  */
 export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime)) {
   const processor = new BatchProcessor(EventType.SQS);
-  const handleRecord = async (record: SQSRecord): Promise<void> => {
+  const handleRecord = async (record: SQSRecord, startDeadline: number): Promise<void> => {
     const runtime = deps();
     const finalAttempt = Number(record.attributes.ApproximateReceiveCount) >= runtime.maxReceives;
     try {
-      const { workflow, report } = await processWork(record.body, finalAttempt, runtime.workDeps);
+      const { workflow, report } = await processWork(record.body, { finalAttempt, startDeadline }, runtime.workDeps);
       publish(report, workflow);
-      logger.info('work done', { messageId: record.messageId, workflow, ...report });
+      const { released, ...counts } = report;
+      logger.info('work done', { messageId: record.messageId, workflow, ...counts, handedOn: released.length });
+      if (released.length > 0) logger.warn('records handed on as new work: no time left to start them at the workflow\'s rate', { messageId: record.messageId, workflow, handedOn: released.length });
     } catch (error) {
       if (error instanceof RetryLaterError) {
         publish(error.report, error.workflow);
@@ -40,7 +43,11 @@ export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime
       logger.error('work sent to the DLQ', { messageId: record.messageId, receives: record.attributes.ApproximateReceiveCount });
     }
   };
-  return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processPartialResponse(event, handleRecord, processor, { context }));
+  return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    // Loops start only while there is time to finish: what is left is handed on, never timed out.
+    const startDeadline = (deps().workDeps.clock ?? systemClock).now() + context.getRemainingTimeInMillis() - WORK_FINISH_RESERVE_MS;
+    return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, startDeadline), processor, { context });
+  });
 }
 
 function publish(report: IngestReport, workflow: string): void {

@@ -19,22 +19,29 @@ export class RateLimiter {
     this.#updatedAt = clock.now();
   }
 
-  take(): Promise<void> {
-    const turn = this.#queue.then(() => this.#waitForToken());
-    this.#queue = turn;
+  /**
+   * Resolves true when a call may go ahead. With a `deadline` (epoch ms, the clock's), resolves false at once,
+   * taking no token, when this caller's token would come only after it: work that cannot start in time is
+   * handed back instead of waiting past the caller's time limit.
+   */
+  take(deadline?: number): Promise<boolean> {
+    const turn = this.#queue.then(() => this.#waitForToken(deadline));
+    this.#queue = turn.then(() => undefined);
     return turn;
   }
 
-  async #waitForToken(): Promise<void> {
+  async #waitForToken(deadline: number | undefined): Promise<boolean> {
     for (;;) {
       const now = this.clock.now();
       this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#updatedAt) / 1000) * this.ratePerSecond);
       this.#updatedAt = now;
       if (this.#tokens >= 1) {
         this.#tokens -= 1;
-        return;
+        return true;
       }
-      await this.clock.sleep(Math.ceil(((1 - this.#tokens) / this.ratePerSecond) * 1000));
+      const waitMs = Math.ceil(((1 - this.#tokens) / this.ratePerSecond) * 1000);
+      if (deadline !== undefined && now + waitMs > deadline) return false;
+      await this.clock.sleep(waitMs);
     }
   }
 }

@@ -104,6 +104,8 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
     ],
     ingestWork: [
       { Sid: 'ConsumeWork', Effect: 'Allow', Action: SQS_CONSUME, Resource: [getAtt('WorkQueue', 'Arn')] },
+      // Records a consumer has no time left to start are handed on as a new work message.
+      { Sid: 'HandOnWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkQueue', 'Arn')] },
       { Sid: 'DeadLetterWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkDlq', 'Arn')] },
       { Sid: 'StartLoops', Effect: 'Allow', Action: ['sagemaker:StartHumanLoop'], Resource: [...flowDefinitions, ...humanLoops] },
       { Sid: 'TrackLoops', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [machine] },
@@ -117,7 +119,7 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
     ],
     reviewLoopComplete: [{ Sid: 'ReadLoopOutput', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [sub('${OutputBucket.Arn}/*')] }, ...deliver],
     reviewLoopFail: [{ Sid: 'StopLoops', Effect: 'Allow', Action: ['sagemaker:DescribeHumanLoop', 'sagemaker:StopHumanLoop'], Resource: humanLoops }, ...deliver],
-    loopStatusEvent: [{ Sid: 'Ledger', Effect: 'Allow', Action: LEDGER_READ_WRITE, Resource: ledger }, sendTaskSuccess],
+    loopStatusEvent: [{ Sid: 'Ledger', Effect: 'Allow', Action: LEDGER_READ_WRITE, Resource: ledger }, sendTaskSuccess, failureDestination],
     loopPoll: [
       { Sid: 'ConsumePolls', Effect: 'Allow', Action: [...SQS_CONSUME, 'sqs:SendMessage'], Resource: [getAtt('PollQueue', 'Arn')] },
       { Sid: 'DescribeLoops', Effect: 'Allow', Action: ['sagemaker:DescribeHumanLoop'], Resource: humanLoops },

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CompiledWorkflow, isFlowSpec, isS3Source, loadWorkflows } from '../workflow';
 import { type Cfn, functionLogicalId, getAtt, ifCondition, NO_VALUE, pascal, ref, sub } from './cfn';
+import { a2iReadAccess } from './a2i-read-access';
 import { functionRoles } from './function-roles';
 
 export class StackModelError extends Error {
@@ -78,7 +79,7 @@ export function buildStack(options: StackOptions): StackModel {
   }
   const facts: StackFacts = { ...options, workflows, queues, flowDefinitionArns, externalBuckets };
   const Resources: Record<string, unknown> = {};
-  for (const part of [queueResources(facts), flowDefinitionResources(facts), triggerResources(facts), functionRoles(facts), alarmResources(facts), { Dashboard: dashboard(facts) }]) {
+  for (const part of [queueResources(facts), flowDefinitionResources(facts), triggerResources(facts), functionRoles(facts), a2iReadAccess(facts), alarmResources(facts), { Dashboard: dashboard(facts) }]) {
     for (const [id, resource] of Object.entries(part)) {
       // Names map to ids by dropping dashes, so two names can meet (queues `orders` + `orders-dlq`): never silently.
       if (id in Resources) throw new StackModelError(`two workflow or queue names generate the same CloudFormation resource ${id}: rename one of them`);

@@ -34,6 +34,11 @@ export interface IngestContext {
   source: SourceIdentity;
   /** The last delivery attempt of this work: records that still cannot be started get a `failed` message instead of another retry. */
   finalAttempt: boolean;
+  /**
+   * Epoch ms (deps.clock) after which no loop is started: a start whose rate-limiter turn comes later is
+   * released (see IngestReport.released) rather than run into the function's timeout.
+   */
+  startDeadline?: number;
 }
 
 export interface IngestReport {
@@ -49,6 +54,8 @@ export interface IngestReport {
   retryLater: number;
   /** The reason of the first retryLater, for the log and the DLQ. */
   retryReason?: string;
+  /** Indexes of activated records not started because the start deadline came first: the caller hands them on as new work. */
+  released: number[];
 }
 
 /** What every record of one batch shares. */
@@ -73,7 +80,7 @@ type Prepared = ToDeliver | ToStart;
  * `retryLater` — which the caller must turn into a retry of the work.
  */
 export async function ingestItems(items: SourceItem[], context: IngestContext, deps: IngestDeps): Promise<IngestReport> {
-  const report: IngestReport = { records: items.length, activated: 0, loopsStarted: 0, autoAccepted: 0, invalid: 0, failed: 0, alreadyHandled: 0, retryLater: 0 };
+  const report: IngestReport = { records: items.length, activated: 0, loopsStarted: 0, autoAccepted: 0, invalid: 0, failed: 0, alreadyHandled: 0, retryLater: 0, released: [] };
   const batch: Batch = {
     ...context,
     now: new Date((deps.clock ?? systemClock).now()).toISOString(),
@@ -158,6 +165,11 @@ function invalid(item: SourceItem, batch: Batch, reference: RecordReference, cod
 
 async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report: IngestReport): Promise<ToDeliver | undefined> {
   const { workflow, now } = batch;
+  // One pacing token per start, taken before anything is written: a record released here left no trace.
+  if (!(await startsInTime(batch, deps))) {
+    report.released.push(entry.key.recordIndex);
+    return undefined;
+  }
   const reservation = await deps.ledger.reserveStart(entry.key);
   if (reservation === 'already') {
     report.alreadyHandled++;
@@ -177,7 +189,7 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
     const started = await deps.loops.start(
       { humanLoopName: entry.key.reviewId, flowDefinitionArn, inputContent: entry.inputContent, contentClassifiers: workflow.definition.contentClassifiers },
       executionInput,
-      { limiter: deps.limiter, onThrottled: () => deps.onThrottled?.(workflow.definition.name) },
+      { onThrottled: () => deps.onThrottled?.(workflow.definition.name) },
     );
     await deps.ledger.markStarted(entry.key.reviewId, { humanLoopName: entry.key.reviewId, executionArn: started.executionArn });
     if (started.alreadyStarted) report.alreadyHandled++;
@@ -197,6 +209,13 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
       message: reviewMessage(entry.reference, 'failed', { record: entry.record, decision: entry.decision, failure: { code: 'StartHumanLoopFailed', reason } }, now),
     };
   }
+}
+
+/** Waits for the workflow's pacing token; false when the turn (or the clock) is past the start deadline. */
+async function startsInTime(batch: Batch, deps: IngestDeps): Promise<boolean> {
+  const { startDeadline } = batch;
+  if (startDeadline !== undefined && (deps.clock ?? systemClock).now() > startDeadline) return false;
+  return deps.limiter ? deps.limiter.take(startDeadline) : true;
 }
 
 /** A second record of the same source with the same recordId: `invalid`, under an id of its own (its position). */

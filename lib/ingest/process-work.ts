@@ -3,7 +3,7 @@ import { sqsSafeRecordText } from '../sqs-text';
 import type { CompiledWorkflow } from '../workflow';
 import { type IngestDeps, type IngestReport, ingestItems } from './ingest-records';
 import type { SourceItem } from './object-records';
-import { decodeWork, type WorkItem } from './work-message';
+import { decodeWork, type WorkItem, type WorkMessage } from './work-message';
 
 export interface WorkDeps extends Omit<IngestDeps, 'limiter'> {
   workflows: ReadonlyMap<string, CompiledWorkflow>;
@@ -11,6 +11,20 @@ export interface WorkDeps extends Omit<IngestDeps, 'limiter'> {
   readStaged(uri: string): Promise<string>;
   /** The StartHumanLoop pacer of a workflow, shared by every batch this process handles. */
   limiterFor(workflow: CompiledWorkflow): RateLimiter | undefined;
+  /** Puts work back on the work queue as a new message (a fresh receive count): records this invocation had no time to start. */
+  handOn(work: WorkMessage): Promise<void>;
+}
+
+/**
+ * How long before the consumer's timeout it stops starting loops: the starts in flight (each within the SDK's
+ * retry budget), the batch's deliveries and handing the rest on must fit in it.
+ */
+export const WORK_FINISH_RESERVE_MS = 60_000;
+
+export interface WorkTiming {
+  finalAttempt: boolean;
+  /** Epoch ms after which this invocation starts no more loops (see IngestContext.startDeadline). */
+  startDeadline?: number;
 }
 
 /** Records of the work could not all be handled now; the work message must be delivered again. */
@@ -33,12 +47,17 @@ export class UnknownWorkflowError extends Error {
  * Handles one work message: the records it carries (or points to) go through the workflow. Throws
  * RetryLaterError when some records need another attempt; handled records are skipped on that attempt.
  */
-export async function processWork(body: string, finalAttempt: boolean, deps: WorkDeps): Promise<{ workflow: string; report: IngestReport }> {
+export async function processWork(body: string, timing: WorkTiming, deps: WorkDeps): Promise<{ workflow: string; report: IngestReport }> {
   const work = decodeWork(body);
   const workflow = deps.workflows.get(work.workflow);
   if (!workflow) throw new UnknownWorkflowError(`work for workflow "${work.workflow}", which is not deployed`);
   const items = await Promise.all(work.items.map((item) => resolveItem(item, deps)));
-  const report = await ingestItems(items, { workflow, source: work.source, finalAttempt }, { ...deps, limiter: deps.limiterFor(workflow) });
+  const report = await ingestItems(items, { workflow, source: work.source, ...timing }, { ...deps, limiter: deps.limiterFor(workflow) });
+  if (report.released.length > 0) {
+    // As they came (staged records stay staged): same indexes, so the same review ids and ledger entries.
+    const released = new Set(report.released);
+    await deps.handOn({ workflow: work.workflow, source: work.source, items: work.items.filter((item) => released.has(item.index)) });
+  }
   if (report.retryLater > 0) throw new RetryLaterError(`${report.retryLater} of ${report.records} records need another attempt: ${report.retryReason}`, work.workflow, report);
   return { workflow: work.workflow, report };
 }

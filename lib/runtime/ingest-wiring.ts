@@ -75,16 +75,7 @@ export function splitterRuntime(env: Env = process.env, clients: AwsClients = aw
     workflows: deployedWorkflows(env),
     inputBucket: env.INPUT_BUCKET,
     splitDeps: {
-      send: (messages: WorkMessage[]) =>
-        sendBatches(
-          clients.sqs,
-          workQueueUrl,
-          messages.map((message) => {
-            const body = encodeWork(message);
-            const first = message.items[0]?.index ?? 0;
-            return { entry: { MessageBody: body }, bytes: Buffer.byteLength(body), label: `${message.workflow} records ${first}-${first + message.items.length - 1}` };
-          }),
-        ),
+      send: (messages: WorkMessage[]) => sendWork(clients, workQueueUrl, messages),
       stage: (key, text) => payloads.put(key, text),
     },
     async getObject(bucket, key, versionId) {
@@ -93,6 +84,19 @@ export function splitterRuntime(env: Env = process.env, clients: AwsClients = aw
       return Body as Readable;
     },
   };
+}
+
+/** Work messages onto the work queue, each labelled by its records for errors. */
+function sendWork(clients: AwsClients, workQueueUrl: string, messages: WorkMessage[]): Promise<void> {
+  return sendBatches(
+    clients.sqs,
+    workQueueUrl,
+    messages.map((message) => {
+      const body = encodeWork(message);
+      const first = message.items[0]?.index ?? 0;
+      return { entry: { MessageBody: body }, bytes: Buffer.byteLength(body), label: `${message.workflow} records ${first}-${first + message.items.length - 1}` };
+    }),
+  );
 }
 
 export interface EventIngestRuntime {
@@ -125,6 +129,7 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
   const consumers = envNumber('CONSUMER_CONCURRENCY', 10, env);
   const limiters = new Map(workflows.map((workflow) => [workflow.definition.name, new RateLimiter(workflow.definition.ingest.maxStartsPerSecond / consumers, undefined, clock)]));
   const deadLetterUrl = requireEnv('WORK_DLQ_URL', env);
+  const workQueueUrl = requireEnv('WORK_QUEUE_URL', env);
   return {
     maxReceives: envNumber('WORK_MAX_RECEIVES', 5, env),
     deadLetter: async (body, reason) => {
@@ -145,6 +150,7 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
       queueAddress: queueDirectory(workflows, env),
       flowDefinitionArn: flowDefinitionDirectory(workflows, env),
       readStaged: (uri) => payloads.get(uri),
+      handOn: (work) => sendWork(clients, workQueueUrl, [work]),
       limiterFor: (workflow) => limiters.get(workflow.definition.name),
       onThrottled: (workflow) => workflowMetrics(workflow).addMetric('StartThrottled', 'Count', 1),
     },

@@ -8,7 +8,8 @@ export interface Workflow {
   format?: RecordFormat;
   records?: string;
   recordId?: string;
-  input: { projection: string; oversize: 'invalid' | 'reference' };
+  /** `readAccess`: S3 locations the template opens with grant_read_access, which A2I's role is allowed to read. */
+  input: { projection: string; oversize: 'invalid' | 'reference'; readAccess?: string[] };
   activation: unknown;
   contentClassifiers: ContentClassifier[];
   flowDefinition: ExistingFlowDefinition | FlowSpec;

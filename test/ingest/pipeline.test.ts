@@ -354,6 +354,28 @@ describe('bad input', () => {
   });
 });
 
+describe('a work message with more starts than fit in one invocation at the workflow\'s rate', () => {
+  it('starts what fits before the deadline and hands the rest on as new work: nothing times out, every record gets one loop', async () => {
+    // Prepare: 1,000 starts/s shared by 5,000 consumers is 0.2/s for this one; 100 activated records would take 500 s of a 300 s function.
+    harness.restore();
+    harness = await IngestHarness.create(dynamo, { consumerConcurrency: 5000 });
+    const lines = Array.from({ length: 100 }, (_, index) => prediction(`slow${index}`, 0.1));
+
+    // Act
+    await harness.uploadObject('predictions/paced.jsonl', jsonl(...lines));
+    const sentBySplitter = harness.work.length;
+    await harness.drain();
+
+    // Assess
+    expect(sentBySplitter).toBe(1);
+    expect(harness.timedOut).toBe(0);
+    expect(harness.workDlq).toEqual([]);
+    expect(harness.loops).toHaveLength(100);
+    expect(new Set(harness.loops.map((loop) => loop.HumanLoopName)).size).toBe(100);
+    expect(harness.deliveredTo('predictions-failures.fifo')).toEqual([]);
+  });
+});
+
 describe('EventBridge events', () => {
   const orderEvent = (id: string, fraudScore: number | undefined) => ({
     version: '0',

@@ -180,3 +180,26 @@ describe('A2I errors', () => {
     expect(result.transitions).toBe(7);
   });
 });
+
+describe('a function that times out or runs out of memory', () => {
+  // Lambda reports a timeout as Sandbox.Timedout (newer runtimes) or Lambda.Unknown (also out of memory).
+  it.each([
+    ['CheckLoop', 'Lambda.Unknown'],
+    ['CheckLoop', 'Sandbox.Timedout'],
+    ['WaitForStatus', 'Lambda.Unknown'],
+    ['WaitForStatus', 'Sandbox.Timedout'],
+    ['DeliverReview', 'Lambda.Unknown'],
+    ['DeliverReview', 'Sandbox.Timedout'],
+    ['CheckLoop', 'Lambda.ClientExecutionTimeoutException'],
+  ] as const)('%s failing with %s is retried: the loop is not stopped and its review is delivered', async (state, error) => {
+    const result = await harness.run(claimInput(`slow-${state}-${error}`.toLowerCase().replace(/[^a-z0-9]+/g, '-')), {
+      steps: [{ at: HOUR, status: 'Completed' }],
+      answers: [answer('fraud', 'w1', 5)],
+      taskErrors: { [state]: [error, error] },
+    });
+
+    theMessage(result, 'reviewed');
+    expect(result.stopCalls).toBe(0);
+    expect(result.states).not.toContain('DeliverFailure');
+  });
+});

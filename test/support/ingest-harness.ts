@@ -29,6 +29,8 @@ const ACCOUNT_QUEUES = 'https://sqs.us-east-1.amazonaws.com/123456789012';
 const WORK_QUEUE_URL = `${ACCOUNT_QUEUES}/work`;
 const WORK_DLQ_URL = `${ACCOUNT_QUEUES}/work-dlq`;
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:review-loop';
+/** ingestWork's timeout in serverless.yml: simulated invocations that run longer count as timed out. */
+const WORK_FUNCTION_TIMEOUT_MS = 300_000;
 export const FLOW_ARN_PREDICTIONS = 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/predictions-ci-1';
 
 /** A clock that never waits: backoff and pacing run in simulated time, and the delays are kept. */
@@ -72,12 +74,15 @@ export class IngestHarness {
   /** Loop names A2I knows (a second start with the same name is a ConflictException unless a test says otherwise). */
   readonly existingLoops = new Set<string>();
   readonly existingExecutions = new Set<string>();
+  /** Work invocations that ran past the function's timeout (in simulated time). */
+  timedOut = 0;
 
   private constructor(
     readonly tableName: string,
     dynamoEndpoint: string,
     workflowsDir: string,
     readonly maxReceives: number,
+    consumerConcurrency: number,
   ) {
     this.env = {
       WORKFLOWS_BUNDLE: workflowBundleFor(workflowsDir),
@@ -87,7 +92,7 @@ export class IngestHarness {
       PAYLOAD_BUCKET: 'orchestrator-payloads',
       LEDGER_TABLE: tableName,
       STATE_MACHINE_ARN,
-      CONSUMER_CONCURRENCY: '1',
+      CONSUMER_CONCURRENCY: String(consumerConcurrency),
       WORK_MAX_RECEIVES: String(maxReceives),
       QUEUE_URLS: JSON.stringify({
         predictions: { reviewed: `${ACCOUNT_QUEUES}/predictions-reviewed`, accepted: `${ACCOUNT_QUEUES}/predictions-accepted`, failures: `${ACCOUNT_QUEUES}/predictions-failures.fifo` },
@@ -115,10 +120,11 @@ export class IngestHarness {
     this.#mockAws();
   }
 
-  static async create(dynamo: Dynalite, options: { workflowsDir?: string; maxReceives?: number } = {}): Promise<IngestHarness> {
+  /** `consumerConcurrency` consumers share each workflow's StartHumanLoop rate (1: this one has all of it). */
+  static async create(dynamo: Dynalite, options: { workflowsDir?: string; maxReceives?: number; consumerConcurrency?: number } = {}): Promise<IngestHarness> {
     const tableName = `ledger-${++tableCount}-${process.pid}`;
     await dynamo.createLedgerTable(tableName);
-    return new IngestHarness(tableName, dynamo.endpoint, options.workflowsDir ?? INGEST_WORKFLOWS, options.maxReceives ?? 3);
+    return new IngestHarness(tableName, dynamo.endpoint, options.workflowsDir ?? INGEST_WORKFLOWS, options.maxReceives ?? 3, options.consumerConcurrency ?? 1);
   }
 
   restore(): void {
@@ -191,9 +197,15 @@ export class IngestHarness {
         ],
       };
       let response: SQSBatchResponse | undefined;
+      const invokedAt = this.clock.now();
       try {
-        response = (await this.workHandler(event, lambdaContext('ingest-work'))) as SQSBatchResponse;
+        response = (await this.workHandler(event, lambdaContext('ingest-work', { timeoutMs: WORK_FUNCTION_TIMEOUT_MS, now: this.clock.now }))) as SQSBatchResponse;
       } catch {
+        response = { batchItemFailures: [{ itemIdentifier: `work-${round}` }] };
+      }
+      // Lambda would have ended the invocation at its timeout: the batch comes back whole, whatever it did.
+      if (this.clock.now() - invokedAt > WORK_FUNCTION_TIMEOUT_MS) {
+        this.timedOut++;
         response = { batchItemFailures: [{ itemIdentifier: `work-${round}` }] };
       }
       if (response.batchItemFailures.length === 0) continue;
@@ -252,7 +264,7 @@ export class IngestHarness {
   }
 }
 
-/** The Lambda context a handler is invoked with here: a minute to run. */
-export function lambdaContext(functionName: string): Context {
-  return localLambdaContext({ functionName, timeoutMs: 60_000 });
+/** The Lambda context a handler is invoked with here: a minute to run unless said otherwise. */
+export function lambdaContext(functionName: string, options: { timeoutMs?: number; now?: () => number } = {}): Context {
+  return localLambdaContext({ functionName, timeoutMs: options.timeoutMs ?? 60_000, ...(options.now ? { now: options.now } : {}) });
 }

@@ -54,6 +54,8 @@ export interface LoopScript {
   describeErrors?: Error[];
   /** A status event delivered a second time, `at` ms after creation (duplicates are harmless). */
   duplicateEventAt?: number;
+  /** Error names a Task state reports on its first invocations, in order, as Lambda reports a function that timed out or ran out of memory. */
+  taskErrors?: Partial<Record<'CheckLoop' | 'WaitForStatus' | 'DeliverReview', string[]>>;
 }
 
 export interface RunResult {
@@ -243,16 +245,23 @@ export class ReviewHarness {
       return true;
     };
 
+    const taskErrors = Object.fromEntries(Object.entries(script.taskErrors ?? {}).map(([state, names]) => [state, [...(names ?? [])]]));
+    /** The function failed before its code ran to the end (a timeout, out of memory): the state sees only the error's name. */
+    const failing = <T>(state: string, run: () => Promise<T>): Promise<T> => {
+      const name = taskErrors[state]?.shift();
+      return name ? Promise.reject(Object.assign(new Error(`${state}: ${name}`), { name })) : run();
+    };
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
     const execution = machine.run(input as never, {
       context: { Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:review-loop:${input.humanLoopName}`, Name: input.humanLoopName, Input: input as never, StartTime: new Date(created).toISOString() }, Task: { Token: `token-${input.humanLoopName}` } },
       overrides: {
         retryIntervalOverrides: { CheckLoop: 0, WaitForStatus: 0, DeliverReview: 0, DeliverFailure: 0 },
         taskResourceLocalHandlers: {
-          CheckLoop: async (state) => (await check(state as never, lambdaContext('review-loop-check'))) as never,
-          DeliverReview: async (state) => (await complete(state as never, lambdaContext('review-loop-complete'))) as never,
+          CheckLoop: (state) => failing('CheckLoop', async () => (await check(state as never, lambdaContext('review-loop-check'))) as never),
+          DeliverReview: (state) => failing('DeliverReview', async () => (await complete(state as never, lambdaContext('review-loop-complete'))) as never),
           DeliverFailure: async (state) => (await fail(state as never, lambdaContext('review-loop-fail'))) as never,
           WaitForStatus: async (parameters) => {
+            await failing('WaitForStatus', async () => undefined);
             const payload = (parameters as { Payload: { waitSeconds: number } }).Payload;
             const woken = new Promise((resolve) => (wake = resolve));
             await wait(payload as never, lambdaContext('review-loop-wait'));

@@ -378,6 +378,7 @@ describe('A2iLoopStarter', () => {
       jest.spyOn(limiter, 'take').mockImplementation(async () => {
         await take();
         events.push(`take@${clock.now()}`);
+        return true;
       });
       let calls = 0;
       a2iMock.on(StartHumanLoopCommand).callsFake(async () => {

@@ -148,4 +148,35 @@ describe('RateLimiter', () => {
       expect(order).toEqual(['a', 'b', 'c']);
     });
   });
+
+  describe('with a deadline', () => {
+    it('hands back, at once and without a token, a caller whose turn would come after its deadline', async () => {
+      // Prepare: 1 per second, the burst used up.
+      const clock = new FakeClock();
+      const limiter = new RateLimiter(1, 1, clock);
+      await limiter.take();
+      const start = clock.now();
+
+      // Act: the next token comes in 1 s; the deadline is in 0.5 s, then in 2 s.
+      const late = await limiter.take(start + 500);
+      const inTime = await limiter.take(start + 2000);
+
+      // Assess: the first caller did not wait and took nothing, so the second got the token at 1 s.
+      expect(late).toBe(false);
+      expect(inTime).toBe(true);
+      expect(clock.now() - start).toBe(1000);
+    });
+
+    it('queued callers keep their order: each is judged against its own turn', async () => {
+      const clock = new FakeClock();
+      const limiter = new RateLimiter(1, 1, clock);
+      const start = clock.now();
+
+      const answers = await Promise.all([limiter.take(start + 10_000), limiter.take(start + 10_000), limiter.take(start + 1500), limiter.take(start + 10_000)]);
+
+      // Tokens at 0, 1 and 2 s: the third caller (deadline 1.5 s) would have had the 2 s token, so it goes back and the fourth takes it.
+      expect(answers).toEqual([true, true, false, true]);
+      expect(clock.now() - start).toBe(2000);
+    });
+  });
 });
