@@ -94,6 +94,21 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
     expect(received.ingestEvent).toHaveLength(1);
   });
 
+  test('a status rule matching this stack\'s flow definitions by ARN prefix (an Fn::Sub) takes theirs and no one else\'s', async () => {
+    // Prepare
+    const model = localStackModel(WORKFLOWS);
+    resourcesOf(model).A2iStatusRule.Properties.EventPattern.detail = { flowDefinitionArn: [{ prefix: { 'Fn::Sub': 'arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:flow-definition/alpha' } }] };
+    const { functions, received } = recordingFunctions();
+    const bus = busFor(model, functions);
+
+    // Act
+    bus.put([statusEvent(LOCAL_FLOWS.alpha, 's-1'), statusEvent(LOCAL_FLOWS['alpha-sub'], 's-2'), statusEvent(LOCAL_FLOWS.beta, 's-3')]);
+    await within(bus.idle(), 5000, 'deliveries');
+
+    // Assess
+    expect((received.loopStatusEvent as { id: string }[]).map((event) => event.id).sort()).toEqual(['s-1', 's-2']);
+  });
+
   test('follows what the stack says: a changed pattern, a disabled rule, a rule in a nested template; refuses a retry policy EventBridge refuses', async () => {
     // Prepare
     const model = localStackModel(WORKFLOWS);
