@@ -29,6 +29,7 @@ export function createHandler(deps: () => FlowResourcesRuntime = once(flowResour
     const response = await handleFlowResourceEvent(event as unknown as CustomResourceEvent, { ...runtime, timeoutMs });
     const log = { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, physicalResourceId: response.PhysicalResourceId, status: response.Status };
     if (response.Status === 'FAILED') logger.error('flow resource failed', { ...log, reason: response.Reason });
+    else if (response.Reason) logger.warn('flow resource done, with something left', { ...log, reason: response.Reason });
     else logger.info('flow resource done', log);
     await runtime.respond(event.ResponseURL, JSON.stringify(response));
   });

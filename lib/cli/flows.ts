@@ -77,6 +77,7 @@ export async function flowsCommand(subcommand: string | undefined, options: Flow
       timeoutMs: timeoutSeconds * 1000,
       ...(deps.clock ? { clock: deps.clock } : {}),
       onAction: (action) => io.out(`${describeAction(action)}   (${action.workflow})\n`),
+      onKept: ({ name }) => io.out(`~ kept human task UI ${name}: its flow definition is still Deleting; run flows apply again once it is gone\n`),
     });
     for (const flow of flows) await io.out(`ok ${flow.workflow}: ${flow.flowDefinitionArn} (task UI ${flow.humanTaskUiArn})\n`);
     if (flowPlan.actions.length === 0) await io.out('no changes\n');

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isA2iRuntimePath, serveA2iRuntime } from './a2i-runtime-routes';
 import { type AnswerSubmission, HumanLoops, type OpenTask, type OutputStore } from './human-loops';
-import type { FailureCode } from './records';
+import { type FailureCode, isGone } from './records';
 import type { SageMakerContext } from './sagemaker-operations';
 import { sageMakerOperationOf, serveSageMaker } from './sagemaker-protocol';
 import type { A2iStatusEvent } from './status-events';
@@ -28,7 +28,15 @@ export interface EmulatorOptions {
   now?(): number;
   /** How long a stopped loop stays Stopping before it is Stopped; default 0 (A2I stops an untaken task at once). */
   stopDelayMs?: number;
+  /**
+   * How long a deleted flow definition stays Deleting before Describe answers ResourceNotFound. Not 0 by default:
+   * A2I's deletion is asynchronous, and code that deletes a task UI right after its flow definition must fail here too.
+   */
+  flowDeletionMs?: number;
 }
+
+/** A2I takes a while to finish a deletion; locally, long enough to be seen by one Describe. */
+export const DEFAULT_FLOW_DELETION_MS = 1000;
 
 /** Where DescribeHumanTaskUi's UiTemplate.Url points; the emulator serves the template there. */
 const TEMPLATE_PATH = /^\/a2i-emulator\/human-task-uis\/([a-z0-9-]+)\/template$/;
@@ -111,7 +119,8 @@ export class A2iEmulator {
     const name = /:flow-definition\/([a-z0-9](?:-*[a-z0-9]){0,62})$/.exec(arn)?.[1];
     if (!name) throw new ApiError('ValidationException', `not a flow definition ARN: ${arn}`, 400);
     await this.store.exclusive(async () => {
-      const existing = this.store.flowDefinitions.get(name);
+      const found = this.store.flowDefinitions.get(name);
+      const existing = found && !isGone(found, this.now()) ? found : undefined;
       if (existing?.arn === arn) return;
       if (existing) throw new ApiError('ResourceInUse', `a flow definition named ${name} exists with another ARN (${existing.arn})`, 400);
       await this.store.flowDefinitions.save({
@@ -205,6 +214,7 @@ export class A2iEmulator {
       region: this.region,
       accountId: this.accountId,
       now: this.now,
+      flowDeletionMs: this.options.flowDeletionMs ?? DEFAULT_FLOW_DELETION_MS,
       templateUrl: (name) => `http://${host}/a2i-emulator/human-task-uis/${name}/template`,
     };
   }

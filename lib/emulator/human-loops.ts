@@ -4,7 +4,7 @@ import { assertValid, isJsonText, parseTimestamp } from './constraints';
 import { conflictException, resourceNotFoundException, validationException } from './errors';
 import { outputDocument, outputS3Uri } from './loop-output';
 import { DEFAULT_MAX_RESULTS, paginate } from './pagination';
-import type { FailureCode, HumanAnswer, HumanLoopRecord } from './records';
+import { type FailureCode, type HumanAnswer, type HumanLoopRecord, isGone } from './records';
 import { type A2iStatusEvent, type AnnouncedStatus, statusChangeEvent } from './status-events';
 import type { EmulatorStore } from './store';
 import { isoMillis } from './timestamps';
@@ -87,8 +87,9 @@ export class HumanLoops {
     const { HumanLoopName: name, FlowDefinitionArn: flowArn } = request;
     const input = request.HumanLoopInput.InputContent;
     return this.context.store.exclusive(async () => {
-      const flow = this.context.store.flowDefinitions.find((candidate) => candidate.arn === flowArn);
+      const flow = this.context.store.flowDefinitions.find((candidate) => candidate.arn === flowArn && !isGone(candidate, this.context.now()));
       if (!flow) throw validationException(`Flow definition ${flowArn} does not exist`);
+      if (flow.deletion) throw validationException(`Flow definition ${flowArn} is being deleted; it takes no new human loops`);
       if (!isJsonText(input)) throw validationException('HumanLoopInput.InputContent must be a JSON document');
       const existing = this.loops.get(name);
       if (existing) {
@@ -138,7 +139,7 @@ export class HumanLoops {
     const request = query as unknown as ListRequest;
     const flowArn = request.FlowDefinitionArn;
     const ofFlow = this.loops.values().filter((loop) => loop.flowDefinitionArn === flowArn);
-    if (ofFlow.length === 0 && !this.context.store.flowDefinitions.find((flow) => flow.arn === flowArn)) {
+    if (ofFlow.length === 0 && !this.context.store.flowDefinitions.find((flow) => flow.arn === flowArn && !isGone(flow, this.context.now()))) {
       throw resourceNotFoundException(`Flow definition ${flowArn} does not exist`);
     }
     const createdAfter = parseTimestamp(request.CreationTimeAfter);

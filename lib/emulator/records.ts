@@ -30,6 +30,19 @@ export interface FlowDefinitionRecord {
   roleArn: string;
   humanLoopRequestSource?: { AwsManagedHumanLoopRequestSource: string };
   humanLoopActivationConfig?: { HumanLoopActivationConditionsConfig: { HumanLoopActivationConditions: string } };
+  /** Set by DeleteFlowDefinition: the flow definition is Deleting until `goneAt` (epoch ms), and does not exist after. */
+  deletion?: { goneAt: number };
+}
+
+export type FlowDefinitionStatus = 'Active' | 'Deleting';
+
+/** A deleted flow definition whose deletion has finished: every call answers as if there had never been one. */
+export function isGone(flow: FlowDefinitionRecord, now: number): boolean {
+  return flow.deletion !== undefined && now >= flow.deletion.goneAt;
+}
+
+export function flowStatusOf(flow: FlowDefinitionRecord): FlowDefinitionStatus {
+  return flow.deletion ? 'Deleting' : 'Active';
 }
 
 export interface CognitoMemberDefinition {

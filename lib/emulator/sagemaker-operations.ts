@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { assertValid, isJsonText, parseTimestamp } from './constraints';
 import { resourceInUse, resourceNotFound, validationException } from './errors';
 import { DEFAULT_MAX_RESULTS, paginate } from './pagination';
-import type { FlowDefinitionRecord, HumanLoopConfig, HumanTaskUiRecord, MemberDefinition, WorkerAccessConfiguration, WorkteamRecord } from './records';
+import { type FlowDefinitionRecord, flowStatusOf, type HumanLoopConfig, type HumanTaskUiRecord, isGone, type MemberDefinition, type WorkerAccessConfiguration, type WorkteamRecord } from './records';
 import {
   CREATE_FLOW_DEFINITION_REQUEST,
   CREATE_HUMAN_TASK_UI_REQUEST,
@@ -21,6 +21,8 @@ export interface SageMakerContext {
   region: string;
   accountId: string;
   now(): number;
+  /** How long a deleted flow definition stays Deleting before it is gone. */
+  flowDeletionMs: number;
   /** Where DescribeHumanTaskUi's UiTemplate.Url points: the emulator serves the template there. */
   templateUrl(humanTaskUiName: string): string;
 }
@@ -38,7 +40,9 @@ interface ListRequest {
 /**
  * The SageMaker operations A2I needs (awsJson1_1, `X-Amz-Target: SageMaker.<Op>`): worker task templates
  * (human task UIs), flow definitions and private work teams' notification settings. Resources are Active
- * as soon as they are created.
+ * as soon as they are created. Deleting a flow definition is asynchronous, as in A2I ("Delete a Human Review
+ * Workflow": the status is Deleting, then Describe answers ResourceNotFound and the name is free again), and a
+ * task UI cannot be deleted while a flow definition that uses it exists, Deleting ones included.
  */
 export const SAGEMAKER_OPERATIONS: Readonly<Record<string, SageMakerOperation>> = {
   CreateHumanTaskUi: async (input, context) => {
@@ -76,7 +80,10 @@ export const SAGEMAKER_OPERATIONS: Readonly<Record<string, SageMakerOperation>> 
     assertValid(HUMAN_TASK_UI_NAME_REQUEST, input);
     const name = input.HumanTaskUiName as string;
     return context.store.exclusive(async () => {
-      existingUi(name, context);
+      const ui = existingUi(name, context);
+      // The model lists no error for it; ResourceInUse is its "resource being accessed is in use".
+      const user = liveFlows(context).find((flow) => flow.humanLoopConfig.HumanTaskUiArn === ui.arn);
+      if (user) throw resourceInUse(`Human task UI ${ui.arn} is used by flow definition ${user.arn} (${flowStatusOf(user)}); delete it, and let its deletion finish, first`);
       await context.store.humanTaskUis.remove(name);
       return {};
     });
@@ -106,7 +113,9 @@ export const SAGEMAKER_OPERATIONS: Readonly<Record<string, SageMakerOperation>> 
     }
     return context.store.exclusive(async () => {
       const flows = context.store.flowDefinitions;
-      if (flows.get(name)) throw resourceInUse(`Flow definition ${name} already exists`);
+      const existing = flows.get(name);
+      // A name is free again once its deletion has finished, not while it is Deleting.
+      if (existing && !isGone(existing, context.now())) throw resourceInUse(`Flow definition ${name} already exists`);
       if (!context.store.humanTaskUis.find((ui) => ui.arn === config.HumanTaskUiArn)) {
         throw validationException(`HumanLoopConfig.HumanTaskUiArn ${config.HumanTaskUiArn} does not exist`);
       }
@@ -131,7 +140,7 @@ export const SAGEMAKER_OPERATIONS: Readonly<Record<string, SageMakerOperation>> 
     return {
       FlowDefinitionArn: flow.arn,
       FlowDefinitionName: flow.name,
-      FlowDefinitionStatus: 'Active',
+      FlowDefinitionStatus: flowStatusOf(flow),
       CreationTime: epochSeconds(flow.creationTime),
       ...(flow.humanLoopRequestSource ? { HumanLoopRequestSource: flow.humanLoopRequestSource } : {}),
       ...(flow.humanLoopActivationConfig ? { HumanLoopActivationConfig: flow.humanLoopActivationConfig } : {}),
@@ -143,12 +152,12 @@ export const SAGEMAKER_OPERATIONS: Readonly<Record<string, SageMakerOperation>> 
 
   ListFlowDefinitions: async (input, context) => {
     assertValid(LIST_FLOW_DEFINITIONS_REQUEST, input);
-    const { items, nextToken } = paginate(context.store.flowDefinitions.values(), listQuery('ListFlowDefinitions', input as ListRequest));
+    const { items, nextToken } = paginate(liveFlows(context), listQuery('ListFlowDefinitions', input as ListRequest));
     return {
       FlowDefinitionSummaries: items.map((flow) => ({
         FlowDefinitionName: flow.name,
         FlowDefinitionArn: flow.arn,
-        FlowDefinitionStatus: 'Active',
+        FlowDefinitionStatus: flowStatusOf(flow),
         CreationTime: epochSeconds(flow.creationTime),
       })),
       ...(nextToken ? { NextToken: nextToken } : {}),
@@ -160,10 +169,12 @@ export const SAGEMAKER_OPERATIONS: Readonly<Record<string, SageMakerOperation>> 
     const name = input.FlowDefinitionName as string;
     return context.store.exclusive(async () => {
       const flow = existingFlow(name, context);
+      // "Flow definitions can only be deleted if their status is Active."
+      if (flow.deletion) throw resourceInUse(`Flow definition ${name} is already Deleting`);
       // The model's ResourceInUse: loops still waiting for reviewers need their flow definition.
       const active = context.store.humanLoops.find((loop) => loop.flowDefinitionArn === flow.arn && (loop.status === 'InProgress' || loop.status === 'Stopping'));
       if (active) throw resourceInUse(`Flow definition ${name} has human loops in progress (${active.name}); stop them first`);
-      await context.store.flowDefinitions.remove(name);
+      await context.store.flowDefinitions.save({ ...flow, deletion: { goneAt: context.now() + context.flowDeletionMs } });
       return {};
     });
   },
@@ -294,9 +305,15 @@ function existingUi(name: string, context: SageMakerContext): HumanTaskUiRecord 
   return ui;
 }
 
+/** Flow definitions that exist (Active or Deleting): a finished deletion is no flow definition. */
+function liveFlows(context: SageMakerContext): FlowDefinitionRecord[] {
+  const now = context.now();
+  return context.store.flowDefinitions.values().filter((flow) => !isGone(flow, now));
+}
+
 function existingFlow(name: string, context: SageMakerContext): FlowDefinitionRecord {
   const flow = context.store.flowDefinitions.get(name);
-  if (!flow) throw resourceNotFound(`Flow definition ${arnOf(context, 'flow-definition', name)} does not exist`);
+  if (!flow || isGone(flow, context.now())) throw resourceNotFound(`Flow definition ${arnOf(context, 'flow-definition', name)} does not exist`);
   return flow;
 }
 

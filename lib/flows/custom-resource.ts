@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Clock } from '../clock';
+import { type Clock, systemClock } from '../clock';
 import type { FlowApi } from './api';
 import { FlowSpecError } from './errors';
 import { apply, deleteFlow, desiredFlow, plan, readState } from './flow-plan';
@@ -60,30 +60,37 @@ export interface CustomResourceResponse {
 export interface FlowResourceDeps {
   api: FlowApi;
   clock?: Pick<Clock, 'now' | 'sleep'>;
-  /** How long a new flow definition may take to be Active (the Lambda's remaining time, less a margin). */
+  /** How long a new flow definition may take to be Active, or a deleted one to be gone (the Lambda's remaining time, less a margin). */
   timeoutMs?: number;
   pollMs?: number;
 }
 
 /** CloudFormation shows at most 4 KB of Reason. */
 const MAX_REASON_CHARS = 3800;
+/** Without a timeout from the caller: as long as a flow definition is given to be Active or gone by the CLI. */
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 /** Handles one request; never throws: every failure is a FAILED response with the reason. */
 export async function handleFlowResourceEvent(event: CustomResourceEvent, deps: FlowResourceDeps): Promise<CustomResourceResponse> {
   const base = { StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId };
   // A failed Create still needs an id; its rollback Delete then finds nothing to delete.
   const previousId = event.PhysicalResourceId ?? `${event.LogicalResourceId}-not-created-${event.RequestId}`;
+  const clock = deps.clock ?? systemClock;
+  const deleteOptions = { clock, deadline: clock.now() + (deps.timeoutMs ?? DEFAULT_TIMEOUT_MS), ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}) };
   try {
     if (event.RequestType === 'Delete') {
       const name = flowDefinitionNameOf(previousId);
-      if (name) await deleteFlow(deps.api, name);
-      return { ...base, Status: 'SUCCESS', PhysicalResourceId: previousId };
+      const deletion = name ? await deleteFlow(deps.api, name, deleteOptions) : undefined;
+      // A stack delete is not held up (nor failed) by workers still finishing tasks: the flow definition is being
+      // deleted, and its task UI, which A2I will not delete before that ends, is left and named.
+      const kept = deletion?.humanTaskUi === 'kept' ? { Reason: keptReason(deletion.name) } : {};
+      return { ...base, Status: 'SUCCESS', PhysicalResourceId: previousId, ...kept };
     }
     const desired = desiredFlow(targetOf(event.ResourceProperties));
     const flowPlan = plan([desired], await readState(deps.api, [desired], 'desired'));
     const created = flowPlan.actions.some((action) => action.kind === 'create-human-task-ui' || action.kind === 'create-flow-definition');
     try {
-      const [flow] = await apply(flowPlan, deps.api, { clock: deps.clock, timeoutMs: deps.timeoutMs, pollMs: deps.pollMs });
+      const [flow] = await apply(flowPlan, deps.api, { clock, timeoutMs: deps.timeoutMs, pollMs: deps.pollMs });
       return {
         ...base,
         Status: 'SUCCESS',
@@ -92,7 +99,7 @@ export async function handleFlowResourceEvent(event: CustomResourceEvent, deps: 
       };
     } catch (error) {
       // What this request created is removed: CloudFormation never learns its id, so would never delete it.
-      if (created) await deleteFlow(deps.api, desired.name).catch(() => undefined);
+      if (created) await deleteFlow(deps.api, desired.name, deleteOptions).catch(() => undefined);
       throw error;
     }
   } catch (error) {
@@ -130,6 +137,10 @@ function targetOf(properties: Record<string, unknown>) {
     ...(props.NamePrefix ? { namePrefix: props.NamePrefix } : {}),
     ...(props.Description ? { description: props.Description } : {}),
   };
+}
+
+function keptReason(name: string): string {
+  return `flow definition ${name} is still Deleting (workers may still be on its tasks), so its human task UI ${name} was left in place; delete it once the flow definition is gone: aws sagemaker delete-human-task-ui --human-task-ui-name ${name}`;
 }
 
 function reasonOf(error: unknown): string {

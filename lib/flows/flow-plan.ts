@@ -220,19 +220,26 @@ export function isVersionOf(name: string, baseName: string): boolean {
   return name.length === baseName.length + 1 + HASH_CHARS && name.startsWith(`${baseName}-`) && /^[0-9a-f]+$/.test(name.slice(baseName.length + 1));
 }
 
+/** How long apply and deleteFlow wait, by default, for a flow definition to be Active or gone. */
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+const DEFAULT_POLL_MS = 2000;
+
 export interface ApplyOptions {
   clock?: Pick<Clock, 'now' | 'sleep'>;
-  /** How long a flow definition may take to become Active. */
+  /** How long a flow definition may take to become Active, or an old one to be deleted, in all. */
   timeoutMs?: number;
   pollMs?: number;
   /** Called before each action (the CLI prints them). */
   onAction?: (action: FlowAction) => void | Promise<void>;
+  /** Called for a task UI left in place because its flow definition was still Deleting at the deadline. */
+  onKept?: (deletion: FlowDeletion) => void | Promise<void>;
 }
 
 /** Performs the plan's actions in order, waiting for each new flow definition to be Active; resolves with every flow's ARNs. */
 export async function apply(flowPlan: FlowPlan, api: FlowApi, options: ApplyOptions = {}): Promise<Required<FlowResources>[]> {
   const clock = options.clock ?? systemClock;
-  const deadline = clock.now() + (options.timeoutMs ?? 10 * 60_000);
+  const deadline = clock.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const byName = new Map(flowPlan.flows.map((flow) => [flow.name, { ...flow }]));
   for (const action of flowPlan.actions) {
     await options.onAction?.(action);
@@ -246,11 +253,11 @@ export async function apply(flowPlan: FlowPlan, api: FlowApi, options: ApplyOpti
         const flow = byName.get(action.name)!;
         const humanTaskUiArn = flow.humanTaskUiArn ?? (await api.describeHumanTaskUi(action.name))?.arn;
         flow.flowDefinitionArn = await api.createFlowDefinition({ ...action.input, HumanLoopConfig: { ...action.input.HumanLoopConfig, HumanTaskUiArn: humanTaskUiArn } as HumanLoopConfig });
-        await waitForActive(api, action.name, clock, deadline, options.pollMs ?? 2000);
+        await waitForActive(api, action.name, clock, deadline, pollMs);
         break;
       }
       case 'wait-flow-definition':
-        await waitForActive(api, action.name, clock, deadline, options.pollMs ?? 2000);
+        await waitForActive(api, action.name, clock, deadline, pollMs);
         break;
       case 'update-workteam-notifications':
         await api.setWorkteamNotificationTopic(action.workteamArn, action.topicArn);
@@ -258,9 +265,11 @@ export async function apply(flowPlan: FlowPlan, api: FlowApi, options: ApplyOpti
       case 'delete-flow-definition':
         await api.deleteFlowDefinition(action.name);
         break;
-      case 'delete-human-task-ui':
-        await api.deleteHumanTaskUi(action.name);
+      case 'delete-human-task-ui': {
+        const deletion = await deleteHumanTaskUiOnceUnused(api, action.name, clock, deadline, pollMs);
+        if (deletion.humanTaskUi === 'kept') await options.onKept?.(deletion);
         break;
+      }
     }
   }
   return [...byName.values()].map((flow) => ({ ...flow, flowDefinitionArn: flow.flowDefinitionArn ?? '', humanTaskUiArn: flow.humanTaskUiArn ?? '' }));
@@ -279,10 +288,50 @@ export async function waitForActive(api: FlowApi, name: string, clock: Pick<Cloc
   }
 }
 
-/** Deletes one version (flow definition, then its task UI); what is already gone is fine. */
-export async function deleteFlow(api: FlowApi, name: string): Promise<void> {
-  await api.deleteFlowDefinition(name);
+/** What deleting one version did to its task UI: deleted, or kept because its flow definition was still Deleting at the deadline. */
+export interface FlowDeletion {
+  name: string;
+  humanTaskUi: 'deleted' | 'kept';
+}
+
+export interface DeleteOptions {
+  clock?: Pick<Clock, 'now' | 'sleep'>;
+  /** Epoch ms (by `clock`) until which to wait for the flow definition to be gone. */
+  deadline?: number;
+  pollMs?: number;
+}
+
+/**
+ * Deletes one version: the flow definition, then its task UI. DeleteFlowDefinition only starts the deletion (the
+ * status is Deleting, for as long as workers are still on its tasks), and A2I refuses to delete a task UI that a
+ * flow definition still uses: the UI goes once DescribeFlowDefinition answers ResourceNotFound. Past the deadline
+ * the UI is kept, and the result says so: a task UI costs nothing and holds no data, and its flow definition goes
+ * on being deleted without us. One already Deleting is waited for, not deleted again (A2I deletes only an Active
+ * one); what is already gone is fine.
+ */
+export async function deleteFlow(api: FlowApi, name: string, options: DeleteOptions = {}): Promise<FlowDeletion> {
+  const clock = options.clock ?? systemClock;
+  const deadline = options.deadline ?? clock.now() + DEFAULT_TIMEOUT_MS;
+  const current = await api.describeFlowDefinition(name);
+  if (current && current.status !== 'Deleting') await api.deleteFlowDefinition(name);
+  return deleteHumanTaskUiOnceUnused(api, name, clock, deadline, options.pollMs ?? DEFAULT_POLL_MS);
+}
+
+/** Deletes the task UI once the flow definition of the same name is gone (polled until the deadline); kept otherwise. */
+async function deleteHumanTaskUiOnceUnused(api: FlowApi, name: string, clock: Pick<Clock, 'now' | 'sleep'>, deadline: number, pollMs: number): Promise<FlowDeletion> {
+  if (!(await waitForGone(api, name, clock, deadline, pollMs))) return { name, humanTaskUi: 'kept' };
   await api.deleteHumanTaskUi(name);
+  return { name, humanTaskUi: 'deleted' };
+}
+
+/** Polls DescribeFlowDefinition until ResourceNotFound (true) or the deadline (false). */
+async function waitForGone(api: FlowApi, name: string, clock: Pick<Clock, 'now' | 'sleep'>, deadline: number, pollMs: number): Promise<boolean> {
+  for (;;) {
+    if (!(await api.describeFlowDefinition(name))) return true;
+    const left = deadline - clock.now();
+    if (left <= 0) return false;
+    await clock.sleep(Math.min(pollMs, left));
+  }
 }
 
 /** A one-line description of an action, for `flows plan`. */

@@ -179,7 +179,8 @@ function checkedAnswers(answers: HumanAnswer[]): HumanAnswer[] {
   }
   answers.forEach((answer, index) => {
     if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
-      throw new ConsolidationError(`human answer ${index + 1} is not an object: ${canonicalJson(answer)}`);
+      // Its kind, not its value: the reason reaches consumers, and an answer is content.
+      throw new ConsolidationError(`human answer ${index + 1} is not an object: got ${answer === null ? 'null' : Array.isArray(answer) ? 'an array' : typeof answer}`);
     }
   });
   return answers;

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { type RecordReference, type ReviewResult, reviewMessage } from '../messages';
 import { type DeliverDeps, deliverOnce } from './deliver-once';
 import type { ReviewLoopState } from './loop-state';
+import { reasonOfCaughtError } from './failure-reason';
 import { asTaskError } from './task-errors';
 
 export interface FailureDeps extends DeliverDeps {
@@ -10,7 +11,7 @@ export interface FailureDeps extends DeliverDeps {
   clock: Clock;
 }
 
-/** Failure reasons are for people; a stack trace in a Cause is cut, not sent whole. */
+/** Failure reasons are for people: a long one is cut, not sent whole. */
 const MAX_REASON_CHARS = 1000;
 
 interface Failure {
@@ -53,7 +54,7 @@ function failureOf(state: ReviewLoopState, deps: FailureDeps): Failure {
   const { check, error } = state;
   const open = !check || check.status === 'InProgress' || check.status === 'Stopping';
   if (error) {
-    return { code: 'TrackingError', reason: `${error.Error}${error.Cause ? `: ${error.Cause}` : ''}`, status: statusOf(check), stop: open };
+    return { code: 'TrackingError', reason: reasonOfCaughtError(error), status: statusOf(check), stop: open };
   }
   if (!check) return { code: 'TrackingError', reason: 'the loop was never checked', status: 'Failed', stop: true };
   if (check.next === 'timeout') {

@@ -44,11 +44,7 @@ export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): P
   const answers = output.humanAnswers ?? [];
   const workflow = deps.workflow(state.workflow);
   const consolidation = consolidatorFor(workflow)(answers);
-  const input = (typeof output.inputContent === 'string' ? JSON.parse(output.inputContent) : output.inputContent ?? {}) as {
-    record?: unknown;
-    recordRef?: string;
-    decision?: Decision;
-  };
+  const input = loopInputOf(output, check.outputS3Uri);
   const reference: RecordReference = { reviewId: state.reviewId, workflow: state.workflow, source: state.source, ...(state.recordId !== undefined ? { recordId: state.recordId } : {}) };
   const message: ReviewMessage = reviewMessage(
     reference,
@@ -86,6 +82,17 @@ function parseOutput(text: string, uri: string): A2iOutput {
     throw new OutputFormatError(`${uri} has no humanAnswers`);
   }
   return output as A2iOutput;
+}
+
+/** The loop's InputContent as output.json echoes it (A2I writes it as a JSON string). */
+function loopInputOf(output: A2iOutput, uri: string): { record?: unknown; recordRef?: string; decision?: Decision } {
+  if (typeof output.inputContent !== 'string') return (output.inputContent ?? {}) as ReturnType<typeof loopInputOf>;
+  try {
+    return JSON.parse(output.inputContent);
+  } catch {
+    // Not the parser's message: it quotes the text, which is the record, and the reason reaches consumers.
+    throw new OutputFormatError(`${uri} has an inputContent that is not JSON`);
+  }
 }
 
 function consolidatorFor(workflow: CompiledWorkflow): (answers: HumanAnswer[]) => Consolidation {

@@ -1,4 +1,5 @@
 import type { MessageSource } from '../messages';
+import type { CaughtError } from './failure-reason';
 
 /** The review-loop state machine's execution input (StartExecution): pointers, never the record. */
 export interface ReviewLoopInput {
@@ -36,7 +37,7 @@ export interface ReviewLoopState extends ReviewLoopInput {
   /** The next wait's timeout, where WaitForStatus's TimeoutSecondsPath finds it (see the ASL). */
   Payload?: { waitSeconds: number };
   /** Set by a Catch: the error that sent the machine to DeliverFailure. */
-  error?: { Error: string; Cause?: string };
+  error?: CaughtError;
 }
 
 /** What WaitForStatus hands its function (the task token is the one the status event sends back). */

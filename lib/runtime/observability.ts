@@ -8,9 +8,13 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'A2IOrchestrator', serviceName: 'a2i-orchestrator', logger });
 export const tracer = new Tracer({ serviceName: 'a2i-orchestrator' });
 
-/** Metrics with the `workflow` dimension, which every per-workflow figure carries (published as they are added). */
+/**
+ * Metrics with the `workflow` dimension, which every per-workflow figure carries (published as they are added).
+ * A single metric publishes on each addMetric and then clears its dimensions, keeping only its defaults: so
+ * `workflow` is a default dimension, or every metric after the first would be filed under `service` alone.
+ */
 export function workflowMetrics(workflow: string): ReturnType<Metrics['singleMetric']> {
   const single = metrics.singleMetric();
-  single.addDimension('workflow', workflow);
+  single.setDefaultDimensions({ workflow });
   return single;
 }

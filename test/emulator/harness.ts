@@ -77,6 +77,19 @@ export class EmulatorHarness {
     this.time += milliseconds;
   }
 
+  /** A clock on the emulator's time: a sleep moves it on at once, so a poller sees A2I's timed changes (a deletion finishing) without waiting. */
+  clock(): { now(): number; sleep(milliseconds: number): Promise<void>; sleeps: number[] } {
+    const sleeps: number[] = [];
+    return {
+      sleeps,
+      now: () => this.time,
+      sleep: async (milliseconds) => {
+        sleeps.push(milliseconds);
+        this.advance(milliseconds);
+      },
+    };
+  }
+
   restart(): void {
     this.emulator.close();
     this.emulator = this.newEmulator();

@@ -19,6 +19,7 @@ import { StartHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_FLOW_DELETION_MS } from '../../lib/emulator/a2i-emulator';
 import { ACCOUNT, EmulatorHarness, fixtureJson, fixtureText, REGION, rejectionOf, START_TIME } from './harness';
 
 /**
@@ -186,9 +187,83 @@ describe('flow definitions', () => {
     const inUse = await rejectionOf(harness.sagemaker.send(new DeleteFlowDefinitionCommand({ FlowDefinitionName: 'invoice-check' })));
     await harness.emulator.setStatus('open-loop', 'Stopped');
     await harness.sagemaker.send(new DeleteFlowDefinitionCommand({ FlowDefinitionName: 'invoice-check' }));
+    harness.advance(DEFAULT_FLOW_DELETION_MS);
 
     expect(inUse).toBeInstanceOf(ResourceInUse);
     expect(await rejectionOf(harness.sagemaker.send(new DescribeFlowDefinitionCommand({ FlowDefinitionName: 'invoice-check' })))).toBeInstanceOf(ResourceNotFound);
+  });
+
+  describe('deleting, which A2I finishes later', () => {
+    const describeFlow = (FlowDefinitionName = 'invoice-check') => harness.sagemaker.send(new DescribeFlowDefinitionCommand({ FlowDefinitionName }));
+    const deleteFlow = (FlowDefinitionName = 'invoice-check') => harness.sagemaker.send(new DeleteFlowDefinitionCommand({ FlowDefinitionName }));
+    const deleteUi = () => harness.sagemaker.send(new DeleteHumanTaskUiCommand({ HumanTaskUiName: 'invoice-review' }));
+
+    it('a deleted flow definition is Deleting, in Describe and List, until its deletion ends; then it is ResourceNotFound and unlisted', async () => {
+      // Prepare
+      await harness.sagemaker.send(new CreateFlowDefinitionCommand(flowInput(uiArn)));
+
+      // Act
+      await deleteFlow();
+      const deleting = await describeFlow();
+      const listedDeleting = await harness.sagemaker.send(new ListFlowDefinitionsCommand({}));
+      harness.advance(DEFAULT_FLOW_DELETION_MS);
+      const gone = await rejectionOf(describeFlow());
+      const listedGone = await harness.sagemaker.send(new ListFlowDefinitionsCommand({}));
+
+      // Assess
+      expect(deleting.FlowDefinitionStatus).toBe('Deleting');
+      expect(listedDeleting.FlowDefinitionSummaries?.map((flow) => [flow.FlowDefinitionName, flow.FlowDefinitionStatus])).toEqual([['invoice-check', 'Deleting']]);
+      expect(gone).toBeInstanceOf(ResourceNotFound);
+      expect(listedGone.FlowDefinitionSummaries).toEqual([]);
+    });
+
+    it('a flow definition already Deleting is not deleted again (ResourceInUse), and takes no new loops', async () => {
+      // Prepare
+      const { FlowDefinitionArn } = await harness.sagemaker.send(new CreateFlowDefinitionCommand(flowInput(uiArn)));
+      await deleteFlow();
+
+      // Act
+      const again = await rejectionOf(deleteFlow());
+      const start = await rejectionOf(harness.a2i.send(new StartHumanLoopCommand({ HumanLoopName: 'late-loop', FlowDefinitionArn, HumanLoopInput: { InputContent: '{}' } })));
+
+      // Assess
+      expect(again).toBeInstanceOf(ResourceInUse);
+      expect(start.name).toBe('ValidationException');
+    });
+
+    it('DeleteHumanTaskUi answers ResourceInUse while a flow definition uses the UI, Deleting included, and deletes it once that is gone', async () => {
+      // Prepare
+      await harness.sagemaker.send(new CreateFlowDefinitionCommand(flowInput(uiArn)));
+
+      // Act
+      const whileActive = await rejectionOf(deleteUi());
+      await deleteFlow();
+      const whileDeleting = await rejectionOf(deleteUi());
+      harness.advance(DEFAULT_FLOW_DELETION_MS);
+      await deleteUi();
+
+      // Assess
+      expect(whileActive).toBeInstanceOf(ResourceInUse);
+      expect(whileDeleting).toBeInstanceOf(ResourceInUse);
+      expect(whileDeleting.message).toContain('flow-definition/invoice-check (Deleting)');
+      expect(await rejectionOf(harness.sagemaker.send(new DescribeHumanTaskUiCommand({ HumanTaskUiName: 'invoice-review' })))).toBeInstanceOf(ResourceNotFound);
+    });
+
+    it('the name is taken while Deleting and free once the deletion has ended', async () => {
+      // Prepare
+      await harness.sagemaker.send(new CreateFlowDefinitionCommand(flowInput(uiArn)));
+      await deleteFlow();
+
+      // Act
+      const whileDeleting = await rejectionOf(harness.sagemaker.send(new CreateFlowDefinitionCommand(flowInput(uiArn))));
+      harness.advance(DEFAULT_FLOW_DELETION_MS);
+      const recreated = await harness.sagemaker.send(new CreateFlowDefinitionCommand(flowInput(uiArn)));
+
+      // Assess
+      expect(whileDeleting).toBeInstanceOf(ResourceInUse);
+      expect(recreated.FlowDefinitionArn).toBe(`arn:aws:sagemaker:${REGION}:${ACCOUNT}:flow-definition/invoice-check`);
+      expect((await describeFlow()).FlowDefinitionStatus).toBe('Active');
+    });
   });
 
   it('ListFlowDefinitions pages with NextToken, filters by creation time and works with the SDK paginator', async () => {

@@ -17,7 +17,8 @@ describe('a2i-orchestrator flows, against the emulator', () => {
   let harness: EmulatorHarness;
   const saved: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
   beforeEach(async () => {
-    harness = await EmulatorHarness.start();
+    // The CLI waits on the system clock, and the emulator's stays put: its deletions finish at once here.
+    harness = await EmulatorHarness.start({ flowDeletionMs: 0 });
     for (const key of ENV_KEYS) saved[key] = process.env[key];
     Object.assign(process.env, { AWS_ENDPOINT_URL_SAGEMAKER: harness.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEMULATOR', AWS_SECRET_ACCESS_KEY: 'emulator-secret', AWS_MAX_ATTEMPTS: '1' });
   });

@@ -3,6 +3,7 @@ import { StartHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { sageMakerFlowApi } from '../../lib/flows/api';
 import { FlowDefinitionFailedError, FlowDefinitionInUseError, FlowDefinitionTimeoutError } from '../../lib/flows/errors';
 import { apply, deleteFlow, describeAction, desiredFlow, plan, readState } from '../../lib/flows/flow-plan';
+import { DEFAULT_FLOW_DELETION_MS } from '../../lib/emulator/a2i-emulator';
 import { EmulatorHarness } from '../emulator/harness';
 import { fakeClock, stubApi, target, TEMPLATE, TOPIC_ARN, WORKTEAM_ARN } from './support';
 
@@ -21,7 +22,7 @@ describe('plan and apply against the emulator', () => {
     const api = sageMakerFlowApi(harness.sagemaker);
     const desired = [desiredFlow(flowTarget)];
     const flowPlan = plan(desired, await readState(api, desired, 'all'), { prune: true });
-    return { flowPlan, flows: await apply(flowPlan, api, { clock: fakeClock() }) };
+    return { flowPlan, flows: await apply(flowPlan, api, { clock: harness.clock() }) };
   };
 
   test('creates the task UI and the flow definition, which the emulator then describes', async () => {
@@ -65,6 +66,26 @@ describe('plan and apply against the emulator', () => {
     expect(await names()).toEqual({ flows: [current.name], uis: [current.name] });
   });
 
+  test('pruning keeps an old task UI while its flow definition is still Deleting at the deadline, and deletes it on a later apply', async () => {
+    // Prepare: the old version's deletion takes longer than this apply may wait.
+    const { flows: [old] } = await converge();
+    const api = sageMakerFlowApi(harness.sagemaker);
+    const desired = [desiredFlow(target({ template: `${TEMPLATE}<p>v2</p>` }))];
+    const kept: string[] = [];
+
+    // Act
+    await apply(plan(desired, await readState(api, desired, 'all'), { prune: true }), api, { clock: harness.clock(), timeoutMs: DEFAULT_FLOW_DELETION_MS / 2, onKept: ({ name }) => void kept.push(name) });
+    const afterFirst = await names();
+    const { flowPlan: later } = await converge(target({ template: `${TEMPLATE}<p>v2</p>` }));
+
+    // Assess
+    expect(kept).toEqual([old.name]);
+    expect(afterFirst).toEqual({ flows: [desired[0].name, old.name].sort(), uis: [desired[0].name, old.name].sort() });
+    expect((await api.describeFlowDefinition(old.name))).toBeUndefined();
+    expect(later.actions.map(describeAction)).toEqual([`- delete human task UI ${old.name}`]);
+    expect(await names()).toEqual({ flows: [desired[0].name], uis: [desired[0].name] });
+  });
+
   test('other workflows and other resources are never pruned', async () => {
     await converge(target({ workflow: 'receipts' }));
     await harness.createFlowDefinition({ FlowDefinitionName: 'invoices-hand-made' });
@@ -79,8 +100,8 @@ describe('plan and apply against the emulator', () => {
     const { flows: [flow] } = await converge();
     const api = sageMakerFlowApi(harness.sagemaker);
 
-    await deleteFlow(api, flow.name);
-    await deleteFlow(api, flow.name);
+    await deleteFlow(api, flow.name, { clock: harness.clock() });
+    await deleteFlow(api, flow.name, { clock: harness.clock() });
 
     expect(await names()).toEqual({ flows: [], uis: [] });
   });

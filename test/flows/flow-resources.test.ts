@@ -39,25 +39,9 @@ class ResponseServer {
   }
 }
 
-const context = { functionName: 'flow-resources', awsRequestId: 'req', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
-const spec = { taskTitle: 'Check an invoice', taskDescription: 'Compare the fields', taskCount: 2, workteamArn: WORKTEAM_ARN };
-
-describe('the flow resources custom resource, end to end', () => {
-  let harness: EmulatorHarness;
-  let responses: ResponseServer;
-  let handler: ReturnType<typeof createHandler>;
-  beforeEach(async () => {
-    harness = await EmulatorHarness.start();
-    responses = new ResponseServer();
-    await responses.start();
-    handler = createHandler(() => ({ api: sageMakerFlowApi(harness.sagemaker), respond: putResponse, clock: fakeClock() }));
-  });
-  afterEach(async () => {
-    await responses.stop();
-    await harness.stop();
-  });
-
-  const event = (RequestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown> = {}, PhysicalResourceId?: string) => ({
+/** The request CloudFormation sends for the workflow's Custom::A2iFlow. */
+function cfnEvent(responses: ResponseServer, RequestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown> = {}, PhysicalResourceId?: string) {
+  return {
     RequestType,
     ResponseURL: responses.url,
     StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/a2i/1',
@@ -76,7 +60,28 @@ describe('the flow resources custom resource, end to end', () => {
       NamePrefix: 'dev',
       ...properties,
     },
+  };
+}
+
+const context = { functionName: 'flow-resources', awsRequestId: 'req', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
+const spec = { taskTitle: 'Check an invoice', taskDescription: 'Compare the fields', taskCount: 2, workteamArn: WORKTEAM_ARN };
+
+describe('the flow resources custom resource, end to end', () => {
+  let harness: EmulatorHarness;
+  let responses: ResponseServer;
+  let handler: ReturnType<typeof createHandler>;
+  beforeEach(async () => {
+    harness = await EmulatorHarness.start();
+    responses = new ResponseServer();
+    await responses.start();
+    handler = createHandler(() => ({ api: sageMakerFlowApi(harness.sagemaker), respond: putResponse, clock: harness.clock() }));
   });
+  afterEach(async () => {
+    await responses.stop();
+    await harness.stop();
+  });
+
+  const event = (RequestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown> = {}, PhysicalResourceId?: string) => cfnEvent(responses, RequestType, properties, PhysicalResourceId);
   const invoke = (request: ReturnType<typeof event>) => handler(request as never, context);
   const existing = async () => (await sageMakerFlowApi(harness.sagemaker).listFlowDefinitions()).map((flow) => flow.name);
 
@@ -172,5 +177,71 @@ describe('the flow resources custom resource, end to end', () => {
     const failing = createHandler(() => ({ api: sageMakerFlowApi(harness.sagemaker), respond: putResponse, clock: fakeClock() }));
 
     await expect(failing({ ...event('Delete', {}, 'none'), ResponseURL: 'http://127.0.0.1:1/closed' } as never, context)).rejects.toThrow();
+  });
+});
+
+describe('stack delete while A2I is still deleting the flow definition', () => {
+  /** How long the emulator keeps a deleted flow definition Deleting: several of the custom resource's polls. */
+  const DELETING_MS = 5000;
+  const POLL_MS = 2000;
+  let harness: EmulatorHarness;
+  let responses: ResponseServer;
+  let clock: ReturnType<EmulatorHarness['clock']>;
+  const handlerWithin = (timeoutMs?: number) =>
+    createHandler(() => ({ api: sageMakerFlowApi(harness.sagemaker), respond: putResponse, clock, pollMs: POLL_MS, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }));
+  const invoke = (request: ReturnType<typeof cfnEvent>, timeoutMs?: number) => handlerWithin(timeoutMs)(request as never, context);
+  const created = async () => {
+    await invoke(cfnEvent(responses, 'Create'));
+    const arn = responses.last().PhysicalResourceId as string;
+    return { arn, name: arn.slice(arn.lastIndexOf('/') + 1) };
+  };
+  const api = () => sageMakerFlowApi(harness.sagemaker);
+
+  beforeEach(async () => {
+    harness = await EmulatorHarness.start({ flowDeletionMs: DELETING_MS });
+    clock = harness.clock();
+    responses = new ResponseServer();
+    await responses.start();
+  });
+  afterEach(async () => {
+    await responses.stop();
+    await harness.stop();
+  });
+
+  test('Delete waits through Deleting until the flow definition is gone, then deletes the task UI', async () => {
+    // Prepare
+    const { arn, name } = await created();
+
+    // Act
+    await invoke(cfnEvent(responses, 'Delete', {}, arn));
+
+    // Assess: three polls found it Deleting; the UI went once Describe answered ResourceNotFound.
+    expect(responses.last()).toEqual(expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: arn }));
+    expect(responses.last().Reason).toBeUndefined();
+    expect(clock.sleeps).toEqual([POLL_MS, POLL_MS, POLL_MS]);
+    expect(await api().describeFlowDefinition(name)).toBeUndefined();
+    expect(await api().describeHumanTaskUi(name)).toBeUndefined();
+  });
+
+  test('past the deadline the Delete still succeeds, keeping the task UI and naming it; a Delete sent again finishes the job', async () => {
+    // Prepare: a deadline shorter than the deletion.
+    const { arn, name } = await created();
+
+    // Act
+    await invoke(cfnEvent(responses, 'Delete', {}, arn), 3000);
+    const first = responses.last();
+    const uiAfterFirst = await api().describeHumanTaskUi(name);
+    const flowAfterFirst = await api().describeFlowDefinition(name);
+    // CloudFormation sends Delete again (a retried stack delete): the flow definition is still Deleting, and is not deleted twice.
+    await invoke(cfnEvent(responses, 'Delete', {}, arn));
+
+    // Assess
+    expect(first).toEqual(expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: arn }));
+    expect(first.Reason).toContain(`human task UI ${name} was left in place`);
+    expect(uiAfterFirst?.name).toBe(name);
+    expect(flowAfterFirst?.status).toBe('Deleting');
+    expect(responses.last()).toEqual(expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: arn }));
+    expect(responses.last().Reason).toBeUndefined();
+    expect(await api().describeHumanTaskUi(name)).toBeUndefined();
   });
 });

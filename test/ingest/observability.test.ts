@@ -1,11 +1,11 @@
 import { StartHumanLoopCommand, ThrottlingException } from '@aws-sdk/client-sagemaker-a2i-runtime';
-import { logger, metrics } from '../../lib/runtime/observability';
+import { logger } from '../../lib/runtime/observability';
 import { IngestHarness, startDynalite } from '../support/ingest-harness';
 
 let dynamo: Awaited<ReturnType<typeof startDynalite>>;
 let harness: IngestHarness;
-const published: { dimensions: Record<string, string>; name: string; value: number }[] = [];
 let logLines: string[];
+let savedMetricsSetting: string | undefined;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
@@ -15,15 +15,9 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   harness = await IngestHarness.create(dynamo);
-  published.length = 0;
-  jest.spyOn(metrics, 'singleMetric').mockImplementation(() => {
-    const dimensions: Record<string, string> = {};
-    const recorder = {
-      addDimension: (name: string, value: string) => void (dimensions[name] = value),
-      addMetric: (name: string, _unit: string, value: number) => void published.push({ dimensions: { ...dimensions }, name, value }),
-    };
-    return recorder as unknown as ReturnType<typeof metrics.singleMetric>;
-  });
+  // Metrics on, as in Lambda: each per-workflow helper is a Powertools single metric, which reads this when created.
+  savedMetricsSetting = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   logLines = [];
   logger.setLogLevel('DEBUG');
   // Powertools puts the initial level (SILENT under test) back on every warm invocation.
@@ -35,12 +29,25 @@ beforeEach(async () => {
 });
 afterEach(() => {
   jest.restoreAllMocks();
+  process.env.POWERTOOLS_METRICS_DISABLED = savedMetricsSetting;
   logger.setLogLevel('SILENT');
   harness.restore();
 });
 
+interface EmfDocument {
+  _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+  [key: string]: unknown;
+}
+
+/** The sum of a metric as CloudWatch files it under the workflow's dimension set, read from the EMF documents printed. */
 const total = (name: string, workflow: string) =>
-  published.filter((metric) => metric.name === name && metric.dimensions.workflow === workflow).reduce((sum, metric) => sum + metric.value, 0);
+  logLines
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{"_aws"'))
+    .map((line) => JSON.parse(line) as EmfDocument)
+    .filter((document) => document.workflow === workflow && document._aws.CloudWatchMetrics.some((directive) => directive.Dimensions.some((set) => set.includes('workflow')) && directive.Metrics.some((metric) => metric.Name === name)))
+    .reduce((sum, document) => sum + (document[name] as number), 0);
 
 it('publishes RecordsIngested, LoopsStarted, RecordsAutoAccepted, RecordsInvalid and StartThrottled per workflow', async () => {
   let calls = 0;

@@ -416,12 +416,14 @@ describe('errors', () => {
     expect(act).toThrow(ConsolidationError);
   });
 
-  test('an element that is not an answer object throws ConsolidationError naming it', () => {
+  test('an element that is not an answer object throws ConsolidationError naming it by position and kind, not value', () => {
     // Act
-    const act = () => consolidate('majority', [answer('x', at(1)), null as unknown as HumanAnswer]);
+    const act = (element: unknown) => () => consolidate('majority', [answer('x', at(1)), element as HumanAnswer]);
 
     // Assess
-    expect(act).toThrow(new ConsolidationError('human answer 2 is not an object: null'));
+    expect(act(null)).toThrow(new ConsolidationError('human answer 2 is not an object: got null'));
+    expect(act('SECRET-answer')).toThrow(new ConsolidationError('human answer 2 is not an object: got string'));
+    expect(act(['SECRET-answer'])).toThrow(new ConsolidationError('human answer 2 is not an object: got an array'));
   });
 
   test('an unknown strategy is refused when compiling', () => {

@@ -52,6 +52,8 @@ export interface LoopScript {
   answers?: HumanAnswer[];
   /** Thrown by DescribeHumanLoop's first calls, in order. */
   describeErrors?: Error[];
+  /** output.json's inputContent as A2I wrote it (default: the loop's input, as an object). */
+  outputInputContent?: unknown;
   /** A status event delivered a second time, `at` ms after creation (duplicates are harmless). */
   duplicateEventAt?: number;
   /** Error names a Task state reports on its first invocations, in order, as Lambda reports a function that timed out or ran out of memory. */
@@ -140,7 +142,7 @@ export class ReviewHarness {
     const delivered: RunResult['delivered'] = [];
     const outputUri = `s3://a2i-output/claims/2026/11/22/10/00/00/${input.humanLoopName}/output.json`;
     if (script.answers) {
-      this.objects.set(outputUri, JSON.stringify({ flowDefinitionArn: FLOW, humanLoopName: input.humanLoopName, inputContent: { reviewId: input.reviewId, record: { claimId: input.recordId, amount: 1200 }, decision: DECISION }, humanAnswers: script.answers }));
+      this.objects.set(outputUri, JSON.stringify({ flowDefinitionArn: FLOW, humanLoopName: input.humanLoopName, inputContent: 'outputInputContent' in script ? script.outputInputContent : { reviewId: input.reviewId, record: { claimId: input.recordId, amount: 1200 }, decision: DECISION }, humanAnswers: script.answers }));
     }
     const describeErrors = [...(script.describeErrors ?? [])];
 
@@ -257,14 +259,14 @@ export class ReviewHarness {
       overrides: {
         retryIntervalOverrides: { CheckLoop: 0, WaitForStatus: 0, DeliverReview: 0, DeliverFailure: 0 },
         taskResourceLocalHandlers: {
-          CheckLoop: (state) => failing('CheckLoop', async () => (await check(state as never, lambdaContext('review-loop-check'))) as never),
-          DeliverReview: (state) => failing('DeliverReview', async () => (await complete(state as never, lambdaContext('review-loop-complete'))) as never),
-          DeliverFailure: async (state) => (await fail(state as never, lambdaContext('review-loop-fail'))) as never,
+          CheckLoop: (state) => failing('CheckLoop', async () => (await asLambdaTask(() => check(state as never, lambdaContext('review-loop-check')))) as never),
+          DeliverReview: (state) => failing('DeliverReview', async () => (await asLambdaTask(() => complete(state as never, lambdaContext('review-loop-complete')))) as never),
+          DeliverFailure: async (state) => (await asLambdaTask(() => fail(state as never, lambdaContext('review-loop-fail')))) as never,
           WaitForStatus: async (parameters) => {
             await failing('WaitForStatus', async () => undefined);
             const payload = (parameters as { Payload: { waitSeconds: number } }).Payload;
             const woken = new Promise((resolve) => (wake = resolve));
-            await wait(payload as never, lambdaContext('review-loop-wait'));
+            await asLambdaTask(() => wait(payload as never, lambdaContext('review-loop-wait')));
             const windowEnd = since() + payload.waitSeconds * 1000;
             if (await waitForWake(windowEnd)) return (await woken) as never;
             wake = undefined;
@@ -291,6 +293,21 @@ export class ReviewHarness {
     }
     await collecting;
     return { status, ...(error ? { error } : {}), transitions: states.length, states, describeCalls, polls, stopCalls, delivered, elapsed: since() };
+  }
+}
+
+/**
+ * A Lambda task's error as the machine's Catch sees it in AWS: `Error` is the function's errorType and `Cause` its
+ * error document as JSON text, stack included (the Node.js runtime's `{errorType, errorMessage, trace}`; see
+ * "AWS Lambda function errors in Node.js"). The local engine would otherwise pass the bare message as the Cause.
+ */
+async function asLambdaTask<T>(invoke: () => Promise<T>): Promise<T> {
+  try {
+    return await invoke();
+  } catch (error) {
+    const thrown = error as Error;
+    const document = { errorType: thrown.name, errorMessage: thrown.message, trace: (thrown.stack ?? '').split('\n') };
+    throw Object.assign(new Error(JSON.stringify(document)), { name: thrown.name });
   }
 }
 
