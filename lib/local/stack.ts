@@ -281,8 +281,8 @@ export class LocalStack {
       POLL_QUEUE_URL: this.resources.poll.url,
       LEDGER_TABLE,
       STATE_MACHINE_ARN,
-      QUEUE_URLS: JSON.stringify(Object.fromEntries([...this.resources.destinations].map(([workflow, queues]) => [workflow, Object.fromEntries([...queues].map(([queue, { url }]) => [queue, url]))]))),
-      FLOW_DEFINITION_ARNS: JSON.stringify(this.resources.flowDefinitionArns),
+      // Queue URLs and flow definition ARNs are computed from names, from the same few values as in AWS.
+      ...this.resources.environment,
       CONSUMER_CONCURRENCY: String(concurrency),
       WORK_MAX_RECEIVES: String(WORK_MAX_RECEIVES),
     });
@@ -300,7 +300,8 @@ export class LocalStack {
     }
     this.bus.addRule({
       name: 'a2i-status-changes',
-      pattern: { source: ['aws.sagemaker'], 'detail-type': [STATUS_CHANGE], detail: { flowDefinitionArn: this.resources.allFlowDefinitionArns } } as never,
+      // As the stack's status rule: every version of the stage's flow definitions, and those workflows name.
+      pattern: { source: ['aws.sagemaker'], 'detail-type': [STATUS_CHANGE], detail: { flowDefinitionArn: [{ prefix: `${this.resources.environment.FLOW_DEFINITION_ARN_BASE}${this.resources.environment.FLOW_NAME_PREFIX}-` }, ...this.resources.externalFlowDefinitionArns] } } as never,
       target: (input, context) => this.functions.loopStatusEvent(input as never, context),
       functionName: 'a2i-local-loopStatusEvent',
     });
