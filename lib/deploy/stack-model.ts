@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HASH_CHARS } from '../flows/flow-plan';
 import { flowResourceProperties } from '../flows/stack-flow';
+import { resourceNameIssues } from '../flows/validate';
 import { assertDistinctNames, stagePrefix, workflowDlqName, workflowQueueName, workflowRuleName, workflowRulePrefix } from '../resource-names';
 import { type CompiledWorkflow, isFlowSpec, isS3Source, loadWorkflows } from '../workflow';
 import { type Cfn, functionLogicalId, getAtt, ifCondition, NO_VALUE, pascal, ref, sub } from './cfn';
@@ -116,6 +118,9 @@ export function buildStack(options: StackOptions): StackModel {
     if (other) throw new StackModelError(`workflows ${other} and ${definition.name} generate the same CloudFormation resource names: rename one of them`);
     byId.set(pascal(definition.name), definition.name);
   }
+  // A2I names are at most 63 characters: <stage>-<workflow>-<hash> must fit for every workflow with a flow spec.
+  const unnamed = workflows.flatMap(({ definition }) => (isFlowSpec(definition.flowDefinition) ? resourceNameIssues(`${flowResourcePrefix(options)}${definition.name}-${'0'.repeat(HASH_CHARS)}`, definition.name) : []));
+  if (unnamed.length > 0) throw new StackModelError(`flow definitions of stage ${options.stage} would have names A2I refuses: ${unnamed.map((issue) => `${issue.location}: ${issue.message}`).join('; ')}`);
   const queues = workflows.flatMap(({ definition }) =>
     Object.entries(definition.queues).map(([queue, { fifo }]) => {
       const logicalId = `Queue${pascal(queue)}`;
