@@ -67,7 +67,7 @@ export function measureStage(templates: PackagedTemplate[], stackName: string): 
         const chars = policies.reduce((sum, policy) => sum + resolve(policy.PolicyDocument).length, 0);
         measure(file, `${id} inline policy characters`, chars, IAM_MAX_ROLE_INLINE_POLICY_CHARS);
       } else if (Type === 'AWS::Lambda::Permission') {
-        const target = JSON.stringify(Properties.FunctionName);
+        const target = functionIdOf(Properties.FunctionName);
         // The statement as Lambda keeps it: its Sid is <stack>-<logical id>-<random>, its conditions the source's.
         const statement = {
           Sid: `${stackName}-${id}-XXXXXXXXXXXXX`,
@@ -141,6 +141,12 @@ function resolveValue(value: unknown, template: Pick<PackagedTemplate['template'
       .map(([entry, item]) => [entry, resolveValue(item, template)])
       .filter(([, item]) => item !== NO_VALUE),
   );
+}
+
+/** The function a permission is on: its logical id (GetAtt, Ref) or its name. */
+function functionIdOf(value: unknown): string {
+  const object = value as { 'Fn::GetAtt'?: string[]; Ref?: string };
+  return object?.['Fn::GetAtt']?.[0] ?? object?.Ref ?? JSON.stringify(value);
 }
 
 const NO_VALUE = Symbol('AWS::NoValue');
