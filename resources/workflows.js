@@ -1,8 +1,9 @@
 'use strict';
 // The workflow-dependent part of the stack, generated from workflows/ at package time (serverless.yml reads
-// it through ${file(./resources/workflows.js):…}): each workflow's queues with their DLQs and alarms, its
-// flow definition and task UI (a custom resource), its trigger, the least-privilege role of every function,
-// and the dashboard. Adding a workflow file never means editing serverless.yml.
+// it through ${file(./resources/workflows.js):…}): the least-privilege role of every function, the triggers'
+// permissions, the A2I status rule, the dashboard, and one nested stack per workflow (its queues with their
+// DLQs and alarms, its flow definition and task UI, its EventBridge rule), which plugins/workflow-stacks.js
+// packages and uploads. Adding a workflow file never means editing serverless.yml.
 require('../bin/run-ts');
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -10,32 +11,39 @@ const { buildStack, dlqAlarm, inputBucketName } = require('../lib/deploy/stack-m
 const { WORKFLOW_BUNDLE_FILE, writeWorkflowBundle } = require('../lib/workflow/index.ts');
 
 const ROOT = join(__dirname, '..');
-
-async function stackOptions({ resolveVariable }) {
-  return { root: ROOT, service: await resolveVariable('self:service'), stage: await resolveVariable('sls:stage') };
-}
+const WORKFLOWS_DIR = join(ROOT, 'workflows');
 
 // Serverless resolves each export on its own: the stack is built once per service and stage, not once per use.
 const built = new Map();
 
-async function context(args) {
-  const options = await stackOptions(args);
-  const key = `${options.service}/${options.stage}`;
-  if (!built.has(key)) built.set(key, buildStack(options));
+/** The stack model of a service and stage (the plugin asks for it too, to write the workflow stacks). */
+function stackFor({ service, stage }) {
+  const key = `${service}/${stage}`;
+  if (!built.has(key)) built.set(key, buildStack({ root: ROOT, service, stage, workflowsDir: WORKFLOWS_DIR }));
   return built.get(key);
 }
 
+async function stackOptions({ resolveVariable }) {
+  return { service: await resolveVariable('self:service'), stage: await resolveVariable('sls:stage') };
+}
+
+const context = async (args) => stackFor(await stackOptions(args));
+
 module.exports = {
+  stackFor,
   // Validates workflows/ and writes what the functions load (package.patterns ships it); returns its path.
   workflowBundle: () => {
-    writeWorkflowBundle([join(ROOT, 'workflows')], join(ROOT, WORKFLOW_BUNDLE_FILE));
+    writeWorkflowBundle([WORKFLOWS_DIR], join(ROOT, WORKFLOW_BUNDLE_FILE));
     return WORKFLOW_BUNDLE_FILE;
   },
   reviewLoopDefinition: () => readFileSync(join(ROOT, 'statemachines', 'review-loop.asl.json'), 'utf8'),
   resources: async (args) => (await context(args)).resources,
-  queueUrls: async (args) => (await context(args)).queueUrls,
-  flowDefinitionArns: async (args) => (await context(args)).flowDefinitionArns,
   inputNotifications: async (args) => (await context(args)).inputNotifications,
+  // What the functions compute workflow queue URLs and flow definition ARNs from (no per-workflow values).
+  queueUrlBase: async (args) => (await context(args)).environment.QUEUE_URL_BASE,
+  queueNamePrefix: async (args) => (await context(args)).environment.QUEUE_NAME_PREFIX,
+  flowDefinitionArnBase: async (args) => (await context(args)).environment.FLOW_DEFINITION_ARN_BASE,
+  flowNamePrefix: async (args) => (await context(args)).environment.FLOW_NAME_PREFIX,
   // The input bucket's fixed name, for the bucket, its notification permission and the S3 trigger's settings.
   inputBucketName: async (args) => ({ 'Fn::Sub': inputBucketName(await stackOptions(args)) }),
   inputBucketArn: async (args) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${inputBucketName(await stackOptions(args))}` }),

@@ -7,7 +7,9 @@ import {
   StopHumanLoopCommand,
 } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { type FlowDefinitionSummary, ListFlowDefinitionsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { ConfigError, envJson } from '../runtime/env';
+import { HASH_CHARS } from '../flows/flow-plan';
+import { LOCAL_STACK } from '../local/resources';
+import { ConfigError } from '../runtime/env';
 import { type CompiledWorkflow, isFlowSpec, loadWorkflows } from '../workflow';
 import { type Io, UsageError } from './io';
 
@@ -18,7 +20,7 @@ export interface LoopsOptions {
   workflow?: string;
   workflows?: string;
   'flow-definition-arn'?: string;
-  /** The deployed stack's stage, whose flow definitions are named `<stage>-<workflow>-<hash>`. */
+  /** The deployed stack's stage, whose flow definitions are named `<stage>-<workflow>-<hash>` (default: local mode's). */
   stage?: string;
   status?: string;
   json?: boolean;
@@ -30,7 +32,6 @@ export interface LoopsClients {
   sagemaker?: SageMakerClient;
 }
 
-type Env = Record<string, string | undefined>;
 
 export const HUMAN_LOOP_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped'] as const;
 const ACTIVE_STATUSES: ReadonlySet<string> = new Set(['InProgress', 'Stopping']);
@@ -49,7 +50,7 @@ class LoopsError extends Error {
  * Endpoints, region and credentials are the SDK's own (AWS_ENDPOINT_URL_SAGEMAKER_A2I_RUNTIME and
  * AWS_ENDPOINT_URL_SAGEMAKER point it at the local emulator).
  */
-export async function loopsCommand(positionals: string[], options: LoopsOptions, io: Io, clients: LoopsClients = {}, env: Env = process.env): Promise<number> {
+export async function loopsCommand(positionals: string[], options: LoopsOptions, io: Io, clients: LoopsClients = {}): Promise<number> {
   const [subcommand, ...args] = positionals;
   const created: Array<{ destroy(): void }> = [];
   const a2i = () => clients.a2i ?? (clients.a2i = remember(created, new SageMakerA2IRuntimeClient({})));
@@ -59,7 +60,7 @@ export async function loopsCommand(positionals: string[], options: LoopsOptions,
       case 'list': {
         if (args.length > 0) throw new UsageError(`loops list takes no positional arguments, got "${args.join(' ')}"`);
         const status = checkedStatus(options.status);
-        const flowDefinitionArn = await resolveFlowDefinitionArn(options, sagemaker, env);
+        const flowDefinitionArn = await resolveFlowDefinitionArn(options, sagemaker);
         await list(a2i(), flowDefinitionArn, status, options.json === true, io);
         return 0;
       }
@@ -129,11 +130,10 @@ function rejectListOptions(subcommand: string, options: LoopsOptions): void {
 
 /**
  * The flow definition whose loops are listed: --flow-definition-arn; else the workflow's `flowDefinition.arn`;
- * else, for a workflow that specifies its flow definition, the one the stack created: FLOW_DEFINITION_ARNS
- * (as the functions read it) or, failing that, the newest flow definition named `<workflow>-<12 hex digits>`
- * (how local mode names the ones it creates), found with ListFlowDefinitions.
+ * else, for a workflow that specifies its flow definition, the newest one the stack created, named
+ * `<stage>-<workflow>-<10 hex digits>` (local mode is the stage `local`), found with ListFlowDefinitions.
  */
-async function resolveFlowDefinitionArn(options: LoopsOptions, sagemaker: () => SageMakerClient, env: Env): Promise<string> {
+async function resolveFlowDefinitionArn(options: LoopsOptions, sagemaker: () => SageMakerClient): Promise<string> {
   const given = options['flow-definition-arn'];
   if (given !== undefined) {
     if (given === '') throw new UsageError('--flow-definition-arn is empty');
@@ -144,16 +144,10 @@ async function resolveFlowDefinitionArn(options: LoopsOptions, sagemaker: () => 
   const workflow = findWorkflow(loadWorkflows([directory]), options.workflow, directory);
   const flow = workflow.definition.flowDefinition;
   if (!isFlowSpec(flow)) return flow.arn;
-  if (env.FLOW_DEFINITION_ARNS) {
-    const arn = envJson<Record<string, string | undefined>>('FLOW_DEFINITION_ARNS', env)[workflow.definition.name];
-    if (arn) return arn;
-  }
-  const newest = await newestFlowDefinition(sagemaker(), workflow.definition.name, options.stage);
+  const stage = options.stage ?? LOCAL_STACK.stage;
+  const newest = await newestFlowDefinition(sagemaker(), workflow.definition.name, stage);
   if (!newest) {
-    throw new LoopsError(
-      `workflow "${workflow.definition.name}" specifies its flow definition and none named "${options.stage ? `${options.stage}-` : ''}${workflow.definition.name}-<hash>" exists; ` +
-        'pass --flow-definition-arn ARN or set FLOW_DEFINITION_ARNS',
-    );
+    throw new LoopsError(`workflow "${workflow.definition.name}" specifies its flow definition and none named "${stage}-${workflow.definition.name}-<hash>" exists; pass --stage STAGE or --flow-definition-arn ARN`);
   }
   return newest;
 }
@@ -165,10 +159,10 @@ function findWorkflow(workflows: CompiledWorkflow[], name: string, directory: st
   throw new UsageError(`no workflow named "${name}" in ${directory} (it has: ${known})`);
 }
 
-/** Local mode names flow definitions `<workflow>-<12 hex>`; a deployed stack `<stage>-<workflow>-<10 hex>` (lib/flows). */
-async function newestFlowDefinition(sagemaker: SageMakerClient, workflow: string, stage?: string): Promise<string | undefined> {
+/** A stage, deployed or local, names flow definitions `<stage>-<workflow>-<10 hex>` (lib/flows). */
+async function newestFlowDefinition(sagemaker: SageMakerClient, workflow: string, stage: string): Promise<string | undefined> {
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = stage ? new RegExp(`^${escape(stage)}-${escape(workflow)}-[0-9a-f]{10}$`) : new RegExp(`^${escape(workflow)}-[0-9a-f]{12}$`);
+  const pattern = new RegExp(`^${escape(stage)}-${escape(workflow)}-[0-9a-f]{${HASH_CHARS}}$`);
   const matches: FlowDefinitionSummary[] = [];
   let nextToken: string | undefined;
   do {

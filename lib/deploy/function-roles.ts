@@ -1,6 +1,7 @@
 import { isFlowSpec } from '../workflow';
 import { arn, type Cfn, getAtt, ifCondition, NO_VALUE, ref, sub } from './cfn';
-import { flowResourcePrefix, functionName, inputBucketName, type StackFacts, stateMachineName } from './stack-model';
+import { stagePrefix, workflowQueuePrefix } from '../resource-names';
+import { flowResourcePrefix, functionName, humanLoopPatterns, inputBucketName, type StackFacts, stateMachineName } from './stack-model';
 
 interface Statement {
   Sid?: string;
@@ -25,6 +26,12 @@ export const DEPLOYED_FUNCTIONS = [
 export type DeployedFunction = (typeof DEPLOYED_FUNCTIONS)[number];
 
 export const roleLogicalId = (fn: string): string => `${fn[0].toUpperCase()}${fn.slice(1)}Role`;
+
+/**
+ * What a role's human-loop patterns may take of IAM's 10,240 characters per role (lib/deploy/limits.ts): a
+ * pattern per workflow while they fit, else patterns over the starts workflow names share.
+ */
+const HUMAN_LOOP_PATTERNS_CHARS = 6_000;
 
 const LEDGER_READ_WRITE = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 const SQS_CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'];
@@ -70,11 +77,13 @@ function common(facts: StackFacts, fn: string): Statement[] {
 function statementsByFunction(facts: StackFacts): Record<DeployedFunction, Statement[]> {
   const ledger = [getAtt('LedgerTable', 'Arn')];
   const payloads = [sub('${PayloadBucket.Arn}/*')];
-  const destinations = facts.queues.map((queue) => getAtt(queue.logicalId, 'Arn'));
+  // Every destination queue of the stage is named <service>-<stage>_wf_… (lib/resource-names.ts); their DLQs are not.
+  const destinations = [arn('sqs', `${workflowQueuePrefix(stagePrefix(facts))}*`)];
   const machine = arn('states', `stateMachine:${stateMachineName(facts)}`);
-  // Loops are named <workflow>-<hash>: each workflow's loops, and no one else's.
-  const humanLoops = facts.workflows.map(({ definition }) => arn('sagemaker', `human-loop/${definition.name}-*`));
-  const flowDefinitions = [...facts.flowDefinitionArns.values()];
+  // Loops are named <workflow>-<hash>: each workflow's loops, and no one else's (while the patterns fit).
+  const humanLoops = humanLoopPatterns(facts, HUMAN_LOOP_PATTERNS_CHARS);
+  // Every version of the stage's own flow definitions (<stage>-<workflow>-<hash>), and those workflows name.
+  const flowDefinitions = [arn('sagemaker', `flow-definition/${flowResourcePrefix(facts)}*`), ...facts.externalFlowDefinitionArns];
   // SendTaskSuccess has no resource-level permissions (the task token names the execution): only "*" works.
   const sendTaskSuccess: Statement = { Sid: 'SendTaskSuccessNoResourceLevel', Effect: 'Allow', Action: ['states:SendTaskSuccess'], Resource: '*' };
   const deliver: Statement[] = [
@@ -107,7 +116,8 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
       // Records a consumer has no time left to start are handed on as a new work message.
       { Sid: 'HandOnWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkQueue', 'Arn')] },
       { Sid: 'DeadLetterWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkDlq', 'Arn')] },
-      { Sid: 'StartLoops', Effect: 'Allow', Action: ['sagemaker:StartHumanLoop'], Resource: [...flowDefinitions, ...humanLoops] },
+      // StartHumanLoop is authorized on the flow definition only (its one resource type).
+      { Sid: 'StartLoops', Effect: 'Allow', Action: ['sagemaker:StartHumanLoop'], Resource: flowDefinitions },
       { Sid: 'TrackLoops', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [machine] },
       ...deliver,
     ],

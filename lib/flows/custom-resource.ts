@@ -86,7 +86,7 @@ export async function handleFlowResourceEvent(event: CustomResourceEvent, deps: 
       const kept = deletion?.humanTaskUi === 'kept' ? { Reason: keptReason(deletion.name) } : {};
       return { ...base, Status: 'SUCCESS', PhysicalResourceId: previousId, ...kept };
     }
-    const desired = desiredFlow(targetOf(event.ResourceProperties));
+    const desired = desiredFlow(flowTargetOfProperties(event.ResourceProperties));
     const flowPlan = plan([desired], await readState(deps.api, [desired], 'desired'));
     const created = flowPlan.actions.some((action) => action.kind === 'create-human-task-ui' || action.kind === 'create-flow-definition');
     try {
@@ -112,7 +112,8 @@ export function flowDefinitionNameOf(physicalResourceId: string): string | undef
   return /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:flow-definition\/([a-z0-9](-*[a-z0-9])*)$/.exec(physicalResourceId)?.[1];
 }
 
-function targetOf(properties: Record<string, unknown>) {
+/** The flow target the resource's properties describe (what the resource names and creates). */
+export function flowTargetOfProperties(properties: Record<string, unknown>) {
   const props = properties as Partial<FlowResourceProperties>;
   const missing = (['Workflow', 'Template', 'RoleArn'] as const).filter((key) => typeof props[key] !== 'string' || props[key] === '');
   if (missing.length > 0) {

@@ -9,6 +9,14 @@ import { type FlowIssue, type FlowSettings, flowSettingsIssues, resourceNameIssu
 
 /** Hex characters of the content hash in resource names: a changed template or spec gives a new name. */
 export const HASH_CHARS = 10;
+/**
+ * Part of the hashed content, raised whenever the stack's custom resources move to other logical ids (2:
+ * into each workflow's nested stack). A moved resource is a new one: were its flow definition named as
+ * before, it would take the existing one over, and the old resource's Delete, in the same update's cleanup,
+ * would delete the flow definition the new one reports. With a new name, the update makes a new version and
+ * the old one goes (or, with loops in progress, stays until they end), as on any change.
+ */
+export const FLOW_NAMING_VERSION = 2;
 
 /** What one workflow's A2I resources are made from. */
 export interface FlowTarget {
@@ -77,6 +85,7 @@ export function desiredFlow(target: FlowTarget): DesiredFlow {
     requestSource: spec.humanLoopRequestSource,
     activation: spec.humanLoopActivationConfig,
     tags,
+    naming: FLOW_NAMING_VERSION,
   };
   const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, HASH_CHARS);
   const name = `${baseName}-${hash}`;

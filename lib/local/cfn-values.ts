@@ -76,6 +76,16 @@ function intrinsic(name: string, argument: unknown, context: CfnValueContext, wh
       if (holds === undefined) throw new CfnValueError(`${where}: condition ${condition} is not defined locally`);
       return resolve(holds ? then : otherwise, context, where);
     }
+    case 'Fn::Equals': {
+      const [left, right] = argument as [unknown, unknown];
+      return JSON.stringify(resolve(left, context, where)) === JSON.stringify(resolve(right, context, where));
+    }
+    case 'Fn::Not':
+      return !(resolve((argument as unknown[])[0], context, where) as boolean);
+    case 'Fn::And':
+      return (argument as unknown[]).every((item) => resolve(item, context, where) === true);
+    case 'Fn::Or':
+      return (argument as unknown[]).some((item) => resolve(item, context, where) === true);
     case 'Fn::Join': {
       const [separator, items] = argument as [string, unknown];
       return (resolve(items, context, where) as unknown[]).join(separator);
@@ -118,4 +128,11 @@ function attributeValue(logicalId: string, attribute: string | undefined, contex
   const value = attribute === undefined ? undefined : context.resources[logicalId]?.attributes?.[attribute];
   if (value === undefined) throw new CfnValueError(`${where}: Fn::GetAtt ${logicalId}.${attribute}: not known locally`);
   return value;
+}
+
+/** A template's Conditions section evaluated (Fn::Equals, Fn::Not, Fn::And, Fn::Or over its parameters). */
+export function evaluateConditions(conditions: Record<string, unknown> | undefined, context: CfnValueContext): Record<string, boolean> {
+  const evaluated: Record<string, boolean> = {};
+  for (const [name, expression] of Object.entries(conditions ?? {})) evaluated[name] = resolveCfn<boolean>(expression, context) === true;
+  return evaluated;
 }

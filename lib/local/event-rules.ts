@@ -1,7 +1,7 @@
 import { functionLogicalId } from '../deploy/cfn';
-import { flowLogicalId, type StackModel } from '../deploy/stack-model';
+import type { StackModel } from '../deploy/stack-model';
 import type { EventPattern } from '../event-pattern';
-import { type CfnValueContext, type LocalResourceValue, resolveCfn } from './cfn-values';
+import { type CfnValueContext, CfnValueError, evaluateConditions, type LocalResourceValue, resolveCfn } from './cfn-values';
 import type { BusRule, TargetHandler } from './event-bus';
 import type { TargetInputSettings } from './event-targets';
 
@@ -51,9 +51,9 @@ const EVENTS_PRINCIPAL = 'events.amazonaws.com';
 
 /** The bus rules of a stack: what `LocalEventBus.addRule` takes, each target bound to its local function (or to none). */
 export function busRulesOf(model: StackModel, context: CfnValueContext, functions: LocalTargetFunction[]): BusRule[] {
-  const withRules = withRuleValues(model, context);
-  const permissions = eventsPermissions(model, withRules);
-  return eventRulesOf(model, withRules).map((rule) => ({
+  const scopes = templateScopes(model, context);
+  const permissions = scopes.flatMap(eventsPermissions);
+  return scopes.flatMap(eventRulesOf).map((rule) => ({
     name: rule.name,
     arn: rule.arn,
     pattern: rule.pattern,
@@ -70,10 +70,42 @@ export function busRulesOf(model: StackModel, context: CfnValueContext, function
   }));
 }
 
-/** Every enabled AWS::Events::Rule of the stack, its intrinsics resolved; `context` must know the rules' own values (withRuleValues). */
-export function eventRulesOf(model: StackModel, context: CfnValueContext): StackEventRule[] {
+/** One template of the stack (the root, or a workflow's nested stack) with the values its intrinsics resolve against. */
+interface TemplateScope {
+  template: Template;
+  context: CfnValueContext;
+}
+
+/**
+ * The root template in the local stack's values, and each workflow's nested template in its own: its
+ * parameters are what the root's AWS::CloudFormation::Stack resource passes, its conditions evaluated over
+ * them, its resources its own (every nested template has an `EventRule`). A parameter the local stack cannot
+ * know is left out, so only a rule that uses it fails, and loudly.
+ */
+function templateScopes(model: StackModel, context: CfnValueContext): TemplateScope[] {
+  const rootTemplate = model.resources as Template;
+  const root: TemplateScope = { template: rootTemplate, context: withRuleValues(rootTemplate, context) };
+  const nested = (model.workflowStacks ?? []).map((stack): TemplateScope => {
+    const passed = ((model.resources.Resources[stack.logicalId] as { Properties?: { Parameters?: Record<string, unknown> } } | undefined)?.Properties?.Parameters ?? {}) as Record<string, unknown>;
+    const parameters: Record<string, string> = {};
+    for (const [name, value] of Object.entries(passed)) {
+      try {
+        parameters[name] = resolveCfn<string>(value, root.context);
+      } catch (error) {
+        if (!(error instanceof CfnValueError)) throw error;
+      }
+    }
+    const own: CfnValueContext = { ...context, stackName: `${context.stackName ?? 'a2i-local'}-${stack.logicalId}`, parameters, resources: {} };
+    const template = stack.template as Template & { Conditions?: Record<string, unknown> };
+    return { template, context: withRuleValues(template, { ...own, conditions: evaluateConditions(template.Conditions, own) }) };
+  });
+  return [root, ...nested];
+}
+
+/** Every enabled AWS::Events::Rule of one template, its intrinsics resolved. */
+function eventRulesOf({ template, context }: TemplateScope): StackEventRule[] {
   const rules: StackEventRule[] = [];
-  for (const [logicalId, resource] of resourcesOfType(model, 'AWS::Events::Rule')) {
+  for (const [logicalId, resource] of resourcesOfType(template, 'AWS::Events::Rule')) {
     const properties = resolveCfn<Record<string, unknown>>(resource.Properties ?? {}, context);
     if (properties.State === 'DISABLED') continue;
     const pattern = typeof properties.EventPattern === 'string' ? (JSON.parse(properties.EventPattern) as EventPattern) : (properties.EventPattern as EventPattern | undefined);
@@ -87,9 +119,9 @@ export function eventRulesOf(model: StackModel, context: CfnValueContext): Stack
 }
 
 /** `context` plus each rule's own values: Ref is its name (Name, or CloudFormation's `<stack>-<logical id>`), Arn its ARN on its bus. */
-export function withRuleValues(model: StackModel, context: CfnValueContext): CfnValueContext {
+function withRuleValues(template: Template, context: CfnValueContext): CfnValueContext {
   const resources: Record<string, LocalResourceValue> = { ...context.resources };
-  for (const [logicalId, resource] of resourcesOfType(model, 'AWS::Events::Rule')) {
+  for (const [logicalId, resource] of resourcesOfType(template, 'AWS::Events::Rule')) {
     const properties = resource.Properties ?? {};
     const name = properties.Name === undefined ? `${context.stackName ?? 'a2i-local'}-${logicalId}` : resolveCfn<string>(properties.Name, context);
     const bus = properties.EventBusName === undefined ? 'default' : resolveCfn<string>(properties.EventBusName, context).replace(/^arn:[^:]+:events:[^:]*:[^:]*:event-bus\//, '');
@@ -100,24 +132,16 @@ export function withRuleValues(model: StackModel, context: CfnValueContext): Cfn
 }
 
 /**
- * The values of the local stack that the rules and their permissions refer to: the functions, the flow
- * definitions (the A2I status rule's pattern) and the events DLQ. Only these: lib/local/stack-values
- * (the local stack's whole table) replaces this function when it lands.
+ * The values of the local stack that the rules and their permissions refer to: the functions and the events
+ * DLQ. Only these: lib/local/stack-values (the local stack's whole table) replaces this function when it lands.
  */
-export function localRuleValues(values: {
-  region: string;
-  account: string;
-  stackName: string;
-  functions: LocalTargetFunction[];
-  /** Each flow-spec workflow's flow definition ARN, by workflow name. */
-  flowDefinitionArns: Record<string, string>;
-  eventsDlqArn: string;
-}): CfnValueContext {
+export function localRuleValues(values: { region: string; account: string; stackName: string; functions: LocalTargetFunction[]; eventsDlqArn: string }): CfnValueContext {
   const resources: Record<string, LocalResourceValue> = {};
   for (const fn of values.functions) resources[functionLogicalId(fn.key)] = { ref: fn.name, attributes: { Arn: fn.arn } };
-  for (const [workflow, arn] of Object.entries(values.flowDefinitionArns)) resources[flowLogicalId(workflow)] = { ref: arn, attributes: { FlowDefinitionArn: arn } };
   resources.EventsDlq = { ref: values.eventsDlqArn, attributes: { Arn: values.eventsDlqArn, QueueName: values.eventsDlqArn.split(':').pop() as string } };
-  return { region: values.region, account: values.account, stackName: values.stackName, resources, conditions: { HasKmsKey: false, HasAlarmTopic: false } };
+  // The stack's parameters as local mode runs it: no KMS key, no alarm topic, no default work team.
+  const parameters = { KmsKeyArn: '', AlarmTopicArn: '', WorkteamArn: '' };
+  return { region: values.region, account: values.account, stackName: values.stackName, resources, parameters, conditions: { HasKmsKey: false, HasAlarmTopic: false } };
 }
 
 function checkedTarget(ruleId: string, target: StackRuleTarget): StackRuleTarget {
@@ -134,9 +158,9 @@ interface EventsPermission {
   allows(fn: LocalTargetFunction, ruleArn: string, account: string): boolean;
 }
 
-/** The stack's AWS::Lambda::Permission resources that name EventBridge as principal. */
-function eventsPermissions(model: StackModel, context: CfnValueContext): EventsPermission[] {
-  return resourcesOfType(model, 'AWS::Lambda::Permission')
+/** The AWS::Lambda::Permission resources of one template that name EventBridge as principal. */
+function eventsPermissions({ template, context }: TemplateScope): EventsPermission[] {
+  return resourcesOfType(template, 'AWS::Lambda::Permission')
     .filter(([, resource]) => resource.Properties?.Principal === EVENTS_PRINCIPAL)
     .map(([, resource]) => {
       const properties = resolveCfn<{ Action?: string; FunctionName?: string; SourceArn?: string; SourceAccount?: string }>(resource.Properties, context);
@@ -162,16 +186,8 @@ function arnLike(pattern: string, arn: string): boolean {
   return new RegExp(`^${expression}$`, 's').test(arn);
 }
 
-/** Resources of a type in the stack's templates: its own and any nested templates the model exposes. */
-function resourcesOfType(model: StackModel, type: string): [string, Template['Resources'][string]][] {
-  return templatesIn(model).flatMap((template) => Object.entries(template.Resources).filter(([, resource]) => resource?.Type === type));
-}
-
-function templatesIn(value: unknown, depth = 0): Template[] {
-  if (value === null || typeof value !== 'object' || depth > 2) return [];
-  const resources = (value as { Resources?: unknown }).Resources;
-  if (resources !== null && typeof resources === 'object') return [value as Template];
-  return Object.values(value).flatMap((item) => templatesIn(item, depth + 1));
+function resourcesOfType(template: Template, type: string): [string, Template['Resources'][string]][] {
+  return Object.entries(template.Resources).filter(([, resource]) => resource?.Type === type);
 }
 
 /** The target's Input, InputPath and InputTransformer, as given (EventBridge refuses more than one). */

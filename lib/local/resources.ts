@@ -1,19 +1,17 @@
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateFlowDefinitionCommand,
-  CreateHumanTaskUiCommand,
-  DescribeFlowDefinitionCommand,
-  DescribeHumanTaskUiCommand,
-  ResourceInUse,
-  type SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type CompiledWorkflow, type FlowSpec, isFlowSpec } from '../workflow';
+import { sageMakerFlowApi } from '../flows/api';
+import { handleFlowResourceEvent } from '../flows/custom-resource';
+import { flowResourceProperties, type StackFlowValues } from '../flows/stack-flow';
+import { stagePrefix, workflowDlqName, workflowQueueName } from '../resource-names';
+import { type CompiledWorkflow, isFlowSpec } from '../workflow';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '123456789012';
+/** Local mode is a stage of its own: its functions are `a2i-local-<function>`, its queues and flow definitions named as a deployed stage's. */
+export const LOCAL_STACK = { service: 'a2i', stage: 'local' } as const;
 
 /** The buckets of the local stack: the model outputs arrive in `input`, A2I writes to `output`. */
 export const LOCAL_BUCKETS = { input: 'a2i-local-input', payloads: 'a2i-local-payloads', output: 'a2i-local-output' } as const;
@@ -29,10 +27,10 @@ export interface LocalResources {
   poll: LocalQueue;
   /** Each workflow's destination queues by queue name. */
   destinations: Map<string, Map<string, LocalQueue>>;
-  /** The flow definitions made from each workflow's flow spec. */
-  flowDefinitionArns: Record<string, string>;
-  /** Every workflow's flow definition: made here, or named by the workflow and imported into the emulator. */
-  allFlowDefinitionArns: string[];
+  /** The flow definitions workflows name (imported into the emulator). */
+  externalFlowDefinitionArns: string[];
+  /** What the functions compute queue URLs and flow definition ARNs from, as in a deployed stage. */
+  environment: Record<'QUEUE_URL_BASE' | 'QUEUE_NAME_PREFIX' | 'FLOW_DEFINITION_ARN_BASE' | 'FLOW_NAME_PREFIX' | 'A2I_ROLE_ARN' | 'WORKTEAM_ARN' | 'OUTPUT_BUCKET' | 'KMS_KEY_ARN', string>;
 }
 
 /** As in the deployed stack: a message that fails this many receives goes to the DLQ. */
@@ -41,52 +39,89 @@ export const WORK_MAX_RECEIVES = 5;
 const WORK_VISIBILITY_SECONDS = 60;
 const PLACEHOLDER_WORKTEAM = `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-reviewers`;
 const PLACEHOLDER_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT}:role/a2i-local-flow-definition`;
+export const LOCAL_FLOW_DEFINITION_ARN_BASE = `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:flow-definition/`;
 
-/** What the deployed stack creates, on the local emulators: buckets, queues with DLQs, task UIs and flow definitions. */
+/** The stack's values for the flow definitions local mode makes, as a deployed stage's parameters and resources give them. */
+const LOCAL_FLOW_VALUES: StackFlowValues<string> = {
+  namePrefix: LOCAL_STACK.stage,
+  roleArn: PLACEHOLDER_ROLE,
+  workteamArn: PLACEHOLDER_WORKTEAM,
+  outputPath: (workflow) => `s3://${LOCAL_BUCKETS.output}/${workflow}`,
+  kmsKeyId: undefined,
+};
+
+export class LocalResourcesError extends Error {
+  override readonly name = 'LocalResourcesError';
+}
+
+/**
+ * What the deployed stack creates, on the local emulators: buckets, queues with DLQs (named as a deployed
+ * stage names them), and each workflow's task UI and flow definition, made by the custom resource's own code.
+ */
 export async function createLocalResources(
   clients: { s3: S3Client; sqs: SQSClient; sagemaker: SageMakerClient },
   workflows: CompiledWorkflow[],
   importFlowDefinition: (arn: string) => Promise<void>,
 ): Promise<LocalResources> {
   for (const bucket of Object.values(LOCAL_BUCKETS)) await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const work = await queueWithDlq(clients.sqs, 'a2i-local-work', false, WORK_VISIBILITY_SECONDS);
-  const poll = await queueWithDlq(clients.sqs, 'a2i-local-poll', false, 30);
+  const work = await queueWithDlq(clients.sqs, { name: 'a2i-local-work', dlqName: 'a2i-local-work-dlq', fifo: false, visibilitySeconds: WORK_VISIBILITY_SECONDS });
+  const poll = await queueWithDlq(clients.sqs, { name: 'a2i-local-poll', dlqName: 'a2i-local-poll-dlq', fifo: false, visibilitySeconds: 30 });
+  const stage = stagePrefix(LOCAL_STACK);
   const destinations = new Map<string, Map<string, LocalQueue>>();
-  const flowDefinitionArns: Record<string, string> = {};
-  const allFlowDefinitionArns: string[] = [];
+  const externalFlowDefinitionArns: string[] = [];
+  let queueUrlBase: string | undefined;
   for (const { definition } of workflows) {
     const queues = new Map<string, LocalQueue>();
     for (const [queue, { fifo }] of Object.entries(definition.queues)) {
-      queues.set(queue, await queueWithDlq(clients.sqs, `${definition.name}-${queue}`, fifo, 30));
+      const name = workflowQueueName(stage, definition.name, queue, fifo);
+      const created = await queueWithDlq(clients.sqs, { name, dlqName: workflowDlqName(stage, definition.name, queue, fifo), fifo, visibilitySeconds: 30 });
+      // The functions compute every URL as <base><name>: the emulator's URLs must all be of that form.
+      const base = created.url.slice(0, created.url.length - name.length);
+      if (!created.url.endsWith(`/${name}`) || (queueUrlBase !== undefined && base !== queueUrlBase)) throw new LocalResourcesError(`queue ${name} has the URL ${created.url}, not <base>/${name}`);
+      queueUrlBase = base;
+      queues.set(queue, created);
     }
     destinations.set(definition.name, queues);
     if (isFlowSpec(definition.flowDefinition)) {
-      flowDefinitionArns[definition.name] = await ensureFlowDefinition(clients.sagemaker, definition.name, definition.flowDefinition);
-      allFlowDefinitionArns.push(flowDefinitionArns[definition.name]);
+      await ensureFlowDefinition(clients.sagemaker, definition, readFileSync(definition.flowDefinition.templateFile, 'utf8'));
     } else {
       await importFlowDefinition(definition.flowDefinition.arn);
-      allFlowDefinitionArns.push(definition.flowDefinition.arn);
+      externalFlowDefinitionArns.push(definition.flowDefinition.arn);
     }
   }
-  return { work, poll, destinations, flowDefinitionArns, allFlowDefinitionArns };
+  return {
+    work,
+    poll,
+    destinations,
+    externalFlowDefinitionArns,
+    environment: {
+      QUEUE_URL_BASE: queueUrlBase ?? work.url.slice(0, work.url.lastIndexOf('/') + 1),
+      QUEUE_NAME_PREFIX: stage,
+      FLOW_DEFINITION_ARN_BASE: LOCAL_FLOW_DEFINITION_ARN_BASE,
+      FLOW_NAME_PREFIX: LOCAL_FLOW_VALUES.namePrefix,
+      A2I_ROLE_ARN: LOCAL_FLOW_VALUES.roleArn,
+      WORKTEAM_ARN: LOCAL_FLOW_VALUES.workteamArn,
+      OUTPUT_BUCKET: LOCAL_BUCKETS.output,
+      KMS_KEY_ARN: '',
+    },
+  };
 }
 
-async function queueWithDlq(sqs: SQSClient, name: string, fifo: boolean, visibilitySeconds: number): Promise<LocalQueue> {
-  const suffix = fifo ? '.fifo' : '';
-  const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: fifoAttributes }));
+async function queueWithDlq(sqs: SQSClient, queue: { name: string; dlqName: string; fifo: boolean; visibilitySeconds: number }): Promise<LocalQueue> {
+  const fifoAttributes: Record<string, string> = queue.fifo ? { FifoQueue: 'true' } : {};
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: queue.dlqName, Attributes: fifoAttributes }));
   const dlqArn = await queueArn(sqs, dlq.QueueUrl as string);
-  const queue = await sqs.send(
+  const created = await sqs.send(
     new CreateQueueCommand({
-      QueueName: `${name}${suffix}`,
+      QueueName: queue.name,
       Attributes: {
         ...fifoAttributes,
-        VisibilityTimeout: String(visibilitySeconds),
+        VisibilityTimeout: String(queue.visibilitySeconds),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: WORK_MAX_RECEIVES }),
       },
     }),
   );
-  const url = queue.QueueUrl as string;
+  const url = created.QueueUrl as string;
   return { url, arn: await queueArn(sqs, url), dlqUrl: dlq.QueueUrl as string };
 }
 
@@ -96,40 +131,16 @@ async function queueArn(sqs: SQSClient, url: string): Promise<string> {
 }
 
 /**
- * The workflow's task UI and flow definition, named `<workflow>-<hash of template and spec>`: an edited
- * template or spec gets new ones, an unchanged one (the emulator keeps state across restarts) is reused.
+ * The workflow's task UI and flow definition, made as the stack's custom resource makes them (the same
+ * properties, the same handler): named `local-<workflow>-<hash of template and spec>`, so an edited template
+ * or spec gets new ones and an unchanged one (the emulator keeps state across restarts) is reused.
  */
-async function ensureFlowDefinition(sagemaker: SageMakerClient, workflow: string, spec: FlowSpec): Promise<string> {
-  const template = readFileSync(spec.templateFile, 'utf8');
-  const name = `${workflow}-${createHash('sha256').update(template).update(JSON.stringify({ ...spec, templateFile: undefined })).digest('hex').slice(0, 12)}`;
-  let uiArn: string;
-  try {
-    uiArn = (await sagemaker.send(new CreateHumanTaskUiCommand({ HumanTaskUiName: name, UiTemplate: { Content: template } }))).HumanTaskUiArn as string;
-  } catch (error) {
-    if (!(error instanceof ResourceInUse)) throw error;
-    uiArn = (await sagemaker.send(new DescribeHumanTaskUiCommand({ HumanTaskUiName: name }))).HumanTaskUiArn as string;
-  }
-  try {
-    const created = await sagemaker.send(
-      new CreateFlowDefinitionCommand({
-        FlowDefinitionName: name,
-        RoleArn: PLACEHOLDER_ROLE,
-        HumanLoopConfig: {
-          WorkteamArn: spec.workteamArn ?? PLACEHOLDER_WORKTEAM,
-          HumanTaskUiArn: uiArn,
-          TaskTitle: spec.taskTitle ?? workflow,
-          TaskDescription: spec.taskDescription ?? `Review records of ${workflow}`,
-          TaskCount: spec.taskCount,
-          TaskTimeLimitInSeconds: spec.taskTimeLimitInSeconds,
-          TaskAvailabilityLifetimeInSeconds: spec.taskAvailabilityLifetimeInSeconds,
-          ...(spec.taskKeywords ? { TaskKeywords: spec.taskKeywords } : {}),
-        },
-        OutputConfig: { S3OutputPath: `s3://${LOCAL_BUCKETS.output}/${workflow}` },
-      }),
-    );
-    return created.FlowDefinitionArn as string;
-  } catch (error) {
-    if (!(error instanceof ResourceInUse)) throw error;
-    return (await sagemaker.send(new DescribeFlowDefinitionCommand({ FlowDefinitionName: name }))).FlowDefinitionArn as string;
-  }
+async function ensureFlowDefinition(sagemaker: SageMakerClient, definition: CompiledWorkflow['definition'], template: string): Promise<string> {
+  const properties = Object.fromEntries(Object.entries(flowResourceProperties(definition, template, LOCAL_FLOW_VALUES)).filter(([, value]) => value !== undefined));
+  const response = await handleFlowResourceEvent(
+    { RequestType: 'Create', ResponseURL: 'http://127.0.0.1/unused', StackId: 'local', RequestId: definition.name, LogicalResourceId: 'FlowDefinition', ResourceProperties: properties },
+    { api: sageMakerFlowApi(sagemaker) },
+  );
+  if (response.Status !== 'SUCCESS' || !response.Data) throw new LocalResourcesError(`the flow definition of workflow ${definition.name} could not be made: ${response.Reason ?? 'no reason given'}`);
+  return response.Data.FlowDefinitionArn;
 }

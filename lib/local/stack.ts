@@ -292,8 +292,8 @@ export class LocalStack {
       POLL_QUEUE_URL: this.resources.poll.url,
       LEDGER_TABLE,
       STATE_MACHINE_ARN,
-      QUEUE_URLS: JSON.stringify(Object.fromEntries([...this.resources.destinations].map(([workflow, queues]) => [workflow, Object.fromEntries([...queues].map(([queue, { url }]) => [queue, url]))]))),
-      FLOW_DEFINITION_ARNS: JSON.stringify(this.resources.flowDefinitionArns),
+      // Queue URLs and flow definition ARNs are computed from names, from the same few values as in AWS.
+      ...this.resources.environment,
       CONSUMER_CONCURRENCY: String(concurrency),
       WORK_MAX_RECEIVES: String(WORK_MAX_RECEIVES),
     });
@@ -312,7 +312,7 @@ export class LocalStack {
       loopStatusEvent: (input, context) => this.functions.loopStatusEvent(input as never, context),
     };
     const functions = Object.entries(handlers).map(([key, invoke]) => ({ key, arn: functionArn(key), name: `a2i-local-${key}`, invoke }));
-    const values = localRuleValues({ region: LOCAL_REGION, account: LOCAL_ACCOUNT, stackName: LOCAL_STACK_NAME, functions, flowDefinitionArns: this.resources.flowDefinitionArns, eventsDlqArn: EVENTS_DLQ_ARN });
+    const values = localRuleValues({ region: LOCAL_REGION, account: LOCAL_ACCOUNT, stackName: LOCAL_STACK_NAME, functions, eventsDlqArn: EVENTS_DLQ_ARN });
     for (const rule of busRulesOf(model, values, functions)) this.bus.addRule(rule);
   }
 

@@ -15,30 +15,40 @@ import { RateLimiter } from '../rate-limiter';
 import { S3PayloadStore } from '../s3-store';
 import { sendBatches } from '../sqs-batch';
 import { sqsSafeJson } from '../sqs-text';
-import { parseWorkflowBundle, WORKFLOW_BUNDLE_FILE } from '../workflow/bundle';
+import { stackFlowDefinitionName, type StackFlowValues } from '../flows/stack-flow';
+import { workflowQueueName } from '../resource-names';
+import { parseWorkflowBundle, parseWorkflowTemplates, WORKFLOW_BUNDLE_FILE } from '../workflow/bundle';
 import type { CompiledWorkflow } from '../workflow/compiled';
 import { isFlowSpec } from '../workflow/types';
 import { type AwsClients, awsClients } from './aws-clients';
-import { ConfigError, envJson, envNumber, requireEnv } from './env';
+import { ConfigError, envNumber, requireEnv } from './env';
 import { workflowMetrics } from './observability';
 
 type Env = Record<string, string | undefined>;
 
-/** The deployed workflows: the bundle packaged with the function (WORKFLOWS_BUNDLE, relative to the function's root). */
+/** The deployed workflows' bundle, packaged with the function (WORKFLOWS_BUNDLE, relative to the function's root). */
+function bundleFile(env: Env): string {
+  return resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), env.WORKFLOWS_BUNDLE ?? WORKFLOW_BUNDLE_FILE);
+}
+
+/** The deployed workflows. */
 export function deployedWorkflows(env: Env = process.env): CompiledWorkflow[] {
-  const file = resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), env.WORKFLOWS_BUNDLE ?? WORKFLOW_BUNDLE_FILE);
+  const file = bundleFile(env);
   return parseWorkflowBundle(readFileSync(file, 'utf8'), file);
 }
 
-/** QUEUE_URLS: {"<workflow>": {"<queue>": "<url>"}}; every queue of every workflow must have one. */
+/**
+ * Each workflow queue's address, from its name (lib/resource-names.ts): QUEUE_URL_BASE (the account's SQS
+ * URL, `https://sqs.<region>.<suffix>/<account>/`) and QUEUE_NAME_PREFIX (`<service>-<stage>`).
+ */
 export function queueDirectory(workflows: CompiledWorkflow[], env: Env = process.env): (workflow: string, queue: string) => QueueAddress {
-  const urls = envJson<Record<string, Record<string, string>>>('QUEUE_URLS', env);
+  const base = requireEnv('QUEUE_URL_BASE', env);
+  if (!base.endsWith('/')) throw new ConfigError(`QUEUE_URL_BASE must end with "/", got ${JSON.stringify(base)}`);
+  const stage = requireEnv('QUEUE_NAME_PREFIX', env);
   const directory = new Map<string, QueueAddress>();
   for (const { definition } of workflows) {
     for (const [queue, { fifo }] of Object.entries(definition.queues)) {
-      const url = urls[definition.name]?.[queue];
-      if (!url) throw new ConfigError(`QUEUE_URLS has no URL for queue "${queue}" of workflow "${definition.name}"`);
-      directory.set(`${definition.name}/${queue}`, { url, fifo });
+      directory.set(`${definition.name}/${queue}`, { url: `${base}${workflowQueueName(stage, definition.name, queue, fifo)}`, fifo });
     }
   }
   return (workflow, queue) => {
@@ -48,16 +58,41 @@ export function queueDirectory(workflows: CompiledWorkflow[], env: Env = process
   };
 }
 
-/** A workflow's flow definition: its own `arn`, or the one the stack created (FLOW_DEFINITION_ARNS: {"<workflow>": "<arn>"}). */
+/**
+ * A workflow's flow definition: its own `arn`, or the current one the stack created, named as the custom
+ * resource names it (lib/flows/stack-flow.ts) from the stack's values: FLOW_DEFINITION_ARN_BASE
+ * (`arn:<partition>:sagemaker:<region>:<account>:flow-definition/`), FLOW_NAME_PREFIX (the stage),
+ * A2I_ROLE_ARN, OUTPUT_BUCKET, WORKTEAM_ARN and KMS_KEY_ARN (either may be empty).
+ */
 export function flowDefinitionDirectory(workflows: CompiledWorkflow[], env: Env = process.env): (workflow: CompiledWorkflow) => string {
-  const created = env.FLOW_DEFINITION_ARNS ? envJson<Record<string, string>>('FLOW_DEFINITION_ARNS', env) : {};
+  const specs = workflows.filter(({ definition }) => isFlowSpec(definition.flowDefinition));
   const arns = new Map<string, string>();
   for (const { definition } of workflows) {
-    const arn = isFlowSpec(definition.flowDefinition) ? created[definition.name] : definition.flowDefinition.arn;
-    if (!arn) throw new ConfigError(`FLOW_DEFINITION_ARNS has no flow definition for workflow "${definition.name}"`);
-    arns.set(definition.name, arn);
+    if (!isFlowSpec(definition.flowDefinition)) arns.set(definition.name, definition.flowDefinition.arn);
   }
-  return (workflow) => arns.get(workflow.definition.name) as string;
+  if (specs.length > 0) {
+    const base = requireEnv('FLOW_DEFINITION_ARN_BASE', env);
+    const outputBucket = requireEnv('OUTPUT_BUCKET', env);
+    const values: StackFlowValues<string> = {
+      namePrefix: requireEnv('FLOW_NAME_PREFIX', env),
+      roleArn: requireEnv('A2I_ROLE_ARN', env),
+      workteamArn: env.WORKTEAM_ARN ?? '',
+      outputPath: (workflow) => `s3://${outputBucket}/${workflow}`,
+      kmsKeyId: env.KMS_KEY_ARN || undefined,
+    };
+    const file = bundleFile(env);
+    const templates = parseWorkflowTemplates(readFileSync(file, 'utf8'), file);
+    for (const { definition } of specs) {
+      const template = templates.get(definition.name);
+      if (template === undefined) throw new ConfigError(`${file} has no worker template for workflow "${definition.name}": package the stack again`);
+      arns.set(definition.name, `${base}${stackFlowDefinitionName(definition, template, values)}`);
+    }
+  }
+  return (workflow) => {
+    const arn = arns.get(workflow.definition.name);
+    if (!arn) throw new ConfigError(`workflow "${workflow.definition.name}" is not deployed`);
+    return arn;
+  };
 }
 
 export interface SplitterRuntime {

@@ -24,7 +24,6 @@ const ENV_KEYS = [
   'AWS_MAX_ATTEMPTS',
   'AWS_CONFIG_FILE',
   'AWS_SHARED_CREDENTIALS_FILE',
-  'FLOW_DEFINITION_ARNS',
 ] as const;
 
 let harness: EmulatorHarness;
@@ -173,6 +172,7 @@ describe('loops list --workflow', () => {
   describe('a workflow that specifies its flow definition', () => {
     let directory: string;
     let localArn: string;
+    let deployedArn: string;
 
     beforeAll(async () => {
       directory = mkdtempSync(join(work, 'workflows-'));
@@ -190,16 +190,17 @@ describe('loops list --workflow', () => {
             }),
           )
         ).FlowDefinitionArn as string;
-      // An older one from an earlier template, the current one, and another workflow's that shares the prefix.
-      await create('receipts-000000000000');
+      // An older one from an earlier template, the current one, another workflow's that shares the prefix, and a deployed stage's.
+      await create('local-receipts-0000000000');
       harness.advance(1000);
-      localArn = await create('receipts-0123456789ab');
+      localArn = await create('local-receipts-0123456789');
       harness.advance(1000);
-      await create('receipts-archive-abcdefabcdef');
+      await create('local-receipts-archive-abcdefabcd');
+      deployedArn = await create('prod-receipts-abcdef0123');
       await startLoop('receipt-1', localArn);
     });
 
-    test('finds the newest flow definition named <workflow>-<hash> with ListFlowDefinitions', async () => {
+    test('finds the newest flow definition named local-<workflow>-<hash> (local mode\'s) with ListFlowDefinitions', async () => {
       const { code, stdout, stderr } = await run('list', '--workflow', 'receipts', '--workflows', directory, '--json');
 
       expect(stderr).toBe('');
@@ -207,16 +208,14 @@ describe('loops list --workflow', () => {
       expect(JSON.parse(stdout)).toMatchObject({ HumanLoopName: 'receipt-1', FlowDefinitionArn: localArn });
     });
 
-    test('FLOW_DEFINITION_ARNS, as the functions read it, comes first', async () => {
-      process.env.FLOW_DEFINITION_ARNS = JSON.stringify({ receipts: flowArn });
-      try {
-        const { code, stdout } = await run('list', '--workflow', 'receipts', '--workflows', directory, '--status', 'Failed', '--json');
+    test('with --stage, the stage\'s own <stage>-<workflow>-<hash>', async () => {
+      await startLoop('receipt-prod', deployedArn);
 
-        expect(code).toBe(0);
-        expect(JSON.parse(stdout)).toMatchObject({ HumanLoopName: 'loop-001' });
-      } finally {
-        delete process.env.FLOW_DEFINITION_ARNS;
-      }
+      const { code, stdout, stderr } = await run('list', '--workflow', 'receipts', '--workflows', directory, '--stage', 'prod', '--json');
+
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ HumanLoopName: 'receipt-prod', FlowDefinitionArn: deployedArn });
     });
 
     test('with no such flow definition it says how to name one', async () => {
@@ -227,7 +226,7 @@ describe('loops list --workflow', () => {
       const { code, stderr } = await run('list', '--workflow', 'parcels', '--workflows', other);
 
       expect(code).toBe(1);
-      expect(stderr).toContain('workflow "parcels" specifies its flow definition and none named "parcels-<hash>" exists; pass --flow-definition-arn ARN or set FLOW_DEFINITION_ARNS');
+      expect(stderr).toContain('workflow "parcels" specifies its flow definition and none named "local-parcels-<hash>" exists; pass --stage STAGE or --flow-definition-arn ARN');
     });
   });
 });

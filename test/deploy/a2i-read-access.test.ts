@@ -12,7 +12,7 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/a2i`;
 function factsWith(readAccess: string[][]): StackFacts {
   const [example] = loadWorkflows([join(__dirname, '..', '..', 'workflows')]);
   const workflows = readAccess.map((locations, index) => ({ ...example, definition: { ...example.definition, name: `wf${index}`, input: { ...example.definition.input, readAccess: locations } } }));
-  return { root: '', service: 's', stage: 'test', workflows, queues: [], flowDefinitionArns: new Map(), externalBuckets: [] };
+  return { root: '', service: 's', stage: 'test', workflows, queues: [], externalFlowDefinitionArns: [], externalBuckets: [] };
 }
 
 /** Whether A2I's role, with the generated policy attached, may GetObject the object (IAM's own evaluation). */

@@ -1,19 +1,25 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { compileEventPattern } from '../../lib/event-pattern';
 import { placeholdersOf } from '../../lib/state-machine-definition';
+import { resolveCfn } from '../support/cfn';
 
 /**
  * The packaged CloudFormation template, as `npx serverless package --stage ci` produces it offline (dummy
  * credentials, nothing is sent to AWS), checked for what a careful reviewer checks before deploying.
  */
-type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: unknown };
+type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: unknown; Metadata?: Record<string, unknown> };
+type Template = { Resources: Record<string, Resource>; Parameters?: Record<string, unknown>; Outputs?: Record<string, unknown> };
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown };
 
 const ROOT = join(__dirname, '..', '..');
-let template: { Resources: Record<string, Resource>; Parameters: Record<string, unknown>; Outputs: Record<string, unknown> };
+let template: Template;
+/** Each workflow's nested template, by file name, as packaged. */
+let workflowTemplates: Map<string, Template>;
 let packageDir: string;
 
 beforeAll(async () => {
@@ -24,6 +30,11 @@ beforeAll(async () => {
     maxBuffer: 16 * 1024 * 1024,
   });
   template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  workflowTemplates = new Map(
+    readdirSync(packageDir)
+      .filter((file) => file.startsWith('workflow-stack-'))
+      .map((file) => [file, JSON.parse(readFileSync(join(packageDir, file), 'utf8'))]),
+  );
 }, 180_000);
 
 afterAll(() => rmSync(packageDir, { recursive: true, force: true }));
@@ -91,23 +102,52 @@ describe('the packaged template', () => {
   });
 
   it('gives every queue SSE, and every queue that is not itself a DLQ a DLQ', () => {
-    const queues = ofType('AWS::SQS::Queue');
-    const deadLetterTargets = new Set(queues.flatMap(([, queue]) => referencedIds((queue.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn)));
-    // Queues that are DLQs of other services: EventBridge targets' DeadLetterConfig and Lambda's on-failure destinations.
-    const otherDeadLetters = new Set([
-      ...ofType('AWS::Events::Rule').flatMap(([, rule]) => ((rule.Properties?.Targets ?? []) as { DeadLetterConfig?: { Arn: unknown } }[]).flatMap((target) => referencedIds(target.DeadLetterConfig?.Arn))),
-      ...ofType('AWS::Lambda::EventInvokeConfig').flatMap(([, config]) => referencedIds((config.Properties?.DestinationConfig as { OnFailure?: { Destination: unknown } })?.OnFailure?.Destination)),
-    ]);
-    expect(queues.length).toBeGreaterThanOrEqual(12);
-    for (const [id, queue] of queues) {
-      const sse = queue.Properties?.SqsManagedSseEnabled ?? queue.Properties?.KmsMasterKeyId;
-      expect({ id, sse: sse !== undefined }).toEqual({ id, sse: true });
-      const isDlq = deadLetterTargets.has(id) || otherDeadLetters.has(id);
-      expect({ id, protectedByDlq: isDlq || queue.Properties?.RedrivePolicy !== undefined }).toEqual({ id, protectedByDlq: true });
-      if (isDlq) {
-        const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, alarm]) => referencedIds(alarm.Properties?.Dimensions).includes(id));
-        expect({ id, alarms: alarms.length }).toEqual({ id, alarms: 1 });
+    let count = 0;
+    for (const each of [template, ...workflowTemplates.values()]) {
+      const inTemplate = (type: string) => Object.entries(each.Resources).filter(([, resource]) => resource.Type === type);
+      const queues = inTemplate('AWS::SQS::Queue');
+      const deadLetterTargets = new Set(queues.flatMap(([, queue]) => referencedIds((queue.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn)));
+      // Queues that are DLQs of other services: EventBridge targets' DeadLetterConfig and Lambda's on-failure destinations.
+      const otherDeadLetters = new Set([
+        ...inTemplate('AWS::Events::Rule').flatMap(([, rule]) => ((rule.Properties?.Targets ?? []) as { DeadLetterConfig?: { Arn: unknown } }[]).flatMap((target) => referencedIds(target.DeadLetterConfig?.Arn))),
+        ...inTemplate('AWS::Lambda::EventInvokeConfig').flatMap(([, config]) => referencedIds((config.Properties?.DestinationConfig as { OnFailure?: { Destination: unknown } })?.OnFailure?.Destination)),
+      ]);
+      for (const [id, queue] of queues) {
+        count++;
+        const sse = queue.Properties?.SqsManagedSseEnabled ?? queue.Properties?.KmsMasterKeyId;
+        expect({ id, sse: sse !== undefined }).toEqual({ id, sse: true });
+        const isDlq = deadLetterTargets.has(id) || otherDeadLetters.has(id);
+        expect({ id, protectedByDlq: isDlq || queue.Properties?.RedrivePolicy !== undefined }).toEqual({ id, protectedByDlq: true });
+        if (isDlq) {
+          const alarms = inTemplate('AWS::CloudWatch::Alarm').filter(([, alarm]) => referencedIds(alarm.Properties?.Dimensions).includes(id));
+          expect({ id, alarms: alarms.length }).toEqual({ id, alarms: 1 });
+        }
       }
+    }
+    expect(count).toBeGreaterThanOrEqual(14);
+  });
+
+  it('packages each workflow\'s nested stack and points the root at its upload in the deployment bucket', () => {
+    const stacks = ofType('AWS::CloudFormation::Stack');
+    expect(stacks.map(([id]) => id)).toEqual(['WfInvoiceExtractionStack']);
+    for (const [id, stack] of stacks) {
+      const file = stack.Metadata?.WorkflowStackFile as string;
+      const key = stack.Metadata?.WorkflowStackKey as string;
+      expect({ id, packaged: workflowTemplates.has(file) }).toEqual({ id, packaged: true });
+      // Content-addressed: the key names the uploaded body's hash, so a changed template is a changed URL.
+      const body = readFileSync(join(packageDir, file));
+      expect(key).toBe(`serverless/a2i-orchestrator/ci/workflow-stacks/invoice-extraction-${createHash('sha256').update(body).digest('hex').slice(0, 16)}.json`);
+      expect(resolveCfn(stack.Properties?.TemplateURL, { ServerlessDeploymentBucket: 'deployment-bucket' })).toBe(`https://s3.us-east-1.amazonaws.com/deployment-bucket/${key}`);
+      const parameters = Object.keys((workflowTemplates.get(file) as Template).Parameters ?? {});
+      expect(Object.keys(stack.Properties?.Parameters as object).sort()).toEqual(parameters.sort());
+    }
+  });
+
+  it('gives no function a per-workflow value in its environment', () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = Object.keys((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables);
+      expect({ id, perWorkflow: variables.filter((name) => ['QUEUE_URLS', 'FLOW_DEFINITION_ARNS'].includes(name)) }).toEqual({ id, perWorkflow: [] });
+      expect({ id, mentionsWorkflow: JSON.stringify(fn.Properties?.Environment).includes('invoice-extraction') }).toEqual({ id, mentionsWorkflow: false });
     }
   });
 
@@ -150,17 +190,18 @@ describe('the packaged template', () => {
     const role = template.Resources.A2iRole;
     expect(JSON.stringify(role.Properties?.AssumeRolePolicyDocument)).toContain('sagemaker.amazonaws.com');
     const actions = allowStatements().filter(({ where }) => where.startsWith('A2iRole/')).flatMap(({ statement }) => list(statement.Action));
-    expect(new Set(actions)).toEqual(new Set(['s3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey']));
+    // The KMS actions are A2I's documented list for a KMS-encrypted output path (only with the stack's key).
+    const kms = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'];
+    expect(new Set(actions)).toEqual(new Set(['s3:GetObject', 's3:PutObject', ...kms]));
   });
 
-  it('sends A2I status events of this stack\'s flow definitions only, and alarms on failed and timed-out executions', () => {
-    const rule = template.Resources.A2iStatusRule;
-    const pattern = rule.Properties?.EventPattern as { source: string[]; 'detail-type': string[]; detail: { flowDefinitionArn: unknown[] } };
-    expect(pattern.source).toEqual(['aws.sagemaker']);
-    expect(pattern['detail-type']).toEqual(['SageMaker A2I HumanLoop Status Change']);
-    expect(referencedIds(pattern.detail.flowDefinitionArn)).toEqual(['WfInvoiceExtractionFlowDefinition']);
-    const metrics = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties?.MetricName);
-    expect(metrics).toEqual(expect.arrayContaining(['ExecutionsFailed', 'ExecutionsTimedOut', 'StartThrottled']));
+  it('sends A2I status events of this stage\'s flow definitions only, and alarms on failed and timed-out executions', () => {
+    const matches = compileEventPattern(resolveCfn(template.Resources.A2iStatusRule.Properties?.EventPattern));
+    const event = (name: string) => ({ source: 'aws.sagemaker', 'detail-type': 'SageMaker A2I HumanLoop Status Change', detail: { flowDefinitionArn: `arn:aws:sagemaker:us-east-1:123456789012:flow-definition/${name}` } });
+    expect(matches(event('ci-invoice-extraction-0123456789'))).toBe(true);
+    expect(matches(event('prod-invoice-extraction-0123456789'))).toBe(false);
+    const alarms = [template, ...workflowTemplates.values()].flatMap((each) => Object.values(each.Resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm'));
+    expect(alarms.map((alarm) => alarm.Properties?.MetricName)).toEqual(expect.arrayContaining(['ExecutionsFailed', 'ExecutionsTimedOut', 'StartThrottled']));
   });
 });
 

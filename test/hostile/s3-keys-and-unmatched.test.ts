@@ -49,7 +49,7 @@ describe('S3 keys with spaces, unicode and `+`, URL-encoded in the event', () =>
     const sent = await upload(key, `${prediction('a', 0.9)}\n${prediction('b', 0.2)}\n`);
 
     expect(sent).toBe(encoded);
-    const accepted = harness.deliveredTo('predictions-accepted');
+    const accepted = harness.deliveredTo('predictions', 'accepted');
     expect(accepted).toHaveLength(1);
     expect(accepted[0]).toMatchObject({ outcome: 'auto-accepted', recordId: 'a', source: { type: 's3', key, recordIndex: 0, line: 1 } });
     expect(harness.loops).toHaveLength(1);

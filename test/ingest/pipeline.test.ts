@@ -73,7 +73,7 @@ describe('S3 JSON Lines through the whole ingest path', () => {
       recordId: 'b',
     });
 
-    const accepted = harness.deliveredTo('predictions-accepted');
+    const accepted = harness.deliveredTo('predictions', 'accepted');
     expect(accepted.map((message) => message.recordId).sort()).toEqual(['a', 'c']);
     expect(accepted.every((message) => message.outcome === 'auto-accepted' && (message.decision as { activated: boolean }).activated === false)).toBe(true);
     expect(accepted.find((message) => message.recordId === 'a')?.record).toEqual(JSON.parse(prediction('a', 0.9)));
@@ -97,7 +97,7 @@ describe('S3 JSON Lines through the whole ingest path', () => {
 
     expect(harness.loops).toHaveLength(1);
     expect(harness.executions).toHaveLength(1);
-    expect(harness.deliveredTo('predictions-accepted')).toHaveLength(1);
+    expect(harness.deliveredTo('predictions', 'accepted')).toHaveLength(1);
     expect(harness.workDlq).toEqual([]);
   });
 
@@ -110,7 +110,7 @@ describe('S3 JSON Lines through the whole ingest path', () => {
     await harness.drain();
 
     expect(harness.loops).toHaveLength(1);
-    expect(harness.deliveredTo('predictions-accepted')).toHaveLength(1);
+    expect(harness.deliveredTo('predictions', 'accepted')).toHaveLength(1);
   });
 
   it('a loop that already exists in A2I (a crash after StartHumanLoop) is taken as started and still gets its execution', async () => {
@@ -165,7 +165,7 @@ describe('A2I errors', () => {
     await harness.uploadObject('predictions/always-throttled.jsonl', jsonl(prediction('a', 0.9), prediction('b', 0.2)));
     await harness.drain();
 
-    const failures = harness.deliveredTo('predictions-failures.fifo');
+    const failures = harness.deliveredTo('predictions', 'failures');
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ outcome: 'failed', recordId: 'b', failure: { code: 'StartHumanLoopFailed' } });
     expect(failures[0].failure?.reason).toMatch(/^ThrottlingException: /);
@@ -173,7 +173,7 @@ describe('A2I errors', () => {
     expect(fifoEntry?.MessageDeduplicationId).toBe(failures[0].reviewId);
     expect(fifoEntry?.MessageGroupId).toBe(failures[0].reviewId);
     // The auto-accepted record of the same work message went out once, despite the work's retries.
-    expect(harness.deliveredTo('predictions-accepted')).toHaveLength(1);
+    expect(harness.deliveredTo('predictions', 'accepted')).toHaveLength(1);
     expect(harness.workDlq).toEqual([]);
   });
 
@@ -189,7 +189,7 @@ describe('A2I errors', () => {
 
     expect(calls).toBe(1);
     expect(harness.executions).toEqual([]);
-    expect(harness.deliveredTo('predictions-failures.fifo')).toEqual([
+    expect(harness.deliveredTo('predictions', 'failures')).toEqual([
       expect.objectContaining({ outcome: 'failed', recordId: 'b', failure: { code: 'StartHumanLoopFailed', reason: 'ValidationException: InputContent is not valid' } }),
     ]);
   });
@@ -229,7 +229,7 @@ describe('bad input', () => {
     await harness.uploadObject('predictions/mixed.jsonl', body);
     await harness.drain();
 
-    const invalid = harness.deliveredTo('predictions-failures.fifo');
+    const invalid = harness.deliveredTo('predictions', 'failures');
     expect(invalid.map((message) => [message.outcome, message.failure?.code, message.source.type === 's3' && message.source.line])).toEqual([
       ['invalid', 'InvalidJson', 2],
       ['invalid', 'InvalidJson', 3],
@@ -237,7 +237,7 @@ describe('bad input', () => {
       ['invalid', 'MissingRecordId', 7],
     ]);
     expect(invalid[0].failure?.reason).toMatch(/^line 2: not valid JSON/);
-    expect(harness.deliveredTo('predictions-accepted').map((message) => message.recordId)).toEqual(['a']);
+    expect(harness.deliveredTo('predictions', 'accepted').map((message) => message.recordId)).toEqual(['a']);
     expect(harness.loops.map((loop) => JSON.parse(loop.HumanLoopInput?.InputContent as string).recordId)).toEqual(['b']);
   });
 
@@ -248,7 +248,7 @@ describe('bad input', () => {
     await harness.drain();
 
     expect(harness.loops).toEqual([]);
-    const [invalid] = harness.deliveredTo('predictions-failures.fifo');
+    const [invalid] = harness.deliveredTo('predictions', 'failures');
     expect(invalid).toMatchObject({ outcome: 'invalid', recordId: 'big', failure: { code: 'InputContentTooLarge' } });
     expect(invalid.failure?.reason).toMatch(/over A2I's limit of 3145728/);
     // The record itself is too big for SQS: it travels by reference, never truncated.
@@ -256,7 +256,7 @@ describe('bad input', () => {
     expect(invalid.recordRef).toMatch(/^s3:\/\/orchestrator-payloads\/payloads\/predictions\//);
     const stored = harness.objects.get(invalid.recordRef!.slice('s3://'.length));
     expect(JSON.parse(stored!.toString()).label).toHaveLength(3_200_000);
-    expect(harness.deliveredTo('predictions-accepted')).toHaveLength(1);
+    expect(harness.deliveredTo('predictions', 'accepted')).toHaveLength(1);
   });
 
   it('with input.oversize: reference, an oversize record is reviewed from its S3 object instead', async () => {
@@ -270,7 +270,7 @@ describe('bad input', () => {
     expect(input.record).toBeUndefined();
     expect(input.recordRef).toBe(`s3://${INPUT_BUCKET}/batches/large.json`);
     expect(input.source).toMatchObject({ recordIndex: 0 });
-    expect(harness.deliveredTo('batches-out')).toEqual([expect.objectContaining({ outcome: 'auto-accepted', source: expect.objectContaining({ recordIndex: 1 }) })]);
+    expect(harness.deliveredTo('batches', 'out')).toEqual([expect.objectContaining({ outcome: 'auto-accepted', source: expect.objectContaining({ recordIndex: 1 }) })]);
   });
 
   it('an empty object produces no work and no messages', async () => {
@@ -299,7 +299,7 @@ describe('bad input', () => {
 
     expect(event.Records[0].s3.object.key).toBe('predictions/batch+one%2Btwo+%C3%BC.jsonl');
     expect(harness.s3.commandCalls(GetObjectCommand)[0].args[0].input).toMatchObject({ Bucket: INPUT_BUCKET, Key: key });
-    expect(harness.deliveredTo('predictions-accepted')[0].source).toMatchObject({ key });
+    expect(harness.deliveredTo('predictions', 'accepted')[0].source).toMatchObject({ key });
   });
 
   it('reads gzip-compressed objects', async () => {
@@ -307,7 +307,7 @@ describe('bad input', () => {
     await harness.drain();
 
     expect(harness.loops).toHaveLength(1);
-    expect(harness.deliveredTo('predictions-accepted').map((message) => message.recordId)).toEqual(['a']);
+    expect(harness.deliveredTo('predictions', 'accepted').map((message) => message.recordId)).toEqual(['a']);
   });
 
   it('characters SQS refuses never block delivery: U+FFFF travels escaped, a raw control character makes the line invalid', async () => {
@@ -316,12 +316,12 @@ describe('bad input', () => {
     await harness.uploadObject('predictions/odd-chars.jsonl', body);
     await harness.drain();
 
-    const [accepted] = harness.deliveredTo('predictions-accepted');
+    const [accepted] = harness.deliveredTo('predictions', 'accepted');
     expect((accepted.record as { note: string }).note).toBe('odd \uFFFF char');
     const sent = harness.delivered.find((delivered) => delivered.message.recordId === 'a')?.entry.MessageBody as string;
     expect(sent).not.toMatch(/[\uFFFE\uFFFF]/);
     expect(harness.work).toEqual([]);
-    expect(harness.deliveredTo('predictions-failures.fifo')).toEqual([
+    expect(harness.deliveredTo('predictions', 'failures')).toEqual([
       expect.objectContaining({ outcome: 'invalid', failure: { code: 'UnreadableRecord', reason: 'line 2: not valid JSON: raw control character at column 46' } }),
     ]);
   });
@@ -330,12 +330,12 @@ describe('bad input', () => {
     await harness.uploadObject('predictions/ids.jsonl', jsonl(prediction('a', 0.9), prediction('a', 0.95), prediction('b', 0.2), prediction('b', 0.1)));
     await harness.drain();
 
-    const invalid = harness.deliveredTo('predictions-failures.fifo');
+    const invalid = harness.deliveredTo('predictions', 'failures');
     expect(invalid.map((message) => [message.failure?.code, message.source.recordIndex]).sort()).toEqual([
       ['DuplicateRecordId', 1],
       ['DuplicateRecordId', 3],
     ]);
-    expect(harness.deliveredTo('predictions-accepted').map((message) => message.source.recordIndex)).toEqual([0]);
+    expect(harness.deliveredTo('predictions', 'accepted').map((message) => message.source.recordIndex)).toEqual([0]);
     expect(harness.loops).toHaveLength(1);
     // Every record has exactly one terminal path: 2 delivered invalid, 1 auto-accepted, 1 loop.
     expect(new Set(harness.delivered.map((delivered) => delivered.message.reviewId)).size).toBe(3);
@@ -350,7 +350,7 @@ describe('bad input', () => {
 
     expect(workMessages).toBe(5);
     expect(harness.loops).toHaveLength(9);
-    expect(harness.deliveredTo('predictions-accepted')).toHaveLength(441);
+    expect(harness.deliveredTo('predictions', 'accepted')).toHaveLength(441);
   });
 });
 
@@ -372,7 +372,7 @@ describe('a work message with more starts than fit in one invocation at the work
     expect(harness.workDlq).toEqual([]);
     expect(harness.loops).toHaveLength(100);
     expect(new Set(harness.loops.map((loop) => loop.HumanLoopName)).size).toBe(100);
-    expect(harness.deliveredTo('predictions-failures.fifo')).toEqual([]);
+    expect(harness.deliveredTo('predictions', 'failures')).toEqual([]);
   });
 });
 
@@ -403,7 +403,7 @@ describe('EventBridge events', () => {
       detailType: 'OrderScored',
       recordIndex: 0,
     });
-    expect(harness.deliveredTo('orders-accepted').map((message) => message.recordId)).toEqual(['o-e2']);
+    expect(harness.deliveredTo('orders', 'accepted').map((message) => message.recordId)).toEqual(['o-e2']);
   });
 
   it('a duplicated event is handled once', async () => {
@@ -414,7 +414,7 @@ describe('EventBridge events', () => {
     await harness.drain();
 
     expect(harness.loops).toHaveLength(1);
-    expect(harness.deliveredTo('orders-accepted')).toHaveLength(1);
+    expect(harness.deliveredTo('orders', 'accepted')).toHaveLength(1);
   });
 
   it('an event without a record at the path is invalid; an event for no workflow is ignored', async () => {
@@ -422,7 +422,7 @@ describe('EventBridge events', () => {
     await harness.sendEvent({ ...orderEvent('e6', 0.9), source: 'someone.else' });
     await harness.drain();
 
-    expect(harness.deliveredTo('orders-failures')).toEqual([
+    expect(harness.deliveredTo('orders', 'failures')).toEqual([
       expect.objectContaining({ outcome: 'invalid', failure: { code: 'UnreadableRecord', reason: 'the event has no record at "detail.order"' } }),
     ]);
     expect(harness.loops).toEqual([]);

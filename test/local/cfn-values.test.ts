@@ -1,4 +1,4 @@
-import { CfnValueError, resolveCfn } from '../../lib/local/cfn-values';
+import { CfnValueError, evaluateConditions, resolveCfn } from '../../lib/local/cfn-values';
 
 const context = {
   region: 'us-east-1',
@@ -59,5 +59,19 @@ describe('resolveCfn', () => {
   ])('refuses what the local stack cannot know: %j', (value, message) => {
     expect(() => resolveCfn({ Resource: value }, context)).toThrow(CfnValueError);
     expect(() => resolveCfn({ Resource: value }, context)).toThrow(message);
+  });
+
+  it('evaluates a template\'s conditions over its parameters', () => {
+    const conditions = evaluateConditions(
+      {
+        HasKmsKey: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'KmsKeyArn' }, ''] }] },
+        HasTeam: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'WorkteamArn' }, ''] }] },
+        Both: { 'Fn::And': [{ 'Fn::Equals': ['a', 'a'] }, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'KmsKeyArn' }, ''] }] }] },
+        Either: { 'Fn::Or': [{ 'Fn::Equals': ['a', 'b'] }, { 'Fn::Equals': [{ Ref: 'KmsKeyArn' }, ''] }] },
+      },
+      { ...context, parameters: { ...context.parameters, KmsKeyArn: '' } },
+    );
+
+    expect(conditions).toEqual({ HasKmsKey: false, HasTeam: true, Both: false, Either: true });
   });
 });

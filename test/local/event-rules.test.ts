@@ -16,11 +16,13 @@ const WORKFLOWS = loadWorkflows([join(__dirname, '..', 'fixtures', 'deploy', 'wo
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 const DLQ = `arn:aws:sqs:${REGION}:${ACCOUNT}:a2i-local-events-dlq`;
-const LOCAL_FLOWS = Object.fromEntries(WORKFLOWS.filter(({ definition }) => 'template' in definition.flowDefinition).map(({ definition }) => [definition.name, `arn:aws:sagemaker:${REGION}:${ACCOUNT}:flow-definition/${definition.name}-local`]));
+const LOCAL_FLOWS = Object.fromEntries(WORKFLOWS.filter(({ definition }) => 'template' in definition.flowDefinition).map(({ definition }) => [definition.name, `arn:aws:sagemaker:${REGION}:${ACCOUNT}:flow-definition/local-${definition.name}-0123456789ab`]));
 const EXISTING_FLOW = 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/partner-review';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
 const resourcesOf = (model: StackModel): Resources => model.resources.Resources as Resources;
+/** A workflow's own template (its nested stack). */
+const nestedOf = (model: StackModel, workflow: string): Resources => model.workflowStacks.find((stack) => stack.workflow === workflow)?.template.Resources as Resources;
 
 /** The stack's functions that rules may target, each recording what it is given. */
 function recordingFunctions(): { functions: LocalTargetFunction[]; received: Record<string, unknown[]> } {
@@ -31,7 +33,7 @@ function recordingFunctions(): { functions: LocalTargetFunction[]; received: Rec
 
 function busFor(model: StackModel, functions: LocalTargetFunction[], letters: DeadLetter[] = []): LocalEventBus {
   const bus = new LocalEventBus({ region: REGION, account: ACCOUNT, onDeadLetter: (letter) => letters.push(letter) });
-  const values = localRuleValues({ region: REGION, account: ACCOUNT, stackName: LOCAL_STACK_NAME, functions, flowDefinitionArns: LOCAL_FLOWS, eventsDlqArn: DLQ });
+  const values = localRuleValues({ region: REGION, account: ACCOUNT, stackName: LOCAL_STACK_NAME, functions, eventsDlqArn: DLQ });
   for (const rule of busRulesOf(model, values, functions)) bus.addRule(rule);
   return bus;
 }
@@ -60,7 +62,7 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
   test('a target the stack gives no permission to invoke is not invoked: the event goes to the rule\'s DLQ', async () => {
     // Prepare
     const model = localStackModel(WORKFLOWS);
-    delete resourcesOf(model).WfPartnerEventsEventRulePermission;
+    delete resourcesOf(model).WorkflowRulesPartnerBusPermission;
     const { functions, received } = recordingFunctions();
     const letters: DeadLetter[] = [];
     const bus = busFor(model, functions, letters);
@@ -71,17 +73,17 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
 
     // Assess
     expect(received.ingestEvent).toEqual([]);
-    expect(letters).toEqual([expect.objectContaining({ errorCode: 'AccessDeniedException', deadLetterArn: DLQ, targetArn: functions[0].arn, ruleArn: `arn:aws:events:${REGION}:${ACCOUNT}:rule/partner-bus/${LOCAL_STACK_NAME}-WfPartnerEventsEventRule` })]);
+    expect(letters).toEqual([expect.objectContaining({ errorCode: 'AccessDeniedException', deadLetterArn: DLQ, targetArn: functions[0].arn, ruleArn: `arn:aws:events:${REGION}:${ACCOUNT}:rule/partner-bus/${LOCAL_STACK_NAME}_wf_partner-events` })]);
   });
 
   test('one permission whose SourceArn is a pattern covers every rule it matches', async () => {
     // Prepare: the workflow rules' own permissions replaced by one for all of this stack's rules.
     const model = localStackModel(WORKFLOWS);
     const resources = resourcesOf(model);
-    delete resources.WfPartnerEventsEventRulePermission;
+    delete resources.WorkflowRulesPartnerBusPermission;
     resources.EventRulesPermission = {
       Type: 'AWS::Lambda::Permission',
-      Properties: { Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': ['IngestEventLambdaFunction', 'Arn'] }, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/*/${LOCAL_STACK_NAME}-*` } },
+      Properties: { Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': ['IngestEventLambdaFunction', 'Arn'] }, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/*/${LOCAL_STACK_NAME}_wf_*` } },
     };
     const { functions, received } = recordingFunctions();
     const bus = busFor(model, functions);
@@ -97,7 +99,7 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
   test('a status rule matching this stack\'s flow definitions by ARN prefix (an Fn::Sub) takes theirs and no one else\'s', async () => {
     // Prepare
     const model = localStackModel(WORKFLOWS);
-    resourcesOf(model).A2iStatusRule.Properties.EventPattern.detail = { flowDefinitionArn: [{ prefix: { 'Fn::Sub': 'arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:flow-definition/alpha' } }] };
+    resourcesOf(model).A2iStatusRule.Properties.EventPattern.detail = { flowDefinitionArn: [{ prefix: { 'Fn::Sub': 'arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:flow-definition/local-alpha' } }] };
     const { functions, received } = recordingFunctions();
     const bus = busFor(model, functions);
 
@@ -113,10 +115,10 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
     // Prepare
     const model = localStackModel(WORKFLOWS);
     const resources = resourcesOf(model);
-    resources.WfPartnerEventsEventRule.Properties.EventPattern = { source: [{ prefix: 'acme.' }] };
+    nestedOf(model, 'partner-events').EventRule.Properties.EventPattern = { source: [{ prefix: 'acme.' }] };
     resources.A2iStatusRule.Properties.State = 'DISABLED';
-    const nested = { nestedStacks: { Extra: { Resources: { ExtraRule: { Type: 'AWS::Events::Rule', Properties: { Name: 'extra', EventPattern: JSON.stringify({ source: ['extra'] }), Targets: [{ Id: 'x', Arn: { 'Fn::GetAtt': ['LoopStatusEventLambdaFunction', 'Arn'] } }] } } } } } };
-    const withNested = { ...model, ...nested } as StackModel;
+    const extra = { workflow: 'extra', logicalId: 'WfExtraStack', fileName: 'workflow-stack-extra.json', template: { Resources: { ExtraRule: { Type: 'AWS::Events::Rule', Properties: { Name: 'extra', EventPattern: JSON.stringify({ source: ['extra'] }), Targets: [{ Id: 'x', Arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:a2i-local-loopStatusEvent` }] } } } } };
+    const withNested = { ...model, workflowStacks: [...model.workflowStacks, extra] } as StackModel;
     const { functions, received } = recordingFunctions();
     const letters: DeadLetter[] = [];
     const bus = busFor(withNested, functions, letters);
@@ -130,7 +132,7 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
     // The nested rule has no permission in the stack: EventBridge may not invoke its target.
     expect((received.loopStatusEvent as unknown[]).length).toBe(0);
     expect(letters.map((letter) => [letter.rule, letter.errorCode])).toEqual([['extra', 'AccessDeniedException']]);
-    resources.WfPartnerEventsEventRule.Properties.Targets[0].RetryPolicy.MaximumRetryAttempts = 186;
+    nestedOf(model, 'partner-events').EventRule.Properties.Targets[0].RetryPolicy.MaximumRetryAttempts = 186;
     expect(() => busFor(model, functions)).toThrow(StackRuleError);
   });
 });

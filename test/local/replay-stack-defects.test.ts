@@ -16,7 +16,8 @@ import { loadWorkflows } from '../../lib/workflow';
 
 const fixture = (name: string): string => join(__dirname, '..', 'fixtures', 'replay', name);
 const [WORKFLOW] = loadWorkflows([fixture('events.yaml')]);
-const RULE = 'WfReplayEventsEventRule';
+/** The workflow rule, in the workflow's nested stack. */
+const RULE = 'EventRule';
 /** Generous: a replay starts fauxqs, dynalite and the emulators. */
 const FULL_RUN_MS = 90_000;
 
@@ -25,7 +26,8 @@ type Resources = Record<string, { Type: string; Properties: Record<string, any> 
 /** The stack model as generated, with the workflow rule's input template as it was before the fix. */
 function withDetailLessTemplate(): StackModel {
   const model = localStackModel([WORKFLOW]);
-  const [target] = (model.resources.Resources as Resources)[RULE].Properties.Targets;
+  const stack = model.workflowStacks.find((candidate) => candidate.workflow === WORKFLOW.definition.name);
+  const [target] = (stack?.template.Resources as Resources)[RULE].Properties.Targets;
   target.InputTransformer.InputTemplate = `{"workflow": "${WORKFLOW.definition.name}", "event": <aws.events.event>}`;
   return model;
 }

@@ -1,6 +1,6 @@
 import type { HumanAnswer } from '../../lib/review/consolidate';
 import { startDynalite } from '../support/ingest-harness';
-import { answer, claimInput, ReviewHarness, type RunResult } from '../support/review-harness';
+import { answer, claimInput, queueUrlOf, ReviewHarness, type RunResult } from '../support/review-harness';
 
 /**
  * What a consumer reads in `failure.reason` when the review-loop machine caught an error. In AWS a failed Lambda
@@ -33,7 +33,7 @@ function theFailure(result: RunResult): { code: string; reason: string } {
   expect(result.states).toContain('DeliverFailure');
   expect(result.delivered).toHaveLength(1);
   const [{ queueUrl, message }] = result.delivered;
-  expect(queueUrl.endsWith('/claims-failures')).toBe(true);
+  expect(queueUrl).toBe(queueUrlOf('claims', 'failures'));
   return message.failure as { code: string; reason: string };
 }
 

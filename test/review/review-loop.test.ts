@@ -2,7 +2,7 @@ import { ThrottlingException } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { messageProblems } from '../../lib/messages/validate';
 import { startDynalite } from '../support/ingest-harness';
-import { answer, claimInput, DAY, ReviewHarness, type RunResult } from '../support/review-harness';
+import { answer, claimInput, DAY, queueUrlOf, ReviewHarness, type RunResult } from '../support/review-harness';
 
 const HOUR = 3_600_000;
 let dynamo: Awaited<ReturnType<typeof startDynalite>>;
@@ -24,7 +24,7 @@ function theMessage(result: RunResult, queue: string) {
   expect({ status: result.status, error: String(result.error ?? ''), states: result.states }).toEqual({ status: 'SUCCEEDED', error: '', states: expect.anything() });
   expect(result.delivered).toHaveLength(1);
   const [{ queueUrl, message }] = result.delivered;
-  expect(queueUrl.endsWith(`/claims-${queue}`)).toBe(true);
+  expect(queueUrl).toBe(queueUrlOf('claims', queue));
   expect(messageProblems(message)).toEqual([]);
   return message;
 }

@@ -19,7 +19,9 @@ import { createHandler as createWorkHandler } from '../../functions/ingest-work'
 import type { Clock } from '../../lib/clock';
 import { eventRoutes } from '../../lib/ingest/match';
 import type { ReviewMessage } from '../../lib/messages';
-import { consumerRuntime, splitterRuntime } from '../../lib/runtime/ingest-wiring';
+import { workflowQueueName } from '../../lib/resource-names';
+import { consumerRuntime, flowDefinitionDirectory, splitterRuntime } from '../../lib/runtime/ingest-wiring';
+import { type CompiledWorkflow, loadWorkflows } from '../../lib/workflow';
 import type { AwsClients } from '../../lib/runtime/aws-clients';
 import { lambdaContext as localLambdaContext } from '../../lib/local/lambda-context';
 
@@ -31,7 +33,20 @@ const WORK_DLQ_URL = `${ACCOUNT_QUEUES}/work-dlq`;
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:review-loop';
 /** ingestWork's timeout in serverless.yml: simulated invocations that run longer count as timed out. */
 const WORK_FUNCTION_TIMEOUT_MS = 300_000;
-export const FLOW_ARN_PREDICTIONS = 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/predictions-ci-1';
+/** The stage the functions run in: workflow queues and flow definitions are named after it. */
+const STAGE = { service: 'a2i-orchestrator', stage: 'ci' };
+const FLOW_ENVIRONMENT = {
+  FLOW_DEFINITION_ARN_BASE: 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/',
+  FLOW_NAME_PREFIX: STAGE.stage,
+  A2I_ROLE_ARN: 'arn:aws:iam::123456789012:role/a2i-orchestrator-ci-A2iRole-1',
+  OUTPUT_BUCKET: 'a2i-orchestrator-ci-output',
+  WORKTEAM_ARN: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/reviewers',
+  KMS_KEY_ARN: '',
+};
+/** The predictions workflow's flow definition, as the stack names it: `ci-predictions-<hash of its template and spec>`. */
+export const FLOW_ARN_PREDICTIONS = flowDefinitionDirectory(loadWorkflows([INGEST_WORKFLOWS]), { ...FLOW_ENVIRONMENT, WORKFLOWS_BUNDLE: workflowBundleFor(INGEST_WORKFLOWS) })(
+  loadWorkflows([join(INGEST_WORKFLOWS, 'predictions.yaml')])[0],
+);
 
 /** A clock that never waits: backoff and pacing run in simulated time, and the delays are kept. */
 export function instantClock(): Clock & { delays: number[] } {
@@ -76,6 +91,7 @@ export class IngestHarness {
   readonly existingExecutions = new Set<string>();
   /** Work invocations that ran past the function's timeout (in simulated time). */
   timedOut = 0;
+  readonly workflows: CompiledWorkflow[];
 
   private constructor(
     readonly tableName: string,
@@ -94,12 +110,9 @@ export class IngestHarness {
       STATE_MACHINE_ARN,
       CONSUMER_CONCURRENCY: String(consumerConcurrency),
       WORK_MAX_RECEIVES: String(maxReceives),
-      QUEUE_URLS: JSON.stringify({
-        predictions: { reviewed: `${ACCOUNT_QUEUES}/predictions-reviewed`, accepted: `${ACCOUNT_QUEUES}/predictions-accepted`, failures: `${ACCOUNT_QUEUES}/predictions-failures.fifo` },
-        batches: { out: `${ACCOUNT_QUEUES}/batches-out` },
-        orders: { reviewed: `${ACCOUNT_QUEUES}/orders-reviewed`, accepted: `${ACCOUNT_QUEUES}/orders-accepted`, failures: `${ACCOUNT_QUEUES}/orders-failures` },
-      }),
-      FLOW_DEFINITION_ARNS: JSON.stringify({ predictions: FLOW_ARN_PREDICTIONS }),
+      QUEUE_URL_BASE: `${ACCOUNT_QUEUES}/`,
+      QUEUE_NAME_PREFIX: `${STAGE.service}-${STAGE.stage}`,
+      ...FLOW_ENVIRONMENT,
     };
     const dynamo = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
@@ -113,6 +126,7 @@ export class IngestHarness {
       dynamo,
     };
     const splitter = splitterRuntime(this.env, clients);
+    this.workflows = splitter.workflows;
     const consumer = consumerRuntime(this.env, clients, this.clock);
     this.s3Handler = createS3Handler(() => splitter);
     this.eventHandler = createEventHandler(() => ({ routes: eventRoutes(splitter.workflows), splitDeps: splitter.splitDeps }));
@@ -214,8 +228,12 @@ export class IngestHarness {
     }
   }
 
-  deliveredTo(queueName: string): ReviewMessage[] {
-    return this.delivered.filter((entry) => entry.queueUrl.endsWith(`/${queueName}`)).map((entry) => entry.message);
+  /** The messages sent to a workflow's queue: to the URL of the queue the stack names for it. */
+  deliveredTo(workflow: string, queue: string): ReviewMessage[] {
+    const fifo = this.workflows.find(({ definition }) => definition.name === workflow)?.definition.queues[queue]?.fifo;
+    if (fifo === undefined) throw new Error(`workflow ${workflow} has no queue ${queue}`);
+    const url = `${ACCOUNT_QUEUES}/${workflowQueueName(`${STAGE.service}-${STAGE.stage}`, workflow, queue, fifo)}`;
+    return this.delivered.filter((entry) => entry.queueUrl === url).map((entry) => entry.message);
   }
 
   #mockAws(): void {

@@ -27,6 +27,7 @@ import type { ReviewLoopInput } from '../../lib/review/loop-state';
 import type { PollMessage } from '../../lib/review/poll-queue';
 import type { AwsClients } from '../../lib/runtime/aws-clients';
 import { reviewRuntime } from '../../lib/runtime/review-wiring';
+import { workflowQueueName } from '../../lib/resource-names';
 import { loadDefinition, REVIEW_LOOP_DEFINITION } from '../../lib/state-machine-definition';
 import type { Dynalite } from './dynalite';
 import { instantClock, lambdaContext } from './ingest-harness';
@@ -34,6 +35,10 @@ import { instantClock, lambdaContext } from './ingest-harness';
 export const REVIEW_WORKFLOWS = join(__dirname, '..', 'fixtures', 'workflows', 'review');
 const QUEUES = 'https://sqs.us-east-1.amazonaws.com/123456789012';
 const POLL_QUEUE = `${QUEUES}/loop-polls`;
+/** The stage the functions run in: workflow queues are named after it. */
+const STAGE_PREFIX = 'a2i-orchestrator-ci';
+/** Where the functions send a (standard) workflow queue's messages: the URL of the queue the stack names so. */
+export const queueUrlOf = (workflow: string, queue: string): string => `${QUEUES}/${workflowQueueName(STAGE_PREFIX, workflow, queue, false)}`;
 const FLOW = 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/claims-ci';
 const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
@@ -100,9 +105,8 @@ export class ReviewHarness {
       LEDGER_TABLE: tableName,
       PAYLOAD_BUCKET: 'orchestrator-payloads',
       POLL_QUEUE_URL: POLL_QUEUE,
-      QUEUE_URLS: JSON.stringify({
-        claims: { reviewed: `${QUEUES}/claims-reviewed`, disputed: `${QUEUES}/claims-disputed`, accepted: `${QUEUES}/claims-accepted`, failures: `${QUEUES}/claims-failures` },
-      }),
+      QUEUE_URL_BASE: `${QUEUES}/`,
+      QUEUE_NAME_PREFIX: STAGE_PREFIX,
     };
   }
 
