@@ -1,5 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { InternalServerException, StartHumanLoopCommand, ThrottlingException, ValidationException } from '@aws-sdk/client-sagemaker-a2i-runtime';
+import { InternalServerException, ServiceQuotaExceededException, StartHumanLoopCommand, ThrottlingException, ValidationException } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { InvalidExecutionInput, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -214,7 +214,7 @@ describe.each(SERVICES)('a client from createAwsClients: $service', (service) =>
 });
 
 describe('the production policy on every client', () => {
-  it.each(SERVICES)('$service: the policy\'s retry strategy, and its timeouts on the HTTP handler, a timeout thrown', async (service) => {
+  it.each(SERVICES)('$service: the policy\'s retry strategy, and its timeouts (thrown, not only logged) on the HTTP handler', async (service) => {
     // Prepare
     const made = createAwsClients();
     built.push(made);
@@ -276,6 +276,29 @@ describe('what the callers see of the SDK retries', () => {
     expect(loopback.requests).toHaveLength(THROTTLED_ATTEMPTS);
     expect(loopback.requests.every((request) => request.url.startsWith('/human-loops'))).toBe(true);
     expect(onThrottled).toHaveBeenCalledTimes(1);
+  });
+
+  it('A2iLoopStarter: over A2I\'s quota (ServiceQuotaExceededException, 402) is not retried by the SDK: one request, one StartThrottled', async () => {
+    // Prepare
+    loopback.answer(() => ({ status: 402, headers: { 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'ServiceQuotaExceededException' }, body: JSON.stringify({ Message: 'quota' }) }));
+    const made = clients();
+    const onThrottled = jest.fn();
+
+    // Act
+    const error = await failureOf(
+      new A2iLoopStarter(made.a2i, made.sfn, { stateMachineArn: STATE_MACHINE_ARN }).start(
+        { humanLoopName: LOOP_NAME, flowDefinitionArn: FLOW_DEFINITION_ARN, inputContent: '{}', contentClassifiers: [] },
+        { reviewId: LOOP_NAME },
+        { onThrottled },
+      ),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(ServiceQuotaExceededException);
+    expect(loopback.requests).toHaveLength(1);
+    expect(onThrottled).toHaveBeenCalledTimes(1);
+    // Retrying in milliseconds does not lift a quota: the record waits for the next receive.
+    expect(isRetryable(error)).toBe(true);
   });
 
   it('A2I error classes survive the retries: InternalServerException after the faults budget, ValidationException after one request', async () => {
