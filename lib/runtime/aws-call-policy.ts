@@ -77,7 +77,7 @@ class CallToken implements RetryToken {
  * budget; the SDK's retry middleware does the waiting. Unlike the SDK's standard strategy it keeps no retry quota
  * shared by the client's calls: a quota drained by throttling would make unrelated calls give up at their first
  * fault, sending their records to the outer retry, whose next try is minutes (review) or half an hour (ingest) away.
- * A server's retry-after hint is not followed: it would lift the waits above the budget (AWS APIs do not send one).
+ * A server's retry-after hint is not followed: a longer wait than the budget's would break worstCaseCallMs.
  */
 export class AwsCallRetryStrategy implements RetryStrategyV2 {
   constructor(
