@@ -32,6 +32,14 @@ export const AWS_CALL_POLICY: AwsCallPolicy = {
   requestTimeoutMs: 3_000,
 };
 
+/**
+ * Local mode's policy: the same retries, with timeouts lifted. There the emulators answer in the process that
+ * runs every function, and the A2I emulator makes its writes one at a time (one lock on its store), so a healthy
+ * StartHumanLoop waits behind every other start and answer in flight: 3 s would fail calls that AWS answers at
+ * once, and send their records to the work queue's next receive. A hung emulator still fails the call.
+ */
+export const LOCAL_AWS_CALL_POLICY: AwsCallPolicy = { ...AWS_CALL_POLICY, connectionTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
+
 /** The most requests one call can make, whatever its failures. */
 export function maxRequestsPerCall(policy: AwsCallPolicy): number {
   return Math.max(policy.throttling.maxAttempts, policy.faults.maxAttempts);
