@@ -1,7 +1,6 @@
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import { jsonOf, type ReviewMessage, serialiseMessage } from './messages';
-import type { RetryOptions } from './retry';
-import { attributeBytes, type OutgoingEntry, SendFailedError, sendBatches, SQS_MAX_MESSAGE_BYTES } from './sqs-batch';
+import { attributeBytes, type OutgoingEntry, type ResendOptions, SendFailedError, sendBatches, SQS_MAX_MESSAGE_BYTES } from './sqs-batch';
 import { sqsSafeJson } from './sqs-text';
 
 export interface QueueAddress {
@@ -21,7 +20,8 @@ export interface PayloadStore {
 
 export interface DeliveryOptions {
   payloads?: PayloadStore;
-  retry?: RetryOptions;
+  /** How the entries SQS failed on its side are sent again (sendBatches). */
+  resend?: ResendOptions;
   maxMessageBytes?: number;
 }
 
@@ -49,7 +49,7 @@ export class SqsDelivery {
       if (entries) entries.push(entry);
       else byQueue.set(envelope.queue.url, [entry]);
     }
-    await Promise.all([...byQueue].map(([url, entries]) => sendBatches(this.sqs, url, entries, this.options.retry, this.#maxBytes)));
+    await Promise.all([...byQueue].map(([url, entries]) => sendBatches(this.sqs, url, entries, this.options.resend, this.#maxBytes)));
   }
 
   /** The entry for a message that fits as it is; undefined when it must go by reference. */

@@ -2,7 +2,7 @@ import { ConflictException, type SageMakerA2IRuntimeClient, StartHumanLoopComman
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ContentClassifier } from './workflow';
 import type { RateLimiter } from './rate-limiter';
-import { isThrottling, type RetryOptions, withRetry } from './retry';
+import { isThrottling } from './retry';
 
 export interface LoopRequest {
   /** Also the execution's name. */
@@ -22,7 +22,10 @@ export interface StartedLoop {
 /** How one workflow's starts are paced and counted. */
 export interface Pacing {
   limiter?: RateLimiter;
-  /** Called for each throttled StartHumanLoop (the StartThrottled metric). */
+  /**
+   * Called for each start whose StartHumanLoop is still throttled (or over A2I's quota) after the SDK's retries:
+   * the StartThrottled metric. Such a record waits for the work queue's next receive.
+   */
   onThrottled?(): void;
 }
 
@@ -33,14 +36,14 @@ export interface LoopStarter {
 
 export interface LoopStarterOptions {
   stateMachineArn: string;
-  retry?: RetryOptions;
 }
 
 /**
- * StartHumanLoop then StartExecution, each retried on throttling, quota, 5xx and network errors with
- * jittered backoff. A2I's ConflictException (a loop of that name exists) and Step Functions'
- * ExecutionAlreadyExists mean a previous attempt got there: not failures. Other errors (a
- * ValidationException above all) are thrown as the SDK raised them.
+ * StartHumanLoop then StartExecution, one call each: the clients' retry strategy retries throttling and
+ * faults (lib/runtime/aws-call-policy.ts), and retrying here again would multiply its attempts. A2I's
+ * ConflictException (a loop of that name exists) and Step Functions' ExecutionAlreadyExists mean a previous
+ * attempt got there: not failures. Other errors are thrown as the SDK raised them, for the caller to
+ * classify (isRetryable: try again on the work's next receive; otherwise the record fails).
  */
 export class A2iLoopStarter implements LoopStarter {
   constructor(
@@ -50,40 +53,37 @@ export class A2iLoopStarter implements LoopStarter {
   ) {}
 
   async start(request: LoopRequest, executionInput: unknown, pacing: Pacing = {}): Promise<StartedLoop> {
-    const { limiter, onThrottled } = pacing;
-    const loop = await withRetry(
-      async () => {
-        await limiter?.take();
-        try {
-          const { HumanLoopArn } = await this.a2i.send(
-            new StartHumanLoopCommand({
-              HumanLoopName: request.humanLoopName,
-              FlowDefinitionArn: request.flowDefinitionArn,
-              HumanLoopInput: { InputContent: request.inputContent },
-              ...(request.contentClassifiers.length > 0 ? { DataAttributes: { ContentClassifiers: request.contentClassifiers } } : {}),
-            }),
-          );
-          return { humanLoopArn: HumanLoopArn, existed: false };
-        } catch (error) {
-          if (error instanceof ConflictException || (error as Error).name === 'ConflictException') return { humanLoopArn: undefined, existed: true };
-          // Counted here, not in onRetry: the last throttled attempt counts too.
-          if (isThrottling(error) || (error as Error).name === 'ServiceQuotaExceededException') onThrottled?.();
-          throw error;
-        }
-      },
-      this.options.retry,
-    );
-    const execution = await withRetry(async () => {
-      try {
-        const { executionArn } = await this.sfn.send(
-          new StartExecutionCommand({ stateMachineArn: this.options.stateMachineArn, name: request.humanLoopName, input: JSON.stringify(executionInput) }),
-        );
-        return { executionArn, existed: false };
-      } catch (error) {
-        if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') return { executionArn: undefined, existed: true };
-        throw error;
-      }
-    }, this.options.retry);
+    await pacing.limiter?.take();
+    const loop = await this.#startLoop(request, pacing);
+    const execution = await this.#startExecution(request.humanLoopName, executionInput);
     return { humanLoopArn: loop.humanLoopArn, executionArn: execution.executionArn, alreadyStarted: loop.existed || execution.existed };
+  }
+
+  async #startLoop(request: LoopRequest, { onThrottled }: Pacing): Promise<{ humanLoopArn?: string; existed: boolean }> {
+    try {
+      const { HumanLoopArn } = await this.a2i.send(
+        new StartHumanLoopCommand({
+          HumanLoopName: request.humanLoopName,
+          FlowDefinitionArn: request.flowDefinitionArn,
+          HumanLoopInput: { InputContent: request.inputContent },
+          ...(request.contentClassifiers.length > 0 ? { DataAttributes: { ContentClassifiers: request.contentClassifiers } } : {}),
+        }),
+      );
+      return { humanLoopArn: HumanLoopArn, existed: false };
+    } catch (error) {
+      if (error instanceof ConflictException || (error as Error).name === 'ConflictException') return { existed: true };
+      if (isThrottling(error) || (error as Error).name === 'ServiceQuotaExceededException') onThrottled?.();
+      throw error;
+    }
+  }
+
+  async #startExecution(name: string, executionInput: unknown): Promise<{ executionArn?: string; existed: boolean }> {
+    try {
+      const { executionArn } = await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.options.stateMachineArn, name, input: JSON.stringify(executionInput) }));
+      return { executionArn, existed: false };
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') return { existed: true };
+      throw error;
+    }
   }
 }

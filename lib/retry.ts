@@ -1,12 +1,23 @@
-import { type Clock, systemClock } from './clock';
-
-export interface RetryPolicy {
+/**
+ * How a retried operation is paced: at most `maxAttempts` tries (the first included); before the nth retry a
+ * wait drawn at random below its ceiling, baseDelayMs·2^(n-1) capped at maxDelayMs (full jitter, so that
+ * callers failed by the same event do not come back in step).
+ */
+export interface RetryBudget {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 20000 };
+/** The ceiling of the wait before the nth retry (1-based). */
+export function backoffCeilingMs(budget: RetryBudget, retry: number): number {
+  return Math.min(budget.maxDelayMs, budget.baseDelayMs * 2 ** (retry - 1));
+}
+
+/** The wait before the nth retry: `random` (0 ≤ r < 1) times its ceiling, whole milliseconds. */
+export function backoffDelayMs(budget: RetryBudget, retry: number, random: number): number {
+  return Math.round(random * backoffCeilingMs(budget, retry));
+}
 
 const RETRYABLE_NAMES = new Set([
   'ThrottlingException',
@@ -43,7 +54,12 @@ interface AwsLikeError {
   cause?: unknown;
 }
 
-/** Throttling, quota, 5xx and network errors are worth another try; validation and other 4xx are not. */
+/**
+ * Throttling, quota, 5xx and network errors are worth another try later; validation and other 4xx are not.
+ * This classifies the error a call ends with, after the SDK's own retries (lib/runtime/aws-call-policy.ts):
+ * ingest leaves such a record for the work queue's next receive, the review tasks raise TransientError for
+ * the state machine's Retry.
+ */
 export function isRetryable(error: unknown, seen = new Set<unknown>()): boolean {
   if (error === null || typeof error !== 'object' || seen.has(error)) return false;
   seen.add(error);
@@ -59,31 +75,4 @@ export function isRetryable(error: unknown, seen = new Set<unknown>()): boolean 
 export function isThrottling(error: unknown): boolean {
   const aws = error as AwsLikeError | null;
   return Boolean(aws && (THROTTLING_NAMES.has(aws.name ?? '') || aws.$metadata?.httpStatusCode === 429));
-}
-
-export interface RetryOptions {
-  policy?: RetryPolicy;
-  clock?: Clock;
-  /** Called before each wait, e.g. to count throttles. */
-  onRetry?(error: unknown, attempt: number, delayMs: number): void;
-}
-
-/**
- * Runs `operation`, retrying retryable errors with full-jitter exponential backoff
- * (a random wait up to base·2^(attempt-1), capped). Other errors, and the last one, are thrown as they are.
- */
-export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const policy = options.policy ?? DEFAULT_RETRY_POLICY;
-  const clock = options.clock ?? systemClock;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation(attempt);
-    } catch (error) {
-      if (attempt >= policy.maxAttempts || !isRetryable(error)) throw error;
-      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-      const delayMs = Math.round(clock.random() * ceiling);
-      options.onRetry?.(error, attempt, delayMs);
-      await clock.sleep(delayMs);
-    }
-  }
 }

@@ -1,5 +1,6 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import { type RetryOptions, withRetry } from './retry';
+import { type Clock, systemClock } from './clock';
+import { backoffDelayMs, type RetryBudget } from './retry';
 
 /** SQS's limit for one message (body plus attributes) and for one SendMessageBatch call. */
 export const SQS_MAX_MESSAGE_BYTES = 262_144;
@@ -23,19 +24,25 @@ export class SendFailedError extends Error {
   }
 }
 
-/** Entries that failed on SQS's side (not the sender's): worth sending again. */
-class PartialBatchFailure extends Error {
-  override readonly name = 'PartialBatchFailure';
-  readonly $retryable = {};
+/**
+ * How often the entries of a SendMessageBatch that SQS failed on its side (a partial failure, not SenderFault)
+ * are sent, the first send included. The SDK cannot retry them: the call itself succeeded.
+ */
+export const PARTIAL_FAILURE_SENDS: RetryBudget = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
+
+export interface ResendOptions {
+  budget?: RetryBudget;
+  clock?: Clock;
 }
 
 /**
- * Sends entries to one queue with SendMessageBatch (10 entries and 256 KiB a call), retrying the whole call
- * on throttling, 5xx and network errors and the failed entries of a partly failed call, with backoff.
- * Entries SQS rejects as the sender's fault (SenderFault) are not retried: SendFailedError names them.
+ * Sends entries to one queue with SendMessageBatch (10 entries and 256 KiB a call). A call that fails is
+ * thrown as the SDK raised it after its own retries (lib/runtime/aws-call-policy.ts); the entries SQS
+ * failed on its side are sent again, within PARTIAL_FAILURE_SENDS. Entries SQS rejects as the sender's
+ * fault (SenderFault) are not sent again: SendFailedError names them.
  */
-export async function sendBatches(sqs: SQSClient, queueUrl: string, entries: OutgoingEntry[], retry?: RetryOptions, maxBytes = SQS_MAX_MESSAGE_BYTES): Promise<void> {
-  for (const batch of packBatches(entries, maxBytes)) await sendBatch(sqs, queueUrl, batch, retry);
+export async function sendBatches(sqs: SQSClient, queueUrl: string, entries: OutgoingEntry[], resend: ResendOptions = {}, maxBytes = SQS_MAX_MESSAGE_BYTES): Promise<void> {
+  for (const batch of packBatches(entries, maxBytes)) await sendBatch(sqs, queueUrl, batch, resend);
 }
 
 function packBatches(entries: OutgoingEntry[], maxBytes: number): OutgoingEntry[][] {
@@ -55,26 +62,26 @@ function packBatches(entries: OutgoingEntry[], maxBytes: number): OutgoingEntry[
   return batches;
 }
 
-async function sendBatch(sqs: SQSClient, queueUrl: string, batch: OutgoingEntry[], retry?: RetryOptions): Promise<void> {
+async function sendBatch(sqs: SQSClient, queueUrl: string, batch: OutgoingEntry[], resend: ResendOptions): Promise<void> {
+  const budget = resend.budget ?? PARTIAL_FAILURE_SENDS;
+  const clock = resend.clock ?? systemClock;
   let pending: SendMessageBatchRequestEntry[] = batch.map((outgoing, index) => ({ ...outgoing.entry, Id: `m${index}` }));
   const labelOf = new Map(pending.map((entry, index) => [entry.Id, batch[index].label]));
   const labels = (ids: (string | undefined)[]): string[] => ids.map((id) => labelOf.get(id) ?? String(id));
-  try {
-    await withRetry(async () => {
-      const { Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-      if (Failed.length === 0) return;
-      const senderFaults = Failed.filter((failure) => failure.SenderFault);
-      if (senderFaults.length > 0) {
-        const reasons = senderFaults.map((failure) => `${labelOf.get(failure.Id)}: ${failure.Code} ${failure.Message ?? ''}`.trim());
-        throw new SendFailedError(`SQS rejected messages: ${reasons.join('; ')}`, labels(senderFaults.map((failure) => failure.Id)));
-      }
-      const failedIds = new Set(Failed.map((failure) => failure.Id));
-      pending = pending.filter((entry) => failedIds.has(entry.Id));
-      throw new PartialBatchFailure(`${pending.length} entries of a SendMessageBatch failed on SQS's side`);
-    }, retry);
-  } catch (error) {
-    if (error instanceof PartialBatchFailure) throw new SendFailedError(`${error.message}, still after retries`, labels(pending.map((entry) => entry.Id)));
-    throw error;
+  for (let send = 1; ; send++) {
+    const { Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+    if (Failed.length === 0) return;
+    const senderFaults = Failed.filter((failure) => failure.SenderFault);
+    if (senderFaults.length > 0) {
+      const reasons = senderFaults.map((failure) => `${labelOf.get(failure.Id)}: ${failure.Code} ${failure.Message ?? ''}`.trim());
+      throw new SendFailedError(`SQS rejected messages: ${reasons.join('; ')}`, labels(senderFaults.map((failure) => failure.Id)));
+    }
+    const failedIds = new Set(Failed.map((failure) => failure.Id));
+    pending = pending.filter((entry) => failedIds.has(entry.Id));
+    if (send >= budget.maxAttempts) {
+      throw new SendFailedError(`${pending.length} entries of a SendMessageBatch failed on SQS's side, still after ${send} sends`, labels(pending.map((entry) => entry.Id)));
+    }
+    await clock.sleep(backoffDelayMs(budget, send, clock.random()));
   }
 }
 

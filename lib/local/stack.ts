@@ -11,6 +11,7 @@ import { A2iEmulator, type OpenTask } from '../emulator/a2i-emulator';
 import { workflowsForObject } from '../ingest/match';
 import { DynamoDbLedger } from '../ledger';
 import type { ReviewMessage } from '../messages';
+import { LOCAL_AWS_CALL_POLICY } from '../runtime/aws-call-policy';
 import { createAwsClients, type AwsClients } from '../runtime/aws-clients';
 import { parseS3Uri } from '../s3-store';
 import { loadDefinition, REVIEW_LOOP_DEFINITION } from '../state-machine-definition';
@@ -255,7 +256,7 @@ export class LocalStack {
     this.s3 = markedInternal(new S3Client({ forcePathStyle: true }));
     this.sqs = markedInternal(new SQSClient({}));
     this.sagemaker = new SageMakerClient({});
-    this.handlerClients = createAwsClients({ maxSockets: LOCAL_MAX_SOCKETS });
+    this.handlerClients = createAwsClients({ maxSockets: LOCAL_MAX_SOCKETS, policy: LOCAL_AWS_CALL_POLICY });
     this.functions = localFunctions(env, this.handlerClients);
 
     this.stepFunctions = new LocalStepFunctions(

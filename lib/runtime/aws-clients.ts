@@ -4,6 +4,7 @@ import { SageMakerA2IRuntimeClient } from '@aws-sdk/client-sagemaker-a2i-runtime
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AWS_CALL_POLICY, type AwsCallPolicy, AwsCallRetryStrategy, maxRequestsPerCall } from './aws-call-policy';
 import { tracer } from './observability';
 import { once } from './once';
 
@@ -15,23 +16,55 @@ export interface AwsClients {
   dynamo: DynamoDBDocumentClient;
 }
 
+export interface AwsClientOptions {
+  /**
+   * For local mode, where every function of the stack shares one process and its connections (a Lambda runs one
+   * invocation at a time and keeps the SDK's default).
+   */
+  maxSockets?: number;
+  /** The retries and timeouts of every call; tests make them short. */
+  policy?: AwsCallPolicy;
+}
+
 /** The process's AWS clients, created on first use and reused by every invocation. */
 export const awsClients = once(createAwsClients);
 
 /**
  * A set of AWS clients. Endpoints come from the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables, which
- * is all local mode changes; S3 emulators on loopback need path-style addressing. `maxSockets` is for local
- * mode, where every function of the stack shares one process and its connections (a Lambda runs one
- * invocation at a time and keeps the SDK's default).
+ * is all local mode changes; S3 emulators on loopback need path-style addressing. Every client runs the same
+ * retry policy and timeouts (awsClientConfig).
  */
-export function createAwsClients(options: { maxSockets?: number } = {}): AwsClients {
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-  const config = options.maxSockets ? { requestHandler: { httpAgent: { maxSockets: options.maxSockets }, httpsAgent: { maxSockets: options.maxSockets } } } : {};
+  const config = () => awsClientConfig(options);
   return {
-    s3: tracer.captureAWSv3Client(new S3Client({ ...config, forcePathStyle })),
-    sqs: tracer.captureAWSv3Client(new SQSClient(config)),
-    sfn: tracer.captureAWSv3Client(new SFNClient(config)),
-    a2i: tracer.captureAWSv3Client(new SageMakerA2IRuntimeClient(config)),
-    dynamo: DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(config)), { marshallOptions: { removeUndefinedValues: true } }),
+    s3: tracer.captureAWSv3Client(new S3Client({ ...config(), forcePathStyle })),
+    sqs: tracer.captureAWSv3Client(new SQSClient(config())),
+    sfn: tracer.captureAWSv3Client(new SFNClient(config())),
+    a2i: tracer.captureAWSv3Client(new SageMakerA2IRuntimeClient(config())),
+    dynamo: DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(config())), { marshallOptions: { removeUndefinedValues: true } }),
+  };
+}
+
+/**
+ * The configuration every SDK client of the functions is built with: the policy's retry strategy (which the
+ * SDK's AWS_MAX_ATTEMPTS and AWS_RETRY_MODE do not change) and its timeouts on the HTTP handler.
+ * `throwOnRequestTimeout`: without it the SDK only logs a warning when requestTimeout passes and keeps waiting.
+ * No socket idle timeout: an S3 object's body is read at the pace of the records' sends, and a pause longer
+ * than the timeout would cut a healthy download. Each client gets its own strategy and handler.
+ */
+export function awsClientConfig(options: AwsClientOptions = {}) {
+  const policy = options.policy ?? AWS_CALL_POLICY;
+  const agent = options.maxSockets ? { maxSockets: options.maxSockets } : undefined;
+  return {
+    retryStrategy: new AwsCallRetryStrategy(policy),
+    // Only the amz-sdk-request header's "max=" reads it: the strategy decides.
+    maxAttempts: maxRequestsPerCall(policy),
+    requestHandler: {
+      connectionTimeout: policy.connectionTimeoutMs,
+      requestTimeout: policy.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      ...(agent ? { httpAgent: agent, httpsAgent: agent } : {}),
+    },
   };
 }

@@ -179,8 +179,8 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
     workDeps: {
       workflows: new Map(workflows.map((workflow) => [workflow.definition.name, workflow])),
       ledger: new DynamoDbLedger(clients.dynamo, requireEnv('LEDGER_TABLE', env), DEFAULT_LEDGER_OPTIONS, clock),
-      loops: new A2iLoopStarter(clients.a2i, clients.sfn, { stateMachineArn: requireEnv('STATE_MACHINE_ARN', env), retry: { clock } }),
-      delivery: new SqsDelivery(clients.sqs, { payloads, retry: { clock } }),
+      loops: new A2iLoopStarter(clients.a2i, clients.sfn, { stateMachineArn: requireEnv('STATE_MACHINE_ARN', env) }),
+      delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock } }),
       clock,
       queueAddress: queueDirectory(workflows, env),
       flowDefinitionArn: flowDefinitionDirectory(workflows, env),

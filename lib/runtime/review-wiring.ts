@@ -37,7 +37,7 @@ export function reviewRuntime(env: Env = process.env, clients: AwsClients = awsC
   const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
   const deliver = {
     ledger,
-    delivery: new SqsDelivery(clients.sqs, { payloads, retry: { clock } }),
+    delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock } }),
     queueAddress: queueDirectory([...workflows.values()], env),
     workflow,
   };

@@ -50,6 +50,8 @@ const total = (name: string, workflow: string) =>
     .reduce((sum, document) => sum + (document[name] as number), 0);
 
 it('publishes RecordsIngested, LoopsStarted, RecordsAutoAccepted, RecordsInvalid and StartThrottled per workflow', async () => {
+  // Each rejection is a StartHumanLoop still throttled after the SDK's retries (mocks bypass them): two receives
+  // of the work end throttled, the third starts the loop. StartThrottled counts those two starts.
   let calls = 0;
   harness.a2i.on(StartHumanLoopCommand).callsFake(() => {
     if (++calls <= 2) throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });

@@ -139,11 +139,13 @@ describe('S3 JSON Lines through the whole ingest path', () => {
 });
 
 describe('A2I errors', () => {
-  it('retries ThrottlingException with backoff, then starts the loop', async () => {
+  // The harness's clients are mocks, which bypass the SDK's retry middleware: each ThrottlingException here is a
+  // StartHumanLoop still throttled after the SDK's own retries (test/unit-aws/aws-clients.test.ts runs those).
+  it('a StartHumanLoop still throttled after the SDK retries is tried again on the work queue\'s next receive, which starts the loop', async () => {
     let calls = 0;
     harness.a2i.on(StartHumanLoopCommand).callsFake((input) => {
       calls++;
-      if (calls <= 3) throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+      if (calls <= 2) throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
       harness.loops.push(input);
       return { HumanLoopArn: `arn:aws:sagemaker:us-east-1:123456789012:human-loop/${input.HumanLoopName}` };
     });
@@ -151,19 +153,24 @@ describe('A2I errors', () => {
     await harness.uploadObject('predictions/throttled.jsonl', jsonl(prediction('b', 0.2)));
     await harness.drain();
 
-    expect(calls).toBe(4);
+    // One StartHumanLoop per receive: throttled on the first two, started on the third (the last of maxReceives 3).
+    expect(harness.workReceives).toBe(3);
+    expect(calls).toBe(3);
     expect(harness.loops).toHaveLength(1);
     expect(harness.executions).toHaveLength(1);
-    // Full-jitter exponential backoff: each wait is at most base·2^(n-1).
-    expect(harness.clock.delays.slice(0, 3).every((delay, n) => delay >= 0 && delay <= 100 * 2 ** n)).toBe(true);
     expect(harness.delivered).toEqual([]);
+    expect(harness.workDlq).toEqual([]);
   });
 
-  it('throttled on every attempt: the work is retried, and on its last receive the record is delivered as failed', async () => {
+  it('throttled on every receive: the work is retried, and on its last receive the record is delivered as failed', async () => {
     harness.a2i.on(StartHumanLoopCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
 
     await harness.uploadObject('predictions/always-throttled.jsonl', jsonl(prediction('a', 0.9), prediction('b', 0.2)));
     await harness.drain();
+
+    // One StartHumanLoop per receive, no retries around it: the SDK's are the only ones.
+    expect(harness.workReceives).toBe(harness.maxReceives);
+    expect(harness.a2i.commandCalls(StartHumanLoopCommand)).toHaveLength(harness.maxReceives);
 
     const failures = harness.deliveredTo('predictions', 'failures');
     expect(failures).toHaveLength(1);

@@ -65,7 +65,8 @@ export interface Delivered {
 
 /**
  * The three ingest handlers wired as in the cloud, with the real SDK clients mocked at the AWS boundary
- * (aws-sdk-client-mock) and the ledger on dynalite: objects put here raise the S3 event the cloud would send,
+ * (aws-sdk-client-mock, which bypasses the SDK's middleware: a rejection is what a call ends with after the
+ * SDK's own retries, which test/unit-aws/aws-clients.test.ts runs) and the ledger on dynalite: objects put here raise the S3 event the cloud would send,
  * work sent to the work queue is fed to the consumer (with receive counts and a DLQ), and every
  * StartHumanLoop, StartExecution and delivered message is kept for the test to count.
  */
@@ -76,6 +77,8 @@ export class IngestHarness {
   readonly sfn = mockClient(SFNClient);
   readonly objects = new Map<string, Buffer>();
   readonly work: { body: string; receives: number }[] = [];
+  /** Receives of work messages by the consumer so far (each one invocation of ingest-work). */
+  workReceives = 0;
   /** Work on the DLQ: sent there by the consumer with a reason, or moved there by SQS's redrive (no reason). */
   readonly workDlq: { body: string; reason?: string }[] = [];
   readonly delivered: Delivered[] = [];
@@ -190,6 +193,7 @@ export class IngestHarness {
       if (round > 10_000) throw new Error('work queue never drained');
       const item = this.work.shift() as { body: string; receives: number };
       item.receives++;
+      this.workReceives++;
       const event: SQSEvent = {
         Records: [
           {

@@ -7,8 +7,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { RequestThrottled } from '@aws-sdk/client-sqs';
-import { DEFAULT_RETRY_POLICY, isRetryable, isThrottling, type RetryPolicy, withRetry } from '../../lib/retry';
-import { FakeClock } from './helpers';
+import { backoffCeilingMs, backoffDelayMs, isRetryable, isThrottling, type RetryBudget } from '../../lib/retry';
 
 function named(name: string): Error {
   const error = new Error(`${name} happened`);
@@ -22,15 +21,6 @@ function withCode(code: string): Error {
 
 function withStatus(httpStatusCode: number, name = 'UnknownError'): Error {
   return Object.assign(named(name), { $metadata: { httpStatusCode } });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('isRetryable', () => {
@@ -230,184 +220,22 @@ describe('isThrottling', () => {
   });
 });
 
-describe('withRetry', () => {
-  const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 500 };
+describe('backoff', () => {
+  const budget: RetryBudget = { maxAttempts: 7, baseDelayMs: 100, maxDelayMs: 500 };
 
-  it('returns the first result without waiting', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const operation = jest.fn(async () => 'done');
-
+  it('ceilings double from baseDelayMs, then stay at maxDelayMs', () => {
     // Act
-    const result = await withRetry(operation, { policy, clock });
+    const ceilings = [1, 2, 3, 4, 5, 6].map((retry) => backoffCeilingMs(budget, retry));
 
     // Assess
-    expect(result).toBe('done');
-    expect(operation).toHaveBeenCalledTimes(1);
-    expect(clock.sleeps).toEqual([]);
+    expect(ceilings).toEqual([100, 200, 400, 500, 500, 500]);
   });
 
-  it('retries retryable errors and returns the result of the attempt that succeeds, numbering the attempts', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const attempts: number[] = [];
-    const operation = async (attempt: number): Promise<string> => {
-      attempts.push(attempt);
-      if (attempt < 3) throw named('ThrottlingException');
-      return `attempt ${attempt}`;
-    };
-
+  it('a wait is the random draw times its ceiling, in whole milliseconds', () => {
     // Act
-    const result = await withRetry(operation, { policy, clock });
+    const waits = [0, 0.25, 0.5, 0.123, 0.9999].map((draw, index) => backoffDelayMs(budget, index + 1, draw));
 
     // Assess
-    expect(result).toBe('attempt 3');
-    expect(attempts).toEqual([1, 2, 3]);
-    expect(clock.sleeps).toHaveLength(2);
-  });
-
-  it('stops after maxAttempts and rethrows the last error', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const thrown: Error[] = [];
-    const operation = jest.fn(async (attempt: number) => {
-      const error = withStatus(503, `Unavailable${attempt}`);
-      thrown.push(error);
-      throw error;
-    });
-
-    // Act
-    const error = await failureOf(withRetry(operation, { policy, clock }));
-
-    // Assess
-    expect(operation).toHaveBeenCalledTimes(policy.maxAttempts);
-    expect(error).toBe(thrown[policy.maxAttempts - 1]);
-    expect(clock.sleeps).toHaveLength(policy.maxAttempts - 1);
-  });
-
-  it('throws a non-retryable error at once, as it is', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const invalid = named('ValidationException');
-    const operation = jest.fn(async () => {
-      throw invalid;
-    });
-
-    // Act
-    const error = await failureOf(withRetry(operation, { policy, clock }));
-
-    // Assess
-    expect(error).toBe(invalid);
-    expect(operation).toHaveBeenCalledTimes(1);
-    expect(clock.sleeps).toEqual([]);
-  });
-
-  it('throws a non-retryable error that follows retryable ones', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const invalid = named('ValidationException');
-    const operation = jest.fn(async (attempt: number) => {
-      throw attempt < 3 ? withCode('ECONNRESET') : invalid;
-    });
-
-    // Act
-    const error = await failureOf(withRetry(operation, { policy, clock }));
-
-    // Assess
-    expect(error).toBe(invalid);
-    expect(operation).toHaveBeenCalledTimes(3);
-  });
-
-  it('waits at most base·2^(attempt−1), capped at maxDelayMs', async () => {
-    // Prepare
-    const clock = new FakeClock({ random: 0.9999 });
-    const operation = async (): Promise<never> => {
-      throw named('ThrottlingException');
-    };
-
-    // Act
-    await failureOf(withRetry(operation, { policy: { maxAttempts: 7, baseDelayMs: 100, maxDelayMs: 500 }, clock }));
-
-    // Assess
-    const ceilings = [100, 200, 400, 500, 500, 500];
-    expect(clock.sleeps).toHaveLength(ceilings.length);
-    clock.sleeps.forEach((delay, index) => {
-      expect(delay).toBeLessThanOrEqual(ceilings[index]);
-      expect(delay).toBeGreaterThanOrEqual(0.99 * ceilings[index]);
-    });
-  });
-
-  it('jitters: each wait is random() times its ceiling, whole milliseconds', async () => {
-    // Prepare
-    const randoms = [0, 0.25, 0.5, 0.123];
-    const clock = new FakeClock({ random: randoms });
-    const operation = async (): Promise<never> => {
-      throw named('SlowDown');
-    };
-
-    // Act
-    await failureOf(withRetry(operation, { policy, clock }));
-
-    // Assess
-    const ceilings = [100, 200, 400, 500];
-    expect(clock.sleeps).toHaveLength(4);
-    clock.sleeps.forEach((delay, index) => {
-      expect(Number.isInteger(delay)).toBe(true);
-      expect(Math.abs(delay - randoms[index] * ceilings[index])).toBeLessThanOrEqual(0.5);
-    });
-  });
-
-  it('calls onRetry before each wait with the error, the attempt and the delay', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const errors = [withCode('ETIMEDOUT'), named('InternalError')];
-    const seen: unknown[][] = [];
-    const onRetry = (error: unknown, attempt: number, delayMs: number): void => {
-      seen.push([error, attempt, delayMs, clock.sleeps.length]);
-    };
-    const operation = async (attempt: number): Promise<string> => {
-      if (attempt <= errors.length) throw errors[attempt - 1];
-      return 'ok';
-    };
-
-    // Act
-    await withRetry(operation, { policy, clock, onRetry });
-
-    // Assess
-    expect(seen).toEqual([
-      [errors[0], 1, clock.sleeps[0], 0],
-      [errors[1], 2, clock.sleeps[1], 1],
-    ]);
-  });
-
-  it('does not retry at all with maxAttempts 1', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const operation = jest.fn(async () => {
-      throw named('ThrottlingException');
-    });
-
-    // Act
-    await failureOf(withRetry(operation, { policy: { maxAttempts: 1, baseDelayMs: 100, maxDelayMs: 100 }, clock }));
-
-    // Assess
-    expect(operation).toHaveBeenCalledTimes(1);
-    expect(clock.sleeps).toEqual([]);
-  });
-
-  it('uses the default policy when none is given', async () => {
-    // Prepare
-    const clock = new FakeClock({ random: 0.9999 });
-    const operation = jest.fn(async () => {
-      throw named('ThrottlingException');
-    });
-
-    // Act
-    await failureOf(withRetry(operation, { clock }));
-
-    // Assess
-    expect(operation).toHaveBeenCalledTimes(DEFAULT_RETRY_POLICY.maxAttempts);
-    expect(Math.max(...clock.sleeps)).toBeLessThanOrEqual(DEFAULT_RETRY_POLICY.maxDelayMs);
-    expect(clock.sleeps[0]).toBeLessThanOrEqual(DEFAULT_RETRY_POLICY.baseDelayMs);
+    expect(waits).toEqual([0, 50, 200, 62, 500]);
   });
 });

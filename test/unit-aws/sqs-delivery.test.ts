@@ -13,8 +13,7 @@ import { type Envelope, type PayloadStore, type QueueAddress, SqsDelivery } from
 import { type Outcome, type ReviewMessage, reviewMessage } from '../../lib/messages';
 import { messageProblems } from '../../lib/messages/validate';
 import { reviewIdFor } from '../../lib/naming';
-import type { RetryOptions } from '../../lib/retry';
-import { type OutgoingEntry, SendFailedError, sendBatches } from '../../lib/sqs-batch';
+import { type OutgoingEntry, PARTIAL_FAILURE_SENDS, type ResendOptions, SendFailedError, sendBatches } from '../../lib/sqs-batch';
 import { FakeClock, TEST_CREDENTIALS, TEST_REGION } from './helpers';
 
 /** SQS's documented limits: 10 entries and 262,144 bytes (bodies plus attribute names, types and values) a call. */
@@ -112,8 +111,8 @@ class RecordingPayloadStore implements PayloadStore {
   }
 }
 
-function retryWith(clock: FakeClock, maxAttempts = 4): RetryOptions {
-  return { clock, policy: { maxAttempts, baseDelayMs: 50, maxDelayMs: 1_000 } };
+function resendWith(clock: FakeClock, maxAttempts = PARTIAL_FAILURE_SENDS.maxAttempts): ResendOptions {
+  return { clock, budget: { ...PARTIAL_FAILURE_SENDS, maxAttempts } };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
@@ -140,7 +139,7 @@ describe('SqsDelivery', () => {
       // Prepare
       acceptEverything();
       const message = messageFor(0);
-      const delivery = new SqsDelivery(sqs, { retry: retryWith(new FakeClock()) });
+      const delivery = new SqsDelivery(sqs, { resend: resendWith(new FakeClock()) });
 
       // Act
       await delivery.deliver([{ queue: STANDARD, message }]);
@@ -431,7 +430,7 @@ describe('SqsDelivery', () => {
       const clock = new FakeClock();
 
       // Act
-      await new SqsDelivery(sqs, { retry: retryWith(clock) }).deliver(messages.map((message) => ({ queue: STANDARD, message })));
+      await new SqsDelivery(sqs, { resend: resendWith(clock) }).deliver(messages.map((message) => ({ queue: STANDARD, message })));
 
       // Assess
       const inputs = sentInputs();
@@ -442,7 +441,7 @@ describe('SqsDelivery', () => {
       expect(clock.sleeps).toHaveLength(1);
     });
 
-    it('fails with SendFailedError naming the entries that still fail on SQS side after maxAttempts', async () => {
+    it('fails with SendFailedError naming the entries that still fail on SQS side after the budgeted sends', async () => {
       // Prepare
       const messages = [0, 1, 2].map((index) => messageFor(index));
       const stubborn = messages[2].reviewId;
@@ -457,7 +456,7 @@ describe('SqsDelivery', () => {
       const clock = new FakeClock();
 
       // Act
-      const error = await failureOf(new SqsDelivery(sqs, { retry: retryWith(clock, 3) }).deliver(messages.map((message) => ({ queue: STANDARD, message }))));
+      const error = await failureOf(new SqsDelivery(sqs, { resend: resendWith(clock, 3) }).deliver(messages.map((message) => ({ queue: STANDARD, message }))));
 
       // Assess
       expect(error).toBeInstanceOf(SendFailedError);
@@ -479,7 +478,7 @@ describe('SqsDelivery', () => {
       const clock = new FakeClock();
 
       // Act
-      const error = await failureOf(new SqsDelivery(sqs, { retry: retryWith(clock) }).deliver(messages.map((message) => ({ queue: STANDARD, message }))));
+      const error = await failureOf(new SqsDelivery(sqs, { resend: resendWith(clock) }).deliver(messages.map((message) => ({ queue: STANDARD, message }))));
 
       // Assess
       expect(error).toBeInstanceOf(SendFailedError);
@@ -489,69 +488,43 @@ describe('SqsDelivery', () => {
       expect(clock.sleeps).toEqual([]);
     });
 
-    it('retries a whole call that failed with a 5xx error, then succeeds', async () => {
+    // The SDK's retry strategy retries a call that throttled or failed (test/unit-aws/aws-clients.test.ts runs it on
+    // a loopback SQS); aws-sdk-client-mock bypasses it, so a rejection here is what the call ended with after those.
+    it.each([
+      ['a 5xx', () => new SQSServiceException({ name: 'UnknownServerError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'We encountered an internal error' })],
+      ['throttling (the SDK RequestThrottled class)', () => new RequestThrottled({ message: 'Request is throttled.', $metadata: { httpStatusCode: 400 } })],
+      ['a non-retryable error (QueueDoesNotExist)', () => new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: { httpStatusCode: 400 } })],
+    ])('throws a whole call that ended in %s as it is, after one call, without sending again', async (_kind, make) => {
       // Prepare
-      const serverError = new SQSServiceException({ name: 'UnknownServerError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'We encountered an internal error' });
-      sqsMock.on(SendMessageBatchCommand).rejectsOnce(serverError).rejectsOnce(serverError).resolves({ Successful: [], Failed: [] });
-      const clock = new FakeClock();
-      const message = messageFor(0);
-
-      // Act
-      await new SqsDelivery(sqs, { retry: retryWith(clock) }).deliver([{ queue: STANDARD, message }]);
-
-      // Assess
-      const inputs = sentInputs();
-      expect(inputs).toHaveLength(3);
-      expect(inputs[2]).toEqual(inputs[0]);
-      expect(clock.sleeps).toHaveLength(2);
-    });
-
-    // Bug (lib/retry.ts, RETRYABLE_NAMES): SQS signals throttling with `RequestThrottled` (HTTP 400), the SDK's
-    // own exception class; isRetryable does not know the name, so sendBatches gives up on the first throttle
-    // although its doc promises to retry throttling.
-    it('retries a whole call that SQS throttled (the SDK RequestThrottled class), then succeeds', async () => {
-      // Prepare
-      const throttled = new RequestThrottled({ message: 'Request is throttled.', $metadata: { httpStatusCode: 400 } });
-      sqsMock.on(SendMessageBatchCommand).rejectsOnce(throttled).resolves({ Successful: [], Failed: [] });
+      const failure = make();
+      sqsMock.on(SendMessageBatchCommand).rejects(failure);
       const clock = new FakeClock();
 
       // Act
-      await new SqsDelivery(sqs, { retry: retryWith(clock) }).deliver([{ queue: STANDARD, message: messageFor(0) }]);
+      const error = await failureOf(new SqsDelivery(sqs, { resend: resendWith(clock) }).deliver([{ queue: STANDARD, message: messageFor(0) }]));
 
       // Assess
-      expect(sentInputs()).toHaveLength(2);
-      expect(clock.sleeps).toHaveLength(1);
-    });
-
-    it('throws a non-retryable SDK error (QueueDoesNotExist) as it is, after one call', async () => {
-      // Prepare
-      const missing = new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: { httpStatusCode: 400 } });
-      sqsMock.on(SendMessageBatchCommand).rejects(missing);
-      const clock = new FakeClock();
-
-      // Act
-      const error = await failureOf(new SqsDelivery(sqs, { retry: retryWith(clock) }).deliver([{ queue: STANDARD, message: messageFor(0) }]));
-
-      // Assess
-      expect(error).toBe(missing);
+      expect(error).toBe(failure);
       expect(sentInputs()).toHaveLength(1);
       expect(clock.sleeps).toEqual([]);
     });
 
-    it('stops retrying a failing call after maxAttempts and throws the last error', async () => {
+    it('by default sends failed entries at most PARTIAL_FAILURE_SENDS.maxAttempts times, waiting within its backoff', async () => {
       // Prepare
-      const errors = [1, 2, 3].map(
-        (attempt) => new SQSServiceException({ name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: `attempt ${attempt}` }),
-      );
-      sqsMock.on(SendMessageBatchCommand).rejectsOnce(errors[0]).rejectsOnce(errors[1]).rejectsOnce(errors[2]).resolves({});
-      const clock = new FakeClock();
+      sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+        Successful: [],
+        Failed: (input.Entries ?? []).map((entry) => ({ Id: entry.Id, SenderFault: false, Code: 'InternalError' })),
+      }));
+      const clock = new FakeClock({ random: 0.9999 });
 
       // Act
-      const error = await failureOf(new SqsDelivery(sqs, { retry: retryWith(clock, 3) }).deliver([{ queue: STANDARD, message: messageFor(0) }]));
+      const error = await failureOf(new SqsDelivery(sqs, { resend: { clock } }).deliver([{ queue: STANDARD, message: messageFor(0) }]));
 
       // Assess
-      expect(error).toBe(errors[2]);
-      expect(sentInputs()).toHaveLength(3);
+      expect(error).toBeInstanceOf(SendFailedError);
+      expect(sentInputs()).toHaveLength(PARTIAL_FAILURE_SENDS.maxAttempts);
+      expect(clock.sleeps).toHaveLength(PARTIAL_FAILURE_SENDS.maxAttempts - 1);
+      clock.sleeps.forEach((delay, index) => expect(delay).toBe(Math.round(0.9999 * Math.min(PARTIAL_FAILURE_SENDS.maxDelayMs, PARTIAL_FAILURE_SENDS.baseDelayMs * 2 ** index))));
     });
   });
 });
