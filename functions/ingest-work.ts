@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { IngestReport } from '../lib/ingest/ingest-records';
 import { systemClock } from '../lib/clock';
-import { processWork, RetryLaterError, WORK_FINISH_RESERVE_MS } from '../lib/ingest/process-work';
+import { processWork, RetryLaterError, retryLaterSeconds, WORK_FINISH_RESERVE_MS } from '../lib/ingest/process-work';
 import { type ConsumerRuntime, consumerRuntime } from '../lib/runtime/ingest-wiring';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger, workflowMetrics } from '../lib/runtime/observability';
@@ -34,9 +34,12 @@ export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime
       logger.info('work done', { messageId: record.messageId, workflow, ...counts, handedOn: released.length });
       if (released.length > 0) logger.warn('records handed on as new work: no time left to start them at the workflow\'s rate', { messageId: record.messageId, workflow, handedOn: released.length });
     } catch (error) {
+      const receives = Number(record.attributes.ApproximateReceiveCount);
       if (error instanceof RetryLaterError) {
         publish(error.report, error.workflow);
         logger.warn('work left for a retry', { messageId: record.messageId, workflow: error.workflow, reason: error.message });
+        // Back soon rather than after the queue's visibility timeout; if this fails, the timeout still brings it back.
+        if (!finalAttempt) await runtime.retryIn(record.receiptHandle, retryLaterSeconds(receives)).catch((failure: unknown) => logger.warn('work retry delay not set', { messageId: record.messageId, error: failure as Error }));
       } else logger.error('work failed', { messageId: record.messageId, error: error as Error });
       if (!finalAttempt) throw error;
       await runtime.deadLetter(record.body, `${(error as Error).name}: ${(error as Error).message}`);

@@ -21,6 +21,17 @@ export interface WorkDeps extends Omit<IngestDeps, 'limiter'> {
  */
 export const WORK_FINISH_RESERVE_MS = 60_000;
 
+/**
+ * How long work that must be tried again (a start still throttled after the SDK's retries) stays hidden:
+ * 30 s after its first receive, doubling, at most 15 min. Much sooner than the queue's 1,800 s visibility
+ * timeout, which is sized for a batch still in progress, not for a retry.
+ */
+export function retryLaterSeconds(receives: number): number {
+  return Math.min(RETRY_LATER_MAX_SECONDS, RETRY_LATER_FIRST_SECONDS * 2 ** (Math.max(1, receives) - 1));
+}
+const RETRY_LATER_FIRST_SECONDS = 30;
+const RETRY_LATER_MAX_SECONDS = 900;
+
 export interface WorkTiming {
   finalAttempt: boolean;
   /** Epoch ms after which this invocation starts no more loops (see IngestContext.startDeadline). */

@@ -1,5 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -151,6 +151,8 @@ export interface ConsumerRuntime {
   maxReceives: number;
   /** Puts work that failed its last try on the work DLQ, with the reason. */
   deadLetter(body: string, reason: string): Promise<void>;
+  /** Makes the received work message visible again in `seconds` (ChangeMessageVisibility). */
+  retryIn(receiptHandle: string, seconds: number): Promise<void>;
 }
 
 /** SQS message attribute values are limited; the reason is for people, so it is cut rather than refused. */
@@ -167,6 +169,9 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
   const workQueueUrl = requireEnv('WORK_QUEUE_URL', env);
   return {
     maxReceives: envNumber('WORK_MAX_RECEIVES', 5, env),
+    retryIn: async (receiptHandle, seconds) => {
+      await clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: workQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+    },
     deadLetter: async (body, reason) => {
       await clients.sqs.send(
         new SendMessageCommand({

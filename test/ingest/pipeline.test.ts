@@ -171,6 +171,8 @@ describe('A2I errors', () => {
     // One StartHumanLoop per receive, no retries around it: the SDK's are the only ones.
     expect(harness.workReceives).toBe(harness.maxReceives);
     expect(harness.a2i.commandCalls(StartHumanLoopCommand)).toHaveLength(harness.maxReceives);
+    // Each retry comes back soon, doubling (30 s, 60 s, ...), not after the queue's 30-minute visibility timeout.
+    expect(harness.workVisibility).toEqual(Array.from({ length: harness.maxReceives - 1 }, (_, index) => 30 * 2 ** index));
 
     const failures = harness.deliveredTo('predictions', 'failures');
     expect(failures).toHaveLength(1);

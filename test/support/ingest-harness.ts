@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConflictException, SageMakerA2IRuntimeClient, StartHumanLoopCommand, type StartHumanLoopCommandInput } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, type StartExecutionCommandInput } from '@aws-sdk/client-sfn';
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -79,6 +79,8 @@ export class IngestHarness {
   readonly work: { body: string; receives: number }[] = [];
   /** Receives of work messages by the consumer so far (each one invocation of ingest-work). */
   workReceives = 0;
+  /** The VisibilityTimeout of each ChangeMessageVisibility on the work queue, in order. */
+  readonly workVisibility: number[] = [];
   /** Work on the DLQ: sent there by the consumer with a reason, or moved there by SQS's redrive (no reason). */
   readonly workDlq: { body: string; reason?: string }[] = [];
   readonly delivered: Delivered[] = [];
@@ -259,6 +261,11 @@ export class IngestHarness {
         else this.delivered.push({ queueUrl: QueueUrl as string, message: JSON.parse(entry.MessageBody as string), entry });
       }
       return { Successful: (Entries ?? []).map((entry: SendMessageBatchRequestEntry) => ({ Id: entry.Id, MessageId: `id-${entry.Id}`, MD5OfMessageBody: '' })), Failed: [] };
+    });
+    this.sqs.on(ChangeMessageVisibilityCommand).callsFake(({ QueueUrl, VisibilityTimeout }) => {
+      if (QueueUrl !== WORK_QUEUE_URL) throw new Error(`unexpected ChangeMessageVisibility on ${QueueUrl}`);
+      this.workVisibility.push(VisibilityTimeout as number);
+      return {};
     });
     this.sqs.on(SendMessageCommand).callsFake(({ QueueUrl, MessageBody, MessageAttributes }) => {
       if (QueueUrl !== WORK_DLQ_URL) throw new Error(`unexpected SendMessage to ${QueueUrl}`);
