@@ -158,6 +158,9 @@ export function buildStack(options: StackOptions): StackModel {
   };
 }
 
+/** Messages outlive the stack: deleting it (or a workflow) or replacing a queue keeps the queue and what is in it. */
+const RETAINED = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' } as const;
+
 /** Same SSE as every queue of the stack: the stack's KMS key when given, SQS-managed keys otherwise. */
 export function queueEncryption(): Record<string, Cfn> {
   return {
@@ -190,9 +193,10 @@ function workflowStack(facts: StackFacts, { definition }: CompiledWorkflow): Wor
   };
   for (const queue of facts.queues.filter((candidate) => candidate.workflow === definition.name)) {
     const fifo = queue.fifo ? { FifoQueue: true } : {};
-    add(queue.dlqLogicalId, { Type: 'AWS::SQS::Queue', Properties: { QueueName: queue.dlqName, ...fifo, ...queueEncryption(), MessageRetentionPeriod: 1_209_600 } });
+    add(queue.dlqLogicalId, { Type: 'AWS::SQS::Queue', ...RETAINED, Properties: { QueueName: queue.dlqName, ...fifo, ...queueEncryption(), MessageRetentionPeriod: 1_209_600 } });
     add(queue.logicalId, {
       Type: 'AWS::SQS::Queue',
+      ...RETAINED,
       Properties: {
         // Named by lib/resource-names.ts: the functions compute its URL from its name.
         QueueName: queue.name,

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { compileEventPattern } from '../../lib/event-pattern';
 import { placeholdersOf } from '../../lib/state-machine-definition';
-import { resolveCfn } from '../support/cfn';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { ACCOUNT, REGION, resolveCfn, roleAllows } from '../support/cfn';
 
 /**
  * The packaged CloudFormation template, as `npx serverless package --stage ci` produces it offline (dummy
@@ -214,5 +215,91 @@ describe('the input bucket', () => {
     expect(trigger.Environment.Variables.INPUT_BUCKET).toEqual({ 'Fn::Sub': name });
     const reads = allowStatements().find(({ where, statement }) => where.startsWith('IngestS3ObjectRole/') && statement.Sid === 'ReadModelOutputs');
     expect(reads?.statement.Resource).toContainEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${name}/*` });
+  });
+});
+
+/** A value for every Ref and GetAtt of the root template: `X.Arn` is an ARN of X's service named X, `X` is X. */
+const SYNTHESISED = new Proxy({} as Record<string, string>, {
+  get: (_, key: string) => {
+    const [id, attribute] = key.split('.');
+    const type = template.Resources[id]?.Type ?? '';
+    if (attribute !== 'Arn') return id;
+    if (type === 'AWS::SQS::Queue') return `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`;
+    if (type === 'AWS::Lambda::Function') return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+    return `arn:aws:${type.split('::')[1]?.toLowerCase() ?? 'x'}:${REGION}:${ACCOUNT}:${id}`;
+  },
+});
+
+/** The statements of a role's inline policies, resolved (the stack's parameters empty). */
+function roleStatements(roleId: string): unknown[] {
+  const policies = (template.Resources[roleId].Properties?.Policies ?? []) as { PolicyDocument: { Statement: unknown[] } }[];
+  return policies.flatMap((policy) => resolveCfn(policy.PolicyDocument.Statement, SYNTHESISED) as unknown[]);
+}
+
+describe('what outlives a failure or the stack', () => {
+  it('keeps every queue, bucket and table, and what is in them, when the stack (or a workflow) is deleted or the resource replaced', () => {
+    const stateful = [template, ...workflowTemplates.values()].flatMap((each) =>
+      // The deployment bucket is serverless's own (artifacts it manages), not the product's data.
+      Object.entries(each.Resources).filter(([id, resource]) => ['AWS::SQS::Queue', 'AWS::S3::Bucket', 'AWS::DynamoDB::Table'].includes(resource.Type) && id !== 'ServerlessDeploymentBucket'),
+    );
+    expect(stateful.length).toBeGreaterThan(10);
+    for (const [id, resource] of stateful) {
+      const { DeletionPolicy, UpdateReplacePolicy } = resource as Resource & { DeletionPolicy?: string; UpdateReplacePolicy?: string };
+      expect({ id, DeletionPolicy, UpdateReplacePolicy }).toEqual({ id, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+  });
+
+  it('keeps every asynchronous invocation that fails after Lambda\'s retries: an on-failure destination each function may send to', async () => {
+    // Invoked asynchronously: the S3 notifications' function and every EventBridge rule's target (root and nested).
+    const s3Targets = (template.Resources.InputBucket.Properties?.NotificationConfiguration as { LambdaConfigurations: { Function: unknown }[] }).LambdaConfigurations.flatMap((config) => referencedIds(config.Function));
+    const ruleTargets = Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::Events::Rule')
+      .flatMap((rule) => (rule.Properties?.Targets as { Arn: unknown }[]).flatMap((target) => referencedIds(target.Arn)));
+    // A nested rule's target is the root's value of the parameter it names.
+    const nestedTargets = Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::CloudFormation::Stack')
+      .flatMap((stack) => referencedIds((stack.Properties?.Parameters as Record<string, unknown> | undefined)?.IngestEventFunctionArn ?? {}));
+    // The event trigger too: every EventBridge-sourced workflow's rule targets it (this stage has none).
+    const asynchronous = [...new Set([...s3Targets, ...ruleTargets, ...nestedTargets, 'IngestEventLambdaFunction'])].sort();
+    expect(asynchronous).toEqual(['IngestEventLambdaFunction', 'IngestS3ObjectLambdaFunction', 'LoopStatusEventLambdaFunction']);
+
+    for (const fn of asynchronous) {
+      const config = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::Lambda::EventInvokeConfig' && referencedIds(resource.Properties?.FunctionName)[0] === fn);
+      const destination = resolveCfn((config?.Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination, SYNTHESISED) as string | undefined;
+      expect({ fn, destination }).toEqual({ fn, destination: expect.stringMatching(/^arn:aws:sqs:/) });
+      // Lambda sends to the destination with the function's own role.
+      const role = referencedIds(template.Resources[fn].Properties?.Role)[0];
+      expect({ fn, allowed: await roleAllows(roleStatements(role), 'sqs:SendMessage', destination as string) }).toEqual({ fn, allowed: true });
+    }
+  });
+});
+
+describe('what A2I needs of the stack', () => {
+  /** Whether a bucket's CORS rules let a worker's browser GET an object from `origin` (S3's rule matching: one `*` per origin). */
+  const corsAllows = (bucket: string, origin: string): boolean => {
+    const rules = ((template.Resources[bucket].Properties?.CorsConfiguration as { CorsRules?: { AllowedMethods: string[]; AllowedOrigins: string[] }[] } | undefined)?.CorsRules ?? []);
+    const matches = (pattern: string) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(origin);
+    return rules.some((rule) => rule.AllowedMethods.includes('GET') && rule.AllowedOrigins.some(matches));
+  };
+
+  it('lets the worker portal load task inputs from the input and payload buckets (A2I requires a CORS rule there)', () => {
+    const portal = 'https://abcd1234.labeling.us-east-1.sagemaker.aws';
+    expect(corsAllows('InputBucket', portal)).toBe(true);
+    expect(corsAllows('PayloadBucket', portal)).toBe(true);
+  });
+
+  it('lets A2I assume its role as A2I does, with no condition on keys A2I is not documented to send', async () => {
+    const trust = resolveCfn(template.Resources.A2iRole.Properties?.AssumeRolePolicyDocument, SYNTHESISED);
+    const response = await runSimulation(
+      {
+        identityPolicies: [],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: trust as never,
+        request: { principal: 'sagemaker.amazonaws.com', action: 'sts:AssumeRole', resource: { resource: `arn:aws:iam::${ACCOUNT}:role/a2i`, accountId: ACCOUNT }, contextVariables: {} },
+      },
+      {},
+    );
+    expect(response.resultType === 'error' ? response.errors : response.overallResult).toBe('Allowed');
   });
 });
