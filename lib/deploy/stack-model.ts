@@ -12,6 +12,8 @@ export interface StackOptions {
   root: string;
   service: string;
   stage: string;
+  /** The workflows to deploy: those in `<root>/workflows` unless given (local mode runs the workflows it was given). */
+  workflows?: CompiledWorkflow[];
 }
 
 /** What serverless.yml takes from the workflows: resources to merge, and environment values. */
@@ -55,13 +57,16 @@ const STATUS_CHANGE = 'SageMaker A2I HumanLoop Status Change';
 const METRICS_NAMESPACE = 'A2IOrchestrator';
 const SERVICE_DIMENSION = 'a2i-orchestrator';
 
+/** The logical ids of a workflow queue and of its DLQ. */
+export function workflowQueueLogicalIds(workflow: string, queue: string): { logicalId: string; dlqLogicalId: string } {
+  const logicalId = `Wf${pascal(workflow)}Queue${pascal(queue)}`;
+  return { logicalId, dlqLogicalId: `${logicalId}Dlq` };
+}
+
 export function buildStack(options: StackOptions): StackModel {
-  const workflows = loadWorkflows([join(options.root, 'workflows')]);
+  const workflows = options.workflows ?? loadWorkflows([join(options.root, 'workflows')]);
   const queues = workflows.flatMap(({ definition }) =>
-    Object.entries(definition.queues).map(([queue, { fifo }]) => {
-      const logicalId = `Wf${pascal(definition.name)}Queue${pascal(queue)}`;
-      return { workflow: definition.name, queue, fifo, logicalId, dlqLogicalId: `${logicalId}Dlq` };
-    }),
+    Object.entries(definition.queues).map(([queue, { fifo }]) => ({ workflow: definition.name, queue, fifo, ...workflowQueueLogicalIds(definition.name, queue) })),
   );
   const flowDefinitionArns = new Map<string, Cfn>(
     workflows.map(({ definition }) => [

@@ -11,7 +11,9 @@ import type { AutoReviewer } from './auto-review';
 import { EventsFileError, parseEventsFile } from './events-file';
 import type { FaultSpec } from './faults';
 import { LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION } from './resources';
-import { type Delivery, LocalStack } from './stack';
+import type { StackModel } from '../deploy/stack-model';
+import type { AccessDenial } from './iam/enforce';
+import { type Delivery, LocalStack, TriggerFailedError } from './stack';
 
 export interface ReplayOptions {
   /** The workflow, loaded from its file. */
@@ -33,6 +35,10 @@ export interface ReplayOptions {
   onProblem?(text: string): void;
   /** At the end: what the injected faults did, by service and kind. */
   onFaults?(injected: Record<string, number>): void;
+  /** The generated stack model the functions' roles come from (default: built from the workflow); tests give a changed copy. */
+  stackModel?: StackModel;
+  /** A call a role refused, as AWS would have refused it (also reported through onProblem). */
+  onAccessDenied?(denial: AccessDenial): void;
 }
 
 export interface ReplayProgress {
@@ -102,13 +108,25 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     onDelivered,
     onLoopStarted,
     onProblem: options.onProblem,
+    stackModel: options.stackModel,
+    onAccessDenied: options.onAccessDenied,
   });
   try {
     if (expected.identities.size === 0) settle();
-    if (isS3Source(workflow.definition.source)) await stack.upload(`${workflow.definition.source.s3.prefix}${basename(options.inputFile)}`, body);
-    else stack.putEvents((expected.events ?? []) as never);
+    let triggerFailed = false;
+    if (isS3Source(workflow.definition.source)) {
+      try {
+        await stack.upload(`${workflow.definition.source.s3.prefix}${basename(options.inputFile)}`, body);
+      } catch (error) {
+        if (!(error instanceof TriggerFailedError)) throw error;
+        // As in AWS: the notification sits in the trigger-failures DLQ, and what it did not send is lost.
+        options.onProblem?.(error.message);
+        triggerFailed = true;
+      }
+    } else stack.putEvents((expected.events ?? []) as never);
     progress();
-    await withDeadline(allTerminal, options.timeoutMs ?? 0);
+    // After a failed trigger nothing more starts: the replay ends when what it did send has settled.
+    await withDeadline(triggerFailed ? Promise.race([allTerminal, stack.quiesce()]) : allTerminal, options.timeoutMs ?? 0);
     // Let anything still in flight (a duplicate, a late execution) arrive before counting.
     await withDeadline(stack.quiesce(), 10_000);
   } finally {

@@ -1,74 +1,103 @@
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateFlowDefinitionCommand,
-  CreateHumanTaskUiCommand,
-  DescribeFlowDefinitionCommand,
-  DescribeHumanTaskUiCommand,
-  ResourceInUse,
-  type SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { type CompiledWorkflow, type FlowSpec, isFlowSpec } from '../workflow';
+import { join } from 'node:path';
+import { sub } from '../deploy/cfn';
+import { functionName, inputBucketName, type StackOptions, stateMachineName } from '../deploy/stack-model';
+import type { CompiledWorkflow } from '../workflow';
+import { resolveCfn } from './cfn-values';
+import { loadTemplatePart } from './templates';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '123456789012';
 
-/** The buckets of the local stack: the model outputs arrive in `input`, A2I writes to `output`. */
-export const LOCAL_BUCKETS = { input: 'a2i-local-input', payloads: 'a2i-local-payloads', output: 'a2i-local-output' } as const;
+/** The local stack is the stage `local` of the service serverless.yml names: its names are the deployed stack's. */
+export const LOCAL_STACK: Required<Omit<StackOptions, 'workflows'>> = { root: join(__dirname, '..', '..'), service: 'a2i-orchestrator', stage: 'local' };
+const STACK_PREFIX = `${LOCAL_STACK.service}-${LOCAL_STACK.stage}`;
+
+/**
+ * The buckets of the local stack: the model outputs arrive in `input` (named as the stack model names it),
+ * A2I writes to `output`. CloudFormation names the others; locally they are named after the stack.
+ */
+export const LOCAL_BUCKETS = {
+  input: resolveCfn<string>(sub(inputBucketName(LOCAL_STACK)), { region: LOCAL_REGION, account: LOCAL_ACCOUNT, resources: {} }),
+  payloads: `${STACK_PREFIX}-payloads`,
+  output: `${STACK_PREFIX}-output`,
+} as const;
+export const LOCAL_LEDGER_TABLE = `${STACK_PREFIX}-ledger`;
+export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stateMachineName(LOCAL_STACK)}`;
+/** A deployed function's name (`ingestWork` → `a2i-orchestrator-local-ingestWork`), as the stack model names it. */
+export const localFunctionName = (fn: string): string => functionName(LOCAL_STACK, fn);
+export const localFunctionArn = (fn: string): string => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${localFunctionName(fn)}`;
+/** A role's name: CloudFormation names roles `<stack>-<logical id>-<suffix>`; locally there is no suffix. */
+export const localRoleName = (logicalId: string): string => `${STACK_PREFIX}-${logicalId}`;
+export const localRoleArn = (logicalId: string): string => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${localRoleName(logicalId)}`;
+/** The role A2I assumes for the stack's flow definitions (resources/a2i.yml). */
+export const A2I_ROLE_LOGICAL_ID = 'A2iRole';
+/** For flow specs that name no work team (the stack's WorkteamArn parameter). */
+export const LOCAL_WORKTEAM_ARN = `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-reviewers`;
 
 export interface LocalQueue {
   url: string;
   arn: string;
   dlqUrl: string;
+  dlqArn: string;
+}
+
+export interface LocalDeadLetterQueue {
+  url: string;
+  arn: string;
 }
 
 export interface LocalResources {
   work: LocalQueue;
   poll: LocalQueue;
+  /** Events EventBridge could not deliver (the rules' DeadLetterConfig). */
+  eventsDlq: LocalDeadLetterQueue;
+  /** The S3 and event triggers' failed asynchronous invocations (their on-failure destination). */
+  triggerFailuresDlq: LocalDeadLetterQueue;
   /** Each workflow's destination queues by queue name. */
   destinations: Map<string, Map<string, LocalQueue>>;
-  /** The flow definitions made from each workflow's flow spec. */
-  flowDefinitionArns: Record<string, string>;
-  /** Every workflow's flow definition: made here, or named by the workflow and imported into the emulator. */
-  allFlowDefinitionArns: string[];
+  /** The buckets resources/storage.yml versions (VersioningConfiguration Enabled), by name. */
+  versionedBuckets: Set<string>;
 }
 
 /** As in the deployed stack: a message that fails this many receives goes to the DLQ. */
 export const WORK_MAX_RECEIVES = 5;
 /** Long enough for a work message's records to be started at a workflow's rate before it reappears. */
 const WORK_VISIBILITY_SECONDS = 60;
-const PLACEHOLDER_WORKTEAM = `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-reviewers`;
-const PLACEHOLDER_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT}:role/a2i-local-flow-definition`;
+/** The stack's buckets by logical id (resources/storage.yml). */
+const BUCKETS_BY_LOGICAL_ID: Record<string, string> = { InputBucket: LOCAL_BUCKETS.input, PayloadBucket: LOCAL_BUCKETS.payloads, OutputBucket: LOCAL_BUCKETS.output };
 
-/** What the deployed stack creates, on the local emulators: buckets, queues with DLQs, task UIs and flow definitions. */
-export async function createLocalResources(
-  clients: { s3: S3Client; sqs: SQSClient; sagemaker: SageMakerClient },
-  workflows: CompiledWorkflow[],
-  importFlowDefinition: (arn: string) => Promise<void>,
-): Promise<LocalResources> {
-  for (const bucket of Object.values(LOCAL_BUCKETS)) await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const work = await queueWithDlq(clients.sqs, 'a2i-local-work', false, WORK_VISIBILITY_SECONDS);
-  const poll = await queueWithDlq(clients.sqs, 'a2i-local-poll', false, 30);
+/** What the deployed stack creates before its flow definitions, on the local emulators: buckets, and queues with DLQs. */
+export async function createLocalResources(clients: { s3: S3Client; sqs: SQSClient }, workflows: CompiledWorkflow[]): Promise<LocalResources> {
+  const storage = loadTemplatePart('storage.yml', LOCAL_STACK);
+  const versionedBuckets = new Set<string>();
+  for (const [logicalId, bucket] of Object.entries(BUCKETS_BY_LOGICAL_ID)) {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const versioning = storage.Resources?.[logicalId]?.Properties?.VersioningConfiguration as { Status?: string } | undefined;
+    if (versioning?.Status === 'Enabled') {
+      await clients.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      versionedBuckets.add(bucket);
+    }
+  }
+  const work = await queueWithDlq(clients.sqs, `${STACK_PREFIX}-work`, false, WORK_VISIBILITY_SECONDS);
+  const poll = await queueWithDlq(clients.sqs, `${STACK_PREFIX}-poll`, false, 30);
+  const eventsDlq = await plainQueue(clients.sqs, `${STACK_PREFIX}-events-dlq`);
+  const triggerFailuresDlq = await plainQueue(clients.sqs, `${STACK_PREFIX}-trigger-failures-dlq`);
   const destinations = new Map<string, Map<string, LocalQueue>>();
-  const flowDefinitionArns: Record<string, string> = {};
-  const allFlowDefinitionArns: string[] = [];
   for (const { definition } of workflows) {
     const queues = new Map<string, LocalQueue>();
     for (const [queue, { fifo }] of Object.entries(definition.queues)) {
       queues.set(queue, await queueWithDlq(clients.sqs, `${definition.name}-${queue}`, fifo, 30));
     }
     destinations.set(definition.name, queues);
-    if (isFlowSpec(definition.flowDefinition)) {
-      flowDefinitionArns[definition.name] = await ensureFlowDefinition(clients.sagemaker, definition.name, definition.flowDefinition);
-      allFlowDefinitionArns.push(flowDefinitionArns[definition.name]);
-    } else {
-      await importFlowDefinition(definition.flowDefinition.arn);
-      allFlowDefinitionArns.push(definition.flowDefinition.arn);
-    }
   }
-  return { work, poll, destinations, flowDefinitionArns, allFlowDefinitionArns };
+  return { work, poll, eventsDlq, triggerFailuresDlq, destinations, versionedBuckets };
+}
+
+async function plainQueue(sqs: SQSClient, name: string): Promise<LocalDeadLetterQueue> {
+  const url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
+  return { url, arn: await queueArn(sqs, url) };
 }
 
 async function queueWithDlq(sqs: SQSClient, name: string, fifo: boolean, visibilitySeconds: number): Promise<LocalQueue> {
@@ -87,49 +116,10 @@ async function queueWithDlq(sqs: SQSClient, name: string, fifo: boolean, visibil
     }),
   );
   const url = queue.QueueUrl as string;
-  return { url, arn: await queueArn(sqs, url), dlqUrl: dlq.QueueUrl as string };
+  return { url, arn: await queueArn(sqs, url), dlqUrl: dlq.QueueUrl as string, dlqArn };
 }
 
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
   return Attributes?.QueueArn as string;
-}
-
-/**
- * The workflow's task UI and flow definition, named `<workflow>-<hash of template and spec>`: an edited
- * template or spec gets new ones, an unchanged one (the emulator keeps state across restarts) is reused.
- */
-async function ensureFlowDefinition(sagemaker: SageMakerClient, workflow: string, spec: FlowSpec): Promise<string> {
-  const template = readFileSync(spec.templateFile, 'utf8');
-  const name = `${workflow}-${createHash('sha256').update(template).update(JSON.stringify({ ...spec, templateFile: undefined })).digest('hex').slice(0, 12)}`;
-  let uiArn: string;
-  try {
-    uiArn = (await sagemaker.send(new CreateHumanTaskUiCommand({ HumanTaskUiName: name, UiTemplate: { Content: template } }))).HumanTaskUiArn as string;
-  } catch (error) {
-    if (!(error instanceof ResourceInUse)) throw error;
-    uiArn = (await sagemaker.send(new DescribeHumanTaskUiCommand({ HumanTaskUiName: name }))).HumanTaskUiArn as string;
-  }
-  try {
-    const created = await sagemaker.send(
-      new CreateFlowDefinitionCommand({
-        FlowDefinitionName: name,
-        RoleArn: PLACEHOLDER_ROLE,
-        HumanLoopConfig: {
-          WorkteamArn: spec.workteamArn ?? PLACEHOLDER_WORKTEAM,
-          HumanTaskUiArn: uiArn,
-          TaskTitle: spec.taskTitle ?? workflow,
-          TaskDescription: spec.taskDescription ?? `Review records of ${workflow}`,
-          TaskCount: spec.taskCount,
-          TaskTimeLimitInSeconds: spec.taskTimeLimitInSeconds,
-          TaskAvailabilityLifetimeInSeconds: spec.taskAvailabilityLifetimeInSeconds,
-          ...(spec.taskKeywords ? { TaskKeywords: spec.taskKeywords } : {}),
-        },
-        OutputConfig: { S3OutputPath: `s3://${LOCAL_BUCKETS.output}/${workflow}` },
-      }),
-    );
-    return created.FlowDefinitionArn as string;
-  } catch (error) {
-    if (!(error instanceof ResourceInUse)) throw error;
-    return (await sagemaker.send(new DescribeFlowDefinitionCommand({ FlowDefinitionName: name }))).FlowDefinitionArn as string;
-  }
 }

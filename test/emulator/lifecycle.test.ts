@@ -35,6 +35,8 @@ describe('completion (TaskCount 2)', () => {
       flowDefinitionName: 'invoice-check',
       flowDefinitionArn: flowArn,
       humanTaskUiArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:human-task-ui/invoice-check-ui`,
+      // The flow definition's role: what the review UI reads the task's inputs with.
+      roleArn: fixtureJson<{ RoleArn: string }>('create-flow-definition.json').RoleArn,
       inputContent: JSON.parse(input),
       answersSoFar: 0,
       taskCount: 2,
