@@ -39,6 +39,8 @@ export interface ReplayOptions {
   stackModel?: StackModel;
   /** A call a role refused, as AWS would have refused it (also reported through onProblem). */
   onAccessDenied?(denial: AccessDenial): void;
+  /** At the end: how many calls each role was asked to allow (and refused). */
+  onAccessChecks?(checks: Record<string, { checks: number; denials: number }>): void;
 }
 
 export interface ReplayProgress {
@@ -131,6 +133,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     await withDeadline(stack.quiesce(), 10_000);
   } finally {
     options.onFaults?.(stack.faultsInjected());
+    options.onAccessChecks?.(stack.accessChecks());
     await stack.close();
   }
   return summarise(expected.identities, terminal, delivered, loops.size);

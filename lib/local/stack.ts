@@ -9,7 +9,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { DeployedFunction } from '../deploy/function-roles';
+import { DEPLOYED_FUNCTIONS, type DeployedFunction } from '../deploy/function-roles';
 import { buildStack, type StackModel } from '../deploy/stack-model';
 import { A2iEmulator, type OpenTask, OutputWriteDeniedError } from '../emulator/a2i-emulator';
 import type { CustomResourceEvent, CustomResourceResponse } from '../flows';
@@ -329,13 +329,14 @@ export class LocalStack {
     await this.dynalite.createLedgerTable(LEDGER_TABLE);
     this.stackModel = options.stackModel ?? buildStack({ ...LOCAL_STACK, workflows: this.workflows });
     // The flow-resources function makes the flow definitions, with its role; the other roles name them.
-    this.authorizers = functionAuthorizers(this.stackModel, localStackValues(created), ['flowResources']);
+    const flowResourcesRole = functionAuthorizers(this.stackModel, localStackValues(created), ['flowResources']);
+    this.authorizers = flowResourcesRole;
     const flows = await createFlowResources(this.stackModel, localStackValues(created), (event) => this.invokeFlowResources(event));
     for (const { definition } of this.workflows) {
       if (!isFlowSpec(definition.flowDefinition)) await this.emulator.importFlowDefinition(definition.flowDefinition.arn, LOCAL_BUCKETS.output);
     }
     this.values = localStackValues(created, flows);
-    this.authorizers = functionAuthorizers(this.stackModel, this.values);
+    this.authorizers = new Map([...functionAuthorizers(this.stackModel, this.values, DEPLOYED_FUNCTIONS.filter((fn) => fn !== 'flowResources')), ...flowResourcesRole]);
     this.a2iRole = a2iRoleAuthorizer(this.values);
     this.resources = {
       ...created,
