@@ -16,7 +16,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { DeployedFunction } from '../../../lib/deploy/function-roles';
-import { RoleAuthorizer } from '../../../lib/local/iam/authorizer';
+import { PolicySimulationError, RoleAuthorizer } from '../../../lib/local/iam/authorizer';
 import { type AccessDenial, enforceRole } from '../../../lib/local/iam/enforce';
 import { type AuthorizationRequest, authorizationRequests, UnmappedCallError } from '../../../lib/local/iam/requests';
 import { LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION, LOCAL_STATE_MACHINE_ARN, LOCAL_WORKTEAM_ARN, localRoleArn } from '../../../lib/local/resources';
@@ -445,6 +445,20 @@ describe('calls the table does not know', () => {
     // Assess
     expect(error).toBeInstanceOf(UnmappedCallError);
     expect(denials).toEqual([]);
+  });
+});
+
+describe('a mapping mistake', () => {
+  it('an ARN that is not of the resource types of the action fails loudly, on a fresh role, rather than being decided', async () => {
+    // Prepare: a fresh role, so that this is the first request of its action (the one iam-simulate validates).
+    const role = localRoles([EXAMPLE_WORKFLOW]).functions.get('ingestS3Object') as RoleAuthorizer;
+
+    // Act
+    const decided = role.decide({ action: 's3:GetObject', resource: queueArn(WORK) });
+
+    // Assess
+    await expect(decided).rejects.toBeInstanceOf(PolicySimulationError);
+    await expect(role.decide({ action: 's3:GetObject', resource: s3Object(IN, 'invoices/a.jsonl') })).resolves.toEqual({ allowed: true });
   });
 });
 
