@@ -34,7 +34,7 @@ import type { RoleAuthorizer } from './iam/authorizer';
 import { type AccessDenial, enforceRole } from './iam/enforce';
 import { accessDeniedMessage } from './iam/access-denied';
 import { authorizationRequests } from './iam/requests';
-import { a2iRoleAuthorizer, functionAuthorizers } from './iam/roles';
+import { a2iRoleAuthorizer, functionAuthorizers, RolePolicyError } from './iam/roles';
 import { Journal } from './journal';
 import { createLocalServer, type ObjectRead } from './local-server';
 import {
@@ -142,6 +142,7 @@ export class LocalStack {
   private server?: Server;
   /** Every client the functions and the event sources use, for close(). */
   private readonly functionClients: { destroy(): void }[] = [];
+  private readonly lambdaServiceClients = new Map<DeployedFunction, SQSClient>();
   private readonly agents = { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS }) };
   private authorizers = new Map<DeployedFunction, RoleAuthorizer>();
   private a2iRole?: RoleAuthorizer;
@@ -401,8 +402,8 @@ export class LocalStack {
     const onError = (stage: string) => (error: unknown) => this.problem(`${stage}: ${(error as Error).name}: ${(error as Error).message}`);
     this.sources.push(
       // Lambda's event source mapping receives and deletes with the function's role.
-      new SqsEventSource({ client: this.eventSourceClient('ingestWork'), queueUrl: this.resources.work.url, queueArn: this.resources.work.arn, handler: this.functions.ingestWork, functionName: localFunctionName('ingestWork'), concurrency, timeoutMs: 300_000, onError: onError('work queue') }),
-      new SqsEventSource({ client: this.eventSourceClient('loopPoll'), queueUrl: this.resources.poll.url, queueArn: this.resources.poll.arn, handler: this.functions.loopPoll, functionName: localFunctionName('loopPoll'), onError: onError('poll queue') }),
+      new SqsEventSource({ client: this.lambdaServiceClient('ingestWork'), queueUrl: this.resources.work.url, queueArn: this.resources.work.arn, handler: this.functions.ingestWork, functionName: localFunctionName('ingestWork'), concurrency, timeoutMs: 300_000, onError: onError('work queue') }),
+      new SqsEventSource({ client: this.lambdaServiceClient('loopPoll'), queueUrl: this.resources.poll.url, queueArn: this.resources.poll.arn, handler: this.functions.loopPoll, functionName: localFunctionName('loopPoll'), onError: onError('poll queue') }),
     );
     for (const [workflow, queues] of this.resources.destinations) {
       for (const [queue, { url, arn }] of queues) {
@@ -482,16 +483,23 @@ export class LocalStack {
     return clients;
   }
 
-  /** The SQS client of a function's event source mapping: Lambda polls with the function's role; faults pass it by. */
-  private eventSourceClient(fn: DeployedFunction): SQSClient {
-    const client = markedInternal(this.enforced(fn, new SQSClient({ requestHandler: this.agents })));
-    this.functionClients.push(client);
+  /**
+   * The SQS client of what Lambda itself does with a function's role: its event source mapping's receives
+   * and deletes, its on-failure destination's sends. Held to the role; injected faults pass it by.
+   */
+  private lambdaServiceClient(fn: DeployedFunction): SQSClient {
+    let client = this.lambdaServiceClients.get(fn);
+    if (!client) {
+      client = markedInternal(this.enforced(fn, new SQSClient({ requestHandler: this.agents })));
+      this.lambdaServiceClients.set(fn, client);
+      this.functionClients.push(client);
+    }
     return client;
   }
 
   private enforced<C extends { middlewareStack: unknown }>(fn: DeployedFunction, client: C): C {
     const authorizer = this.authorizers.get(fn);
-    if (!authorizer) throw new Error(`no role for function ${fn}`);
+    if (!authorizer) throw new RolePolicyError(`no role for function ${fn}`);
     return enforceRole(client, authorizer, CALL_ENVIRONMENT, (denial) => this.accessDenied(denial));
   }
 
@@ -516,7 +524,7 @@ export class LocalStack {
    * then the event goes to the function's on-failure destination (the trigger-failures DLQ), sent with the
    * function's role as Lambda does, and TriggerFailedError says so.
    */
-  private async invokeAsync<T>(fn: 'ingestS3Object', event: unknown, invoke: () => Promise<T>): Promise<T> {
+  private async invokeAsync<T>(fn: DeployedFunction, event: unknown, invoke: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await invoke();
@@ -533,8 +541,10 @@ export class LocalStack {
           responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
           responsePayload: { errorType: (error as Error).name, errorMessage: (error as Error).message },
         };
-        const destination = this.eventSourceClient(fn);
-        await destination.send(new SendMessageCommand({ QueueUrl: this.resources.triggerFailuresDlq.url, MessageBody: JSON.stringify(record) }));
+        // A destination Lambda cannot deliver to (its role may not send) loses the event, as in AWS.
+        await this.lambdaServiceClient(fn)
+          .send(new SendMessageCommand({ QueueUrl: this.resources.triggerFailuresDlq.url, MessageBody: JSON.stringify(record) }))
+          .catch((failure: unknown) => this.problem(`${fn}'s on-failure destination: ${(failure as Error).name}: ${(failure as Error).message}`));
         throw new TriggerFailedError(`${fn} failed ${attempt} times (its event is in the trigger-failures DLQ): ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
       }
     }

@@ -34,6 +34,18 @@ describe("the generated roles, against the local stack's values", () => {
     expect(token).toMatchObject({ ServiceToken: localFunctionArn('flowResources'), RoleArn: localRoleArn('A2iRole'), OutputPath: `s3://${LOCAL_BUCKETS.output}/invoice-extraction` });
   });
 
+  it("resolve what the stack's EventBridge rules name: the target function, its DLQ, this stack's flow definitions", () => {
+    // Act
+    const rule = resolveCfn<{ EventPattern: { detail: { flowDefinitionArn: string[] } }; Targets: { Arn: string; DeadLetterConfig: { Arn: string } }[] }>(
+      (roles.model.resources.Resources.A2iStatusRule as { Properties: unknown }).Properties,
+      roles.values,
+    );
+
+    // Assess
+    expect(rule.EventPattern.detail.flowDefinitionArn).toEqual([roles.flows['invoice-extraction'].arn]);
+    expect(rule.Targets).toEqual([expect.objectContaining({ Arn: localFunctionArn('loopStatusEvent'), DeadLetterConfig: { Arn: roles.values.resources.EventsDlq.attributes?.Arn } })]);
+  });
+
   it("every deployed function's role resolves, and names no KMS key (the local stack has none)", () => {
     for (const fn of DEPLOYED_FUNCTIONS) {
       // Act
