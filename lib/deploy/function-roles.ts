@@ -99,7 +99,9 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
   const usesNotifications = facts.workflows.some(({ definition }) => isFlowSpec(definition.flowDefinition) && definition.flowDefinition.notificationTopicArn !== undefined);
   return {
     ingestS3Object: [
-      { Sid: 'ReadModelOutputs', Effect: 'Allow', Action: ['s3:GetObject'], Resource: inputObjects },
+      // The input bucket is versioned: a notification names the version it announces, and a read of a version is
+      // authorized as s3:GetObjectVersion alone; an unversioned (workflow-named) bucket's events have none: s3:GetObject.
+      { Sid: 'ReadModelOutputs', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: inputObjects },
       // Large payloads go up in parts: a failed upload is aborted.
       { Sid: 'StageLargeRecords', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: payloads },
       { Sid: 'SendWork', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('WorkQueue', 'Arn')] },

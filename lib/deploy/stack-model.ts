@@ -21,6 +21,8 @@ export interface StackOptions {
   stage: string;
   /** The workflow files (default: `<root>/workflows`). */
   workflowsDir?: string;
+  /** The workflows to deploy, already loaded (local mode runs the workflows it was given); default: `workflowsDir`'s. */
+  workflows?: CompiledWorkflow[];
 }
 
 /** A CloudFormation template, as the stack model writes one. */
@@ -111,7 +113,7 @@ const WORKFLOW_STACK_PARAMETERS = {
 type WorkflowStackParameter = keyof typeof WORKFLOW_STACK_PARAMETERS;
 
 export function buildStack(options: StackOptions): StackModel {
-  const workflows = loadWorkflows([options.workflowsDir ?? join(options.root, 'workflows')]);
+  const workflows = options.workflows ?? loadWorkflows([options.workflowsDir ?? join(options.root, 'workflows')]);
   const stage = stagePrefix(options);
   const byId = new Map<string, string>();
   for (const { definition } of workflows) {

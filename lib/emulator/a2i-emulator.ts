@@ -11,6 +11,7 @@ import { ApiError } from './errors';
 
 export { ApiError };
 export type { AnswerSubmission, OpenTask, OutputStore } from './human-loops';
+export { OutputWriteDeniedError } from './human-loops';
 export type { FailureCode, HumanLoopStatus } from './records';
 export type { A2iStatusEvent, A2iStatusEventDetail } from './status-events';
 

@@ -11,8 +11,21 @@ import { isoMillis } from './timestamps';
 
 /** Where output.json goes: local S3 in local mode, a Map in tests. */
 export interface OutputStore {
-  put(s3Uri: string, body: string): Promise<void>;
+  /** A2I writes with the flow definition's role: OutputWriteDeniedError when that role may not write there. */
+  put(s3Uri: string, body: string, writer: { roleArn?: string }): Promise<void>;
 }
+
+/**
+ * The flow definition's role may not write output.json. A2I cannot complete the loop: it ends Failed with
+ * FailureCode ValidationError (A2I documents no code for it; the role is the flow definition's configuration,
+ * which ValidationError covers) and the refusal as its FailureReason. The reviewers' answers are not kept.
+ */
+export class OutputWriteDeniedError extends Error {
+  override readonly name = 'OutputWriteDeniedError';
+}
+
+/** DescribeHumanLoop's FailureReason is at most this long. */
+const MAX_FAILURE_REASON_CHARS = 1024;
 
 export interface LoopsContext {
   store: EmulatorStore;
@@ -44,6 +57,8 @@ export interface OpenTask {
   flowDefinitionName: string;
   flowDefinitionArn: string;
   humanTaskUiArn?: string;
+  /** The flow definition's role: what A2I reads the task's inputs with (grant_read_access). */
+  roleArn?: string;
   inputContent: unknown;
   answersSoFar: number;
   taskCount: number;
@@ -106,6 +121,7 @@ export class HumanLoops {
         flowDefinitionArn: flow.arn,
         flowDefinitionName: flow.name,
         humanTaskUiArn: flow.humanLoopConfig.HumanTaskUiArn,
+        roleArn: flow.roleArn,
         taskCount: flow.humanLoopConfig.TaskCount,
         s3OutputPath: flow.outputConfig.S3OutputPath,
         creationTime,
@@ -201,7 +217,13 @@ export class HumanLoops {
       }
       // Written before the loop says Completed, as A2I does: a completed loop always has its output.
       const uri = outputS3Uri(loop);
-      await this.context.outputs.put(uri, outputDocument(loop, answers));
+      try {
+        await this.context.outputs.put(uri, outputDocument(loop, answers), { roleArn: loop.roleArn });
+      } catch (error) {
+        if (!(error instanceof OutputWriteDeniedError)) throw error;
+        const failureReason = `A2I could not write the output to ${uri}: ${error.message}`.slice(0, MAX_FAILURE_REASON_CHARS);
+        return [await this.finish({ ...loop, failureCode: 'ValidationError', failureReason }, 'Failed')];
+      }
       return [await this.finish({ ...loop, answers, outputS3Uri: uri }, 'Completed')];
     });
   }
@@ -337,6 +359,7 @@ function openTaskOf(loop: HumanLoopRecord): OpenTask {
     flowDefinitionName: loop.flowDefinitionName,
     flowDefinitionArn: loop.flowDefinitionArn,
     ...(loop.humanTaskUiArn ? { humanTaskUiArn: loop.humanTaskUiArn } : {}),
+    ...(loop.roleArn ? { roleArn: loop.roleArn } : {}),
     inputContent: JSON.parse(loop.inputContent) as unknown,
     answersSoFar: loop.answers.length,
     taskCount: loop.taskCount,

@@ -98,6 +98,8 @@ export interface HumanLoopRecord {
   flowDefinitionArn: string;
   flowDefinitionName: string;
   humanTaskUiArn?: string;
+  /** The flow definition's role, which A2I reads inputs and writes output with (absent in loops stored before it was kept). */
+  roleArn?: string;
   taskCount: number;
   s3OutputPath: string;
   creationTime: number;

@@ -1,9 +1,9 @@
-import { functionLogicalId } from '../deploy/cfn';
 import type { StackModel } from '../deploy/stack-model';
 import type { EventPattern } from '../event-pattern';
-import { type CfnValueContext, CfnValueError, evaluateConditions, type LocalResourceValue, resolveCfn } from './cfn-values';
+import { type CfnValueContext, type LocalResourceValue, resolveCfn } from './cfn-values';
 import type { BusRule, TargetHandler } from './event-bus';
 import type { TargetInputSettings } from './event-targets';
+import { resourcesOfType, type Template, type TemplateScope, templateScopes } from './stack-scopes';
 
 /**
  * The local bus's rules, read from the generated stack rather than written again here: every
@@ -43,7 +43,6 @@ export class StackRuleError extends Error {
   override readonly name = 'StackRuleError';
 }
 
-type Template = { Resources: Record<string, { Type?: string; Properties?: Record<string, unknown> }> };
 
 /** RetryPolicy's ranges (API reference: MaximumRetryAttempts, MaximumEventAgeInSeconds). */
 const RETRY_LIMITS = { attempts: [0, 185], ageSeconds: [60, 86_400] } as const;
@@ -51,7 +50,7 @@ const EVENTS_PRINCIPAL = 'events.amazonaws.com';
 
 /** The bus rules of a stack: what `LocalEventBus.addRule` takes, each target bound to its local function (or to none). */
 export function busRulesOf(model: StackModel, context: CfnValueContext, functions: LocalTargetFunction[]): BusRule[] {
-  const scopes = templateScopes(model, context);
+  const scopes = templateScopes(model, context).map(({ template, context: own }) => ({ template, context: withRuleValues(template, own) }));
   const permissions = scopes.flatMap(eventsPermissions);
   return scopes.flatMap(eventRulesOf).map((rule) => ({
     name: rule.name,
@@ -68,38 +67,6 @@ export function busRulesOf(model: StackModel, context: CfnValueContext, function
       };
     }),
   }));
-}
-
-/** One template of the stack (the root, or a workflow's nested stack) with the values its intrinsics resolve against. */
-interface TemplateScope {
-  template: Template;
-  context: CfnValueContext;
-}
-
-/**
- * The root template in the local stack's values, and each workflow's nested template in its own: its
- * parameters are what the root's AWS::CloudFormation::Stack resource passes, its conditions evaluated over
- * them, its resources its own (every nested template has an `EventRule`). A parameter the local stack cannot
- * know is left out, so only a rule that uses it fails, and loudly.
- */
-function templateScopes(model: StackModel, context: CfnValueContext): TemplateScope[] {
-  const rootTemplate = model.resources as Template;
-  const root: TemplateScope = { template: rootTemplate, context: withRuleValues(rootTemplate, context) };
-  const nested = (model.workflowStacks ?? []).map((stack): TemplateScope => {
-    const passed = ((model.resources.Resources[stack.logicalId] as { Properties?: { Parameters?: Record<string, unknown> } } | undefined)?.Properties?.Parameters ?? {}) as Record<string, unknown>;
-    const parameters: Record<string, string> = {};
-    for (const [name, value] of Object.entries(passed)) {
-      try {
-        parameters[name] = resolveCfn<string>(value, root.context);
-      } catch (error) {
-        if (!(error instanceof CfnValueError)) throw error;
-      }
-    }
-    const own: CfnValueContext = { ...context, stackName: `${context.stackName ?? 'a2i-local'}-${stack.logicalId}`, parameters, resources: {} };
-    const template = stack.template as Template & { Conditions?: Record<string, unknown> };
-    return { template, context: withRuleValues(template, { ...own, conditions: evaluateConditions(template.Conditions, own) }) };
-  });
-  return [root, ...nested];
 }
 
 /** Every enabled AWS::Events::Rule of one template, its intrinsics resolved. */
@@ -129,19 +96,6 @@ function withRuleValues(template: Template, context: CfnValueContext): CfnValueC
     resources[logicalId] = { ref: name, attributes: { Arn: arn } };
   }
   return { ...context, resources };
-}
-
-/**
- * The values of the local stack that the rules and their permissions refer to: the functions and the events
- * DLQ. Only these: lib/local/stack-values (the local stack's whole table) replaces this function when it lands.
- */
-export function localRuleValues(values: { region: string; account: string; stackName: string; functions: LocalTargetFunction[]; eventsDlqArn: string }): CfnValueContext {
-  const resources: Record<string, LocalResourceValue> = {};
-  for (const fn of values.functions) resources[functionLogicalId(fn.key)] = { ref: fn.name, attributes: { Arn: fn.arn } };
-  resources.EventsDlq = { ref: values.eventsDlqArn, attributes: { Arn: values.eventsDlqArn, QueueName: values.eventsDlqArn.split(':').pop() as string } };
-  // The stack's parameters as local mode runs it: no KMS key, no alarm topic, no default work team.
-  const parameters = { KmsKeyArn: '', AlarmTopicArn: '', WorkteamArn: '' };
-  return { region: values.region, account: values.account, stackName: values.stackName, resources, parameters, conditions: { HasKmsKey: false, HasAlarmTopic: false } };
 }
 
 function checkedTarget(ruleId: string, target: StackRuleTarget): StackRuleTarget {
@@ -184,10 +138,6 @@ function namesFunction(name: string | undefined, fn: LocalTargetFunction): boole
 function arnLike(pattern: string, arn: string): boolean {
   const expression = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${expression}$`, 's').test(arn);
-}
-
-function resourcesOfType(template: Template, type: string): [string, Template['Resources'][string]][] {
-  return Object.entries(template.Resources).filter(([, resource]) => resource?.Type === type);
 }
 
 /** The target's Input, InputPath and InputTransformer, as given (EventBridge refuses more than one). */

@@ -5,6 +5,12 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
 /**
+ * fauxqs names every queue in this account (its URLs and ARNs). Locally, its queues are the stack's, in the
+ * stack's account: what authorizes a call on a queue (lib/local/iam) reads them as such.
+ */
+export const FAUXQS_ACCOUNT = '000000000000';
+
+/**
  * fauxqs (the S3 and SQS emulator) is published as ES modules only, with an `exports` map that offers no
  * `require` condition: this CommonJS code base (and jest, which runs it without ESM support) cannot load
  * it in-process. It runs in a child Node process instead, whose lifeline is its stdin: when this process

@@ -14,7 +14,8 @@ import { consumerRuntime, eventIngestRuntime, splitterRuntime } from '../runtime
 import { once } from '../runtime/once';
 import { reviewRuntime } from '../runtime/review-wiring';
 import { lambdaContext } from './lambda-context';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './resources';
+import type { DeployedFunction } from '../deploy/function-roles';
+import { LOCAL_ACCOUNT, LOCAL_REGION, localFunctionName } from './resources';
 import type { TaskHandler } from './step-functions';
 
 type Env = Record<string, string | undefined>;
@@ -31,33 +32,30 @@ export interface LocalFunctions {
   tasks: Record<'CheckLoop' | 'WaitForStatus' | 'DeliverReview' | 'DeliverFailure', TaskHandler>;
 }
 
-export const FUNCTION_TIMEOUT_MS: Record<string, number> = { ingestS3Object: 900_000, ingestWork: 300_000 };
+export const FUNCTION_TIMEOUT_MS: Partial<Record<DeployedFunction, number>> = { ingestS3Object: 900_000, ingestWork: 300_000, flowResources: 900_000 };
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export function functionArn(name: string): string {
-  return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:a2i-local-${name}`;
-}
-
-export function contextFor(name: string): Context {
-  return lambdaContext({ functionName: `a2i-local-${name}`, timeoutMs: FUNCTION_TIMEOUT_MS[name] ?? DEFAULT_TIMEOUT_MS, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, memoryLimitInMB: 512 });
+export function contextFor(name: DeployedFunction): Context {
+  return lambdaContext({ functionName: localFunctionName(name), timeoutMs: FUNCTION_TIMEOUT_MS[name] ?? DEFAULT_TIMEOUT_MS, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, memoryLimitInMB: 512 });
 }
 
 /**
  * The handlers the cloud runs, built by their own createHandler with the same wiring functions, reading this
- * environment (the function configuration serverless.yml would set) and these clients instead of the process's.
+ * environment (the function configuration serverless.yml would set) and each its own clients, as each
+ * function has its own process and role in AWS (`clientsFor` holds a function's calls to its role).
  */
-export function localFunctions(env: Env, clients: AwsClients): LocalFunctions {
-  const review = once(() => reviewRuntime(env, clients));
-  const check = reviewLoopCheck(review);
-  const wait = reviewLoopWait(review);
-  const complete = reviewLoopComplete(review);
-  const fail = reviewLoopFail(review);
+export function localFunctions(env: Env, clientsFor: (fn: DeployedFunction) => AwsClients): LocalFunctions {
+  const review = (fn: DeployedFunction) => once(() => reviewRuntime(env, clientsFor(fn)));
+  const check = reviewLoopCheck(review('reviewLoopCheck'));
+  const wait = reviewLoopWait(review('reviewLoopWait'));
+  const complete = reviewLoopComplete(review('reviewLoopComplete'));
+  const fail = reviewLoopFail(review('reviewLoopFail'));
   return {
-    ingestS3Object: ingestS3Object(once(() => splitterRuntime(env, clients))) as Invoke<S3Event, void>,
-    ingestEvent: ingestEvent(once(() => eventIngestRuntime(env, clients))) as Invoke<IngestEventInput, void>,
-    ingestWork: ingestWork(once(() => consumerRuntime(env, clients))) as Invoke<SQSEvent, SQSBatchResponse>,
-    loopPoll: loopPoll(review) as Invoke<SQSEvent, SQSBatchResponse>,
-    loopStatusEvent: loopStatusEvent(review) as LocalFunctions['loopStatusEvent'],
+    ingestS3Object: ingestS3Object(once(() => splitterRuntime(env, clientsFor('ingestS3Object')))) as Invoke<S3Event, void>,
+    ingestEvent: ingestEvent(once(() => eventIngestRuntime(env, clientsFor('ingestEvent')))) as Invoke<IngestEventInput, void>,
+    ingestWork: ingestWork(once(() => consumerRuntime(env, clientsFor('ingestWork')))) as Invoke<SQSEvent, SQSBatchResponse>,
+    loopPoll: loopPoll(review('loopPoll')) as Invoke<SQSEvent, SQSBatchResponse>,
+    loopStatusEvent: loopStatusEvent(review('loopStatusEvent')) as LocalFunctions['loopStatusEvent'],
     tasks: {
       CheckLoop: (input) => check(input as never, contextFor('reviewLoopCheck')),
       // lambda:invoke.waitForTaskToken hands the function the Parameters' Payload.

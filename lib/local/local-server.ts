@@ -4,6 +4,7 @@ import { readBody } from '../emulator/http-io';
 import { CROWD_ELEMENTS_SCRIPT, escapeHtml, genericAnswerPage, renderTaskPage, TemplateRenderError } from '../review-ui/render-task';
 import { pageShell, statusPage, taskListPage } from '../review-ui/pages';
 import type { FaultInjector } from './faults';
+import { s3ErrorDocument } from './iam/access-denied';
 import type { Journal } from './journal';
 import type { TaskSummary } from './status-model';
 
@@ -21,10 +22,28 @@ export interface LocalServerDeps {
   journal: Journal;
   /** Whether every part of the stack is up (GET /health). */
   ready(): boolean;
-  /** grant_read_access: the object behind an s3:// URI, served to the task page. */
-  readObject(bucket: string, key: string): Promise<{ body: Uint8Array; contentType?: string } | undefined>;
+  /** grant_read_access: the object behind an s3:// URI, read as A2I reads it, with the flow definition's role. */
+  readObject(bucket: string, key: string, reader: { roleArn?: string }): Promise<ObjectRead>;
   /** `dev upload`: puts a file into the input bucket as the cloud would receive it; resolves to what was done. */
   upload(fileName: string, body: Buffer): Promise<unknown>;
+}
+
+/** What S3 answers a GET of an object with: the object, or its error (AccessDenied, NoSuchKey, NoSuchBucket). */
+export type ObjectRead = { status: 200; body: Uint8Array; contentType?: string } | { status: 403 | 404; code: string; message: string };
+
+/** The query parameter of a granted URL that names the role it was granted with (a pre-signed URL's credential). */
+const GRANTED_ROLE_PARAMETER = 'X-Amz-Role';
+
+/**
+ * What grant_read_access gives reviewers for an s3:// URI: a URL of this server, standing for the pre-signed
+ * URL A2I signs with the flow definition's role. Like a pre-signed URL it is made whatever the role may read;
+ * opening it reads the object as that role (S3's 403 when it may not).
+ */
+export function grantedObjectUrl(s3Uri: string, roleArn: string | undefined): string {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(s3Uri);
+  if (!match) return s3Uri;
+  const path = `/s3/${encodeURIComponent(match[1])}/${match[2].split('/').map(encodeURIComponent).join('/')}`;
+  return roleArn ? `${path}?${GRANTED_ROLE_PARAMETER}=${encodeURIComponent(roleArn)}` : path;
 }
 
 /** Templates may carry their own scripts and styles (A2I allows it); everything else comes from this server. */
@@ -82,7 +101,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: LocalServe
   const answer = ANSWER_PATH.exec(path);
   if (method === 'POST' && answer) return acceptAnswer(req, res, deps, answer[1]);
   const object = OBJECT_PATH.exec(path);
-  if (method === 'GET' && object) return serveObject(res, deps, decodeURIComponent(object[1]), decodeURIComponent(object[2]));
+  if (method === 'GET' && object) return serveObject(res, deps, decodeURIComponent(object[1]), decodeURIComponent(object[2]), url.searchParams.get(GRANTED_ROLE_PARAMETER) ?? undefined);
   if (method === 'POST' && path === '/local/upload') return acceptUpload(req, res, deps, url.searchParams.get('name'));
   req.resume();
   sendText(res, 404, `Nothing at ${method} ${path}`);
@@ -109,10 +128,7 @@ async function serveTaskPage(res: ServerResponse, deps: LocalServerDeps, name: s
   const options = {
     submitUrl: `/tasks/${name}/answer`,
     title: `Review ${name}`,
-    grantReadAccess: (uri: string) => {
-      const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-      return match ? `/s3/${encodeURIComponent(match[1])}/${match[2].split('/').map(encodeURIComponent).join('/')}` : uri;
-    },
+    grantReadAccess: (uri: string) => grantedObjectUrl(uri, task.roleArn),
   };
   const template = task.humanTaskUiArn ? deps.emulator.humanTaskUi(task.humanTaskUiArn)?.uiTemplate : undefined;
   try {
@@ -150,9 +166,12 @@ async function acceptAnswer(req: IncomingMessage, res: ServerResponse, deps: Loc
   sendJson(res, 200, { redirect: '/' });
 }
 
-async function serveObject(res: ServerResponse, deps: LocalServerDeps, bucket: string, key: string): Promise<void> {
-  const object = await deps.readObject(bucket, key);
-  if (!object) return sendText(res, 404, `No object s3://${bucket}/${key}`);
+async function serveObject(res: ServerResponse, deps: LocalServerDeps, bucket: string, key: string, roleArn: string | undefined): Promise<void> {
+  const object = await deps.readObject(bucket, key, { roleArn });
+  if (object.status !== 200) {
+    // S3's error document: a reviewer's browser shows a broken image or link, as with A2I.
+    return send(res, object.status, 'application/xml', s3ErrorDocument(object.code, object.message));
+  }
   res.writeHead(200, { ...PAGE_HEADERS, 'Content-Type': object.contentType ?? 'application/octet-stream', 'Content-Length': object.body.byteLength });
   res.end(object.body);
 }

@@ -12,7 +12,8 @@ import type { AutoReviewer } from './auto-review';
 import { EventsFileError, parseEventsFile } from './events-file';
 import type { FaultSpec } from './faults';
 import { LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION } from './resources';
-import { type Delivery, LocalStack } from './stack';
+import type { AccessDenial } from './iam/enforce';
+import { type Delivery, LocalStack, TriggerFailedError } from './stack';
 
 export interface ReplayOptions {
   /** The workflow, loaded from its file. */
@@ -25,8 +26,6 @@ export interface ReplayOptions {
   duplicateEvents?: number;
   /** 0 picks a free port. */
   port?: number;
-  /** The generated stack the local one follows (default: the one the workflow generates). */
-  stackModel?: StackModel;
   /** Give up after this long without every record's terminal message; 0 waits for ever (a person reviews). */
   timeoutMs?: number;
   onDelivered?(delivery: Delivery): void;
@@ -36,6 +35,12 @@ export interface ReplayOptions {
   onProblem?(text: string): void;
   /** At the end: what the injected faults did, by service and kind. */
   onFaults?(injected: Record<string, number>): void;
+  /** The generated stack the local one follows, its roles and rules (default: built from the workflow); tests give a changed copy. */
+  stackModel?: StackModel;
+  /** A call a role refused, as AWS would have refused it (also reported through onProblem). */
+  onAccessDenied?(denial: AccessDenial): void;
+  /** At the end: how many calls each role was asked to allow (and refused). */
+  onAccessChecks?(checks: Record<string, { checks: number; denials: number }>): void;
 }
 
 export interface ReplayProgress {
@@ -102,21 +107,33 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     port: options.port ?? 0,
     faults: options.faults,
     duplicateEvents: options.duplicateEvents,
-    stackModel: options.stackModel,
     onDelivered,
     onLoopStarted,
     onProblem: options.onProblem,
+    stackModel: options.stackModel,
+    onAccessDenied: options.onAccessDenied,
   });
   try {
     if (expected.identities.size === 0) settle();
-    if (isS3Source(workflow.definition.source)) await stack.upload(`${workflow.definition.source.s3.prefix}${basename(options.inputFile)}`, body);
-    else stack.putEvents((expected.events ?? []) as never);
+    let triggerFailed = false;
+    if (isS3Source(workflow.definition.source)) {
+      try {
+        await stack.upload(`${workflow.definition.source.s3.prefix}${basename(options.inputFile)}`, body);
+      } catch (error) {
+        if (!(error instanceof TriggerFailedError)) throw error;
+        // As in AWS: the notification sits in the trigger-failures DLQ, and what it did not send is lost.
+        options.onProblem?.(error.message);
+        triggerFailed = true;
+      }
+    } else stack.putEvents((expected.events ?? []) as never);
     progress();
-    await withDeadline(allTerminal, options.timeoutMs ?? 0);
+    // After a failed trigger nothing more starts: the replay ends when what it did send has settled.
+    await withDeadline(triggerFailed ? Promise.race([allTerminal, stack.quiesce()]) : allTerminal, options.timeoutMs ?? 0);
     // Let anything still in flight (a duplicate, a late execution) arrive before counting.
     await withDeadline(stack.quiesce(), 10_000);
   } finally {
     options.onFaults?.(stack.faultsInjected());
+    options.onAccessChecks?.(stack.accessChecks());
     await stack.close();
   }
   return summarise(expected.identities, terminal, delivered, loops.size);

@@ -1,74 +1,102 @@
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { readFileSync } from 'node:fs';
-import { sageMakerFlowApi } from '../flows/api';
-import { handleFlowResourceEvent } from '../flows/custom-resource';
-import { flowResourceProperties, type StackFlowValues } from '../flows/stack-flow';
+import { join } from 'node:path';
 import { stagePrefix, workflowDlqName, workflowQueueName } from '../resource-names';
-import { type CompiledWorkflow, isFlowSpec } from '../workflow';
+import { FAUXQS_ACCOUNT } from './fauxqs';
+import { sub } from '../deploy/cfn';
+import { functionName, inputBucketName, type StackOptions, stateMachineName } from '../deploy/stack-model';
+import type { CompiledWorkflow } from '../workflow';
+import { resolveCfn } from './cfn-values';
+import { loadTemplatePart } from './templates';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '123456789012';
-/** Local mode is a stage of its own: its functions are `a2i-local-<function>`, its queues and flow definitions named as a deployed stage's. */
-export const LOCAL_STACK = { service: 'a2i', stage: 'local' } as const;
 
-/** The buckets of the local stack: the model outputs arrive in `input`, A2I writes to `output`. */
-export const LOCAL_BUCKETS = { input: 'a2i-local-input', payloads: 'a2i-local-payloads', output: 'a2i-local-output' } as const;
+/** The local stack is the stage `local` of the service serverless.yml names: its names are the deployed stack's. */
+export const LOCAL_STACK: Required<Omit<StackOptions, 'workflows' | 'workflowsDir'>> = { root: join(__dirname, '..', '..'), service: 'a2i-orchestrator', stage: 'local' };
+/** The local stack's name, and the start of the names it gives (`a2i-orchestrator-local`). */
+export const LOCAL_STACK_NAME = `${LOCAL_STACK.service}-${LOCAL_STACK.stage}`;
+const STACK_PREFIX = LOCAL_STACK_NAME;
+
+/**
+ * The buckets of the local stack: the model outputs arrive in `input` (named as the stack model names it),
+ * A2I writes to `output`. CloudFormation names the others; locally they are named after the stack.
+ */
+export const LOCAL_BUCKETS = {
+  input: resolveCfn<string>(sub(inputBucketName(LOCAL_STACK)), { region: LOCAL_REGION, account: LOCAL_ACCOUNT, resources: {} }),
+  payloads: `${STACK_PREFIX}-payloads`,
+  output: `${STACK_PREFIX}-output`,
+} as const;
+export const LOCAL_LEDGER_TABLE = `${STACK_PREFIX}-ledger`;
+export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stateMachineName(LOCAL_STACK)}`;
+/** A deployed function's name (`ingestWork` → `a2i-orchestrator-local-ingestWork`), as the stack model names it. */
+export const localFunctionName = (fn: string): string => functionName(LOCAL_STACK, fn);
+export const localFunctionArn = (fn: string): string => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${localFunctionName(fn)}`;
+/** A role's name: CloudFormation names roles `<stack>-<logical id>-<suffix>`; locally there is no suffix. */
+export const localRoleName = (logicalId: string): string => `${STACK_PREFIX}-${logicalId}`;
+export const localRoleArn = (logicalId: string): string => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${localRoleName(logicalId)}`;
+/** The role A2I assumes for the stack's flow definitions (resources/a2i.yml). */
+export const A2I_ROLE_LOGICAL_ID = 'A2iRole';
+/** For flow specs that name no work team (the stack's WorkteamArn parameter). */
+export const LOCAL_WORKTEAM_ARN = `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-reviewers`;
 
 export interface LocalQueue {
   url: string;
   arn: string;
   dlqUrl: string;
+  dlqArn: string;
+}
+
+export interface LocalDeadLetterQueue {
+  url: string;
+  arn: string;
 }
 
 export interface LocalResources {
   work: LocalQueue;
   poll: LocalQueue;
+  /** Events EventBridge could not deliver (the rules' DeadLetterConfig). */
+  eventsDlq: LocalDeadLetterQueue;
+  /** The S3 and event triggers' failed asynchronous invocations (their on-failure destination). */
+  triggerFailuresDlq: LocalDeadLetterQueue;
   /** Each workflow's destination queues by queue name. */
   destinations: Map<string, Map<string, LocalQueue>>;
-  /** The flow definitions workflows name (imported into the emulator). */
-  externalFlowDefinitionArns: string[];
+  /** The buckets resources/storage.yml versions (VersioningConfiguration Enabled), by name. */
+  versionedBuckets: Set<string>;
   /** What the functions compute queue URLs and flow definition ARNs from, as in a deployed stage. */
   environment: Record<'QUEUE_URL_BASE' | 'QUEUE_NAME_PREFIX' | 'FLOW_DEFINITION_ARN_BASE' | 'FLOW_NAME_PREFIX' | 'A2I_ROLE_ARN' | 'WORKTEAM_ARN' | 'OUTPUT_BUCKET' | 'KMS_KEY_ARN', string>;
+}
+
+/** The local stack's queues and flow definitions were made with names the functions cannot compute. */
+export class LocalResourcesError extends Error {
+  override readonly name = 'LocalResourcesError';
 }
 
 /** As in the deployed stack: a message that fails this many receives goes to the DLQ. */
 export const WORK_MAX_RECEIVES = 5;
 /** Long enough for a work message's records to be started at a workflow's rate before it reappears. */
 const WORK_VISIBILITY_SECONDS = 60;
-const PLACEHOLDER_WORKTEAM = `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-reviewers`;
-const PLACEHOLDER_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT}:role/a2i-local-flow-definition`;
-export const LOCAL_FLOW_DEFINITION_ARN_BASE = `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:flow-definition/`;
+/** The stack's buckets by logical id (resources/storage.yml). */
+const BUCKETS_BY_LOGICAL_ID: Record<string, string> = { InputBucket: LOCAL_BUCKETS.input, PayloadBucket: LOCAL_BUCKETS.payloads, OutputBucket: LOCAL_BUCKETS.output };
 
-/** The stack's values for the flow definitions local mode makes, as a deployed stage's parameters and resources give them. */
-const LOCAL_FLOW_VALUES: StackFlowValues<string> = {
-  namePrefix: LOCAL_STACK.stage,
-  roleArn: PLACEHOLDER_ROLE,
-  workteamArn: PLACEHOLDER_WORKTEAM,
-  outputPath: (workflow) => `s3://${LOCAL_BUCKETS.output}/${workflow}`,
-  kmsKeyId: undefined,
-};
-
-export class LocalResourcesError extends Error {
-  override readonly name = 'LocalResourcesError';
-}
-
-/**
- * What the deployed stack creates, on the local emulators: buckets, queues with DLQs (named as a deployed
- * stage names them), and each workflow's task UI and flow definition, made by the custom resource's own code.
- */
-export async function createLocalResources(
-  clients: { s3: S3Client; sqs: SQSClient; sagemaker: SageMakerClient },
-  workflows: CompiledWorkflow[],
-  importFlowDefinition: (arn: string) => Promise<void>,
-): Promise<LocalResources> {
-  for (const bucket of Object.values(LOCAL_BUCKETS)) await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const work = await queueWithDlq(clients.sqs, { name: 'a2i-local-work', dlqName: 'a2i-local-work-dlq', fifo: false, visibilitySeconds: WORK_VISIBILITY_SECONDS });
-  const poll = await queueWithDlq(clients.sqs, { name: 'a2i-local-poll', dlqName: 'a2i-local-poll-dlq', fifo: false, visibilitySeconds: 30 });
+/** What the deployed stack creates before its flow definitions, on the local emulators: buckets, and queues with DLQs. */
+export async function createLocalResources(clients: { s3: S3Client; sqs: SQSClient }, workflows: CompiledWorkflow[]): Promise<LocalResources> {
+  const storage = loadTemplatePart('storage.yml', LOCAL_STACK);
+  const versionedBuckets = new Set<string>();
+  for (const [logicalId, bucket] of Object.entries(BUCKETS_BY_LOGICAL_ID)) {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const versioning = storage.Resources?.[logicalId]?.Properties?.VersioningConfiguration as { Status?: string } | undefined;
+    if (versioning?.Status === 'Enabled') {
+      await clients.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      versionedBuckets.add(bucket);
+    }
+  }
+  const work = await queueWithDlq(clients.sqs, { name: `${STACK_PREFIX}-work`, dlqName: `${STACK_PREFIX}-work-dlq`, fifo: false, visibilitySeconds: WORK_VISIBILITY_SECONDS });
+  const poll = await queueWithDlq(clients.sqs, { name: `${STACK_PREFIX}-poll`, dlqName: `${STACK_PREFIX}-poll-dlq`, fifo: false, visibilitySeconds: 30 });
+  const eventsDlq = await plainQueue(clients.sqs, `${STACK_PREFIX}-events-dlq`);
+  const triggerFailuresDlq = await plainQueue(clients.sqs, `${STACK_PREFIX}-trigger-failures-dlq`);
   const stage = stagePrefix(LOCAL_STACK);
   const destinations = new Map<string, Map<string, LocalQueue>>();
-  const externalFlowDefinitionArns: string[] = [];
   let queueUrlBase: string | undefined;
   for (const { definition } of workflows) {
     const queues = new Map<string, LocalQueue>();
@@ -82,29 +110,24 @@ export async function createLocalResources(
       queues.set(queue, created);
     }
     destinations.set(definition.name, queues);
-    if (isFlowSpec(definition.flowDefinition)) {
-      await ensureFlowDefinition(clients.sagemaker, definition, readFileSync(definition.flowDefinition.templateFile, 'utf8'));
-    } else {
-      await importFlowDefinition(definition.flowDefinition.arn);
-      externalFlowDefinitionArns.push(definition.flowDefinition.arn);
-    }
   }
-  return {
-    work,
-    poll,
-    destinations,
-    externalFlowDefinitionArns,
-    environment: {
-      QUEUE_URL_BASE: queueUrlBase ?? work.url.slice(0, work.url.lastIndexOf('/') + 1),
-      QUEUE_NAME_PREFIX: stage,
-      FLOW_DEFINITION_ARN_BASE: LOCAL_FLOW_DEFINITION_ARN_BASE,
-      FLOW_NAME_PREFIX: LOCAL_FLOW_VALUES.namePrefix,
-      A2I_ROLE_ARN: LOCAL_FLOW_VALUES.roleArn,
-      WORKTEAM_ARN: LOCAL_FLOW_VALUES.workteamArn,
-      OUTPUT_BUCKET: LOCAL_BUCKETS.output,
-      KMS_KEY_ARN: '',
-    },
+  const environment = {
+    QUEUE_URL_BASE: queueUrlBase ?? work.url.slice(0, work.url.lastIndexOf('/') + 1),
+    QUEUE_NAME_PREFIX: stage,
+    // As the stack's custom resources name and make them (NamePrefix the stage, the A2I role, the output bucket).
+    FLOW_DEFINITION_ARN_BASE: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:flow-definition/`,
+    FLOW_NAME_PREFIX: LOCAL_STACK.stage,
+    A2I_ROLE_ARN: localRoleArn(A2I_ROLE_LOGICAL_ID),
+    WORKTEAM_ARN: LOCAL_WORKTEAM_ARN,
+    OUTPUT_BUCKET: LOCAL_BUCKETS.output,
+    KMS_KEY_ARN: '',
   };
+  return { work, poll, eventsDlq, triggerFailuresDlq, destinations, versionedBuckets, environment };
+}
+
+async function plainQueue(sqs: SQSClient, name: string): Promise<LocalDeadLetterQueue> {
+  const url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
+  return { url, arn: await queueArn(sqs, url) };
 }
 
 async function queueWithDlq(sqs: SQSClient, queue: { name: string; dlqName: string; fifo: boolean; visibilitySeconds: number }): Promise<LocalQueue> {
@@ -122,25 +145,11 @@ async function queueWithDlq(sqs: SQSClient, queue: { name: string; dlqName: stri
     }),
   );
   const url = created.QueueUrl as string;
-  return { url, arn: await queueArn(sqs, url), dlqUrl: dlq.QueueUrl as string };
+  return { url, arn: await queueArn(sqs, url), dlqUrl: dlq.QueueUrl as string, dlqArn };
 }
 
+/** The queue's ARN in the stack's account (fauxqs gives every queue its own account: FAUXQS_ACCOUNT). */
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
-  return Attributes?.QueueArn as string;
-}
-
-/**
- * The workflow's task UI and flow definition, made as the stack's custom resource makes them (the same
- * properties, the same handler): named `local-<workflow>-<hash of template and spec>`, so an edited template
- * or spec gets new ones and an unchanged one (the emulator keeps state across restarts) is reused.
- */
-async function ensureFlowDefinition(sagemaker: SageMakerClient, definition: CompiledWorkflow['definition'], template: string): Promise<string> {
-  const properties = Object.fromEntries(Object.entries(flowResourceProperties(definition, template, LOCAL_FLOW_VALUES)).filter(([, value]) => value !== undefined));
-  const response = await handleFlowResourceEvent(
-    { RequestType: 'Create', ResponseURL: 'http://127.0.0.1/unused', StackId: 'local', RequestId: definition.name, LogicalResourceId: 'FlowDefinition', ResourceProperties: properties },
-    { api: sageMakerFlowApi(sagemaker) },
-  );
-  if (response.Status !== 'SUCCESS' || !response.Data) throw new LocalResourcesError(`the flow definition of workflow ${definition.name} could not be made: ${response.Reason ?? 'no reason given'}`);
-  return response.Data.FlowDefinitionArn;
+  return (Attributes?.QueueArn as string).replace(`:${FAUXQS_ACCOUNT}:`, `:${LOCAL_ACCOUNT}:`);
 }

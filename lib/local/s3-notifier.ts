@@ -76,6 +76,17 @@ export type S3EventHandler<T> = (event: S3Event) => Promise<T>;
 
 export interface UploadOptions extends Pick<CreatedObjectFacts, 'region' | 'principalId' | 'sourceIp' | 'configurationId'> {
   contentType?: string;
+  /**
+   * The bucket is versioned (the stack's input bucket is): every put has a version id, and the notification
+   * names it. An emulator that keeps no versions (fauxqs) returns none; one is made for it, naming the
+   * object's current content (which is what the emulator then serves for it).
+   */
+  versioned?: boolean;
+}
+
+/** A version id in the form S3 gives them: 32 URL-safe characters. */
+export function newVersionId(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 /**
@@ -93,15 +104,16 @@ export async function uploadAndNotify<T>(
   const put = Buffer.isBuffer(body)
     ? await putObject(s3, bucket, key, body, options.contentType)
     : await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(options.contentType ? { ContentType: options.contentType } : {}) }));
-  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(put.VersionId ? { VersionId: put.VersionId } : {}) }));
-  const { contentType: _contentType, ...notification } = options;
+  const versionId = put.VersionId ?? (options.versioned ? newVersionId() : undefined);
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+  const { contentType: _contentType, versioned: _versioned, ...notification } = options;
   const event = s3ObjectCreatedEvent({
     ...notification,
     bucket,
     key,
     size: head.ContentLength ?? 0,
     eTag: head.ETag ?? put.ETag ?? '',
-    ...(put.VersionId ? { versionId: put.VersionId } : {}),
+    ...(versionId ? { versionId } : {}),
     region: options.region ?? (await s3.config.region()),
   });
   return handler(event);

@@ -1,13 +1,20 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { S3Event, SQSEvent } from 'aws-lambda';
-import type { Server } from 'node:http';
+import { Agent as HttpAgent, type Server } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { StackModel } from '../deploy/stack-model';
-import { A2iEmulator, type OpenTask } from '../emulator/a2i-emulator';
+import { DEPLOYED_FUNCTIONS, type DeployedFunction } from '../deploy/function-roles';
+import { buildStack, type StackModel } from '../deploy/stack-model';
+import { A2iEmulator, type OpenTask, OutputWriteDeniedError } from '../emulator/a2i-emulator';
+import type { CustomResourceEvent, CustomResourceResponse } from '../flows';
+import { sageMakerFlowApi } from '../flows/api';
+import { createHandler as flowResources } from '../../functions/flow-resources';
 import { workflowsForObject } from '../ingest/match';
 import { DynamoDbLedger } from '../ledger';
 import type { ReviewMessage } from '../messages';
@@ -15,20 +22,39 @@ import { LOCAL_AWS_CALL_POLICY } from '../runtime/aws-call-policy';
 import { createAwsClients, type AwsClients } from '../runtime/aws-clients';
 import { parseS3Uri } from '../s3-store';
 import { loadDefinition, REVIEW_LOOP_DEFINITION } from '../state-machine-definition';
-import { type CompiledWorkflow, isS3Source, loadWorkflows, serialiseWorkflowBundle } from '../workflow';
+import { type CompiledWorkflow, isFlowSpec, isS3Source, loadWorkflows, serialiseWorkflowBundle } from '../workflow';
+import type { CfnValueContext } from './cfn-values';
 import { type Dynalite, startDynalite } from './dynalite';
 import { type BridgeEventInput, LocalEventBus, type PutResult, type TargetHandler } from './event-bus';
-import { busRulesOf, localRuleValues } from './event-rules';
+import { busRulesOf } from './event-rules';
 import { type FaultProxy, INTERNAL_HEADER, startFaultProxy } from './fault-proxy';
 import { FaultInjector, type FaultSpec } from './faults';
 import { type FauxqsProcess, startFauxqsProcess } from './fauxqs';
-import { contextFor, functionArn, type LocalFunctions, localFunctions } from './functions';
+import { createFlowResources } from './flow-resources';
+import { contextFor, type LocalFunctions, localFunctions } from './functions';
+import type { RoleAuthorizer } from './iam/authorizer';
+import { type AccessDenial, enforceRole } from './iam/enforce';
+import { accessDeniedMessage } from './iam/access-denied';
+import { authorizationRequests } from './iam/requests';
+import { a2iRoleAuthorizer, functionAuthorizers, RolePolicyError } from './iam/roles';
 import { Journal } from './journal';
-import { LOCAL_STACK_NAME, localStackModel } from './local-stack-model';
-import { createLocalServer } from './local-server';
-import { createLocalResources, LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION, type LocalResources, WORK_MAX_RECEIVES } from './resources';
+import { createLocalServer, type ObjectRead } from './local-server';
+import {
+  createLocalResources,
+  LOCAL_ACCOUNT,
+  LOCAL_BUCKETS,
+  LOCAL_LEDGER_TABLE,
+  LOCAL_REGION,
+  LOCAL_STACK,
+  LOCAL_STATE_MACHINE_ARN,
+  localFunctionArn,
+  localFunctionName,
+  type LocalResources,
+  WORK_MAX_RECEIVES,
+} from './resources';
 import { uploadAndNotify } from './s3-notifier';
 import { SqsEventSource } from './sqs-event-source';
+import { localStackValues } from './stack-values';
 import { LocalStepFunctions } from './step-functions';
 
 export interface LocalStackOptions {
@@ -48,10 +74,28 @@ export interface LocalStackOptions {
   random?: () => number;
   onLoopStarted?(task: OpenTask): void;
   onDelivered?(delivery: Delivery): void;
-  /** The generated stack the local one follows (EventBridge rules): by default, the one these workflows generate. */
-  stackModel?: StackModel;
   /** A handler or the bus gave up on something: shown to the person running the stack. */
   onProblem?(text: string): void;
+  /**
+   * The generated stack model whose roles (and flow-definition resources) the local stack is held to: by
+   * default `buildStack` of these workflows for the stage `local`. A test gives a changed copy.
+   */
+  stackModel?: StackModel;
+  /** A call a function's role (or the A2I role) refused, as AWS would have refused it. */
+  onAccessDenied?(denial: AccessDenial): void;
+}
+
+/** The S3 trigger's asynchronous invocation failed after Lambda's retries; the event went to its on-failure destination. */
+export class TriggerFailedError extends Error {
+  override readonly name = 'TriggerFailedError';
+}
+
+/** What the stack made: the buckets and queues, then its flow definitions. */
+interface StackResources extends LocalResources {
+  /** The flow definitions made from each workflow's flow spec. */
+  flowDefinitionArns: Record<string, string>;
+  /** Every workflow's flow definition: made here, or named by the workflow and imported into the emulator. */
+  allFlowDefinitionArns: string[];
 }
 
 /** A message taken off a workflow's destination queue. */
@@ -69,12 +113,12 @@ export interface UploadResult {
   workflows: string[];
 }
 
-const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:a2i-local-review-loop`;
-/** The rules' DeadLetterConfig: local mode reports what would land there (onProblem). */
-const EVENTS_DLQ_ARN = `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:a2i-local-events-dlq`;
-const LEDGER_TABLE = 'a2i-local-ledger';
-/** All the stack's functions share the handler clients here: a pool for many concurrent invocations. */
+const STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
+const LEDGER_TABLE = LOCAL_LEDGER_TABLE;
+/** Every function has its own clients, all on one connection pool: a pool for many concurrent invocations. */
 const LOCAL_MAX_SOCKETS = 512;
+/** The functions' calls, as AWS authorizes them: in this account and region. */
+const CALL_ENVIRONMENT = { region: LOCAL_REGION, account: LOCAL_ACCOUNT };
 
 /** One stack per process: the handlers' SDK clients find the emulators through the process's endpoint variables. */
 let running = false;
@@ -97,13 +141,20 @@ export class LocalStack {
   private readonly random: () => number;
   private dynalite?: Dynalite;
   private server?: Server;
-  private handlerClients?: AwsClients;
+  /** Every client the functions and the event sources use, for close(). */
+  private readonly functionClients: { destroy(): void }[] = [];
+  private readonly lambdaServiceClients = new Map<DeployedFunction, SQSClient>();
+  private readonly agents = { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS }) };
+  private authorizers = new Map<DeployedFunction, RoleAuthorizer>();
+  private a2iRole?: RoleAuthorizer;
+  private values?: CfnValueContext;
+  private stackModel?: StackModel;
   private s3!: S3Client;
   private sqs!: SQSClient;
   private sagemaker!: SageMakerClient;
-  private stepFunctions!: LocalStepFunctions;
+  private stepFunctions?: LocalStepFunctions;
   private bus!: LocalEventBus;
-  private resources!: LocalResources;
+  private resources!: StackResources;
   private functions!: LocalFunctions;
   emulator!: A2iEmulator;
   journal!: Journal;
@@ -138,12 +189,19 @@ export class LocalStack {
     if (targets.length === 0) throw new Error(`no workflow takes ${name}: ${this.describeSources()}`);
     const results: UploadResult[] = [];
     for (const { bucket, key } of targets) {
-      const trigger = (event: S3Event) => invokeAsync(() => this.functions.ingestS3Object(event, contextFor('ingestS3Object')));
-      await uploadAndNotify(this.s3, bucket, key, body, async (event) => {
-        await trigger(event);
-        // S3 delivers notifications at least once.
-        if (this.drawDuplicate()) await trigger(event);
-      });
+      const trigger = (event: S3Event) => this.invokeAsync('ingestS3Object', event, () => this.functions.ingestS3Object(event, contextFor('ingestS3Object')));
+      await uploadAndNotify(
+        this.s3,
+        bucket,
+        key,
+        body,
+        async (event) => {
+          await trigger(event);
+          // S3 delivers notifications at least once.
+          if (this.drawDuplicate()) await trigger(event);
+        },
+        { versioned: this.resources.versionedBuckets.has(bucket) },
+      );
       results.push({ bucket, key, workflows: workflowsForObject(this.workflows, bucket, key, LOCAL_BUCKETS.input).map((workflow) => workflow.definition.name) });
     }
     return results;
@@ -158,6 +216,17 @@ export class LocalStack {
     return result;
   }
 
+  /** The table of this stack's physical values the generated stack's intrinsics are evaluated against (see stack-values.ts). */
+  get stackValues(): CfnValueContext {
+    if (!this.values) throw new Error('the local stack is not started');
+    return this.values;
+  }
+
+  /** How many calls each role's check has seen, simulated (not from the cache) and refused. */
+  accessChecks(): Record<string, { checks: number; simulations: number; denials: number }> {
+    return Object.fromEntries([...this.authorizers.values(), ...(this.a2iRole ? [this.a2iRole] : [])].map((authorizer) => [authorizer.identity.logicalId, { ...authorizer.counts }]));
+  }
+
   /** What the injected faults did, by service and kind. */
   faultsInjected(): Record<string, number> {
     return { ...(this.faults?.injected ?? {}) };
@@ -170,7 +239,7 @@ export class LocalStack {
 
   /** Resolves when nothing is in flight: no batch being handled, no event being delivered, no execution running. */
   async quiesce(): Promise<void> {
-    await Promise.all([this.bus.idle(), this.stepFunctions.idle(), ...this.sources.map((source) => source.idle())]);
+    await Promise.all([this.bus.idle(), this.stepFunctions?.idle(), ...this.sources.map((source) => source.idle())]);
   }
 
   async close(): Promise<void> {
@@ -183,7 +252,9 @@ export class LocalStack {
     await this.bus?.idle().catch(() => undefined);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
-    for (const client of [this.s3, this.sqs, this.sagemaker, ...Object.values(this.handlerClients ?? {})]) client?.destroy();
+    for (const client of [this.s3, this.sqs, this.sagemaker, ...this.functionClients]) client?.destroy();
+    this.agents.httpAgent.destroy();
+    this.agents.httpsAgent.destroy();
     await this.dynalite?.close().catch(() => undefined);
     await this.faultProxy?.close();
     await this.fauxqs?.stop().catch(() => undefined);
@@ -213,7 +284,7 @@ export class LocalStack {
       stateDir: options.stateDir,
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT,
-      outputs: { put: (uri, body) => this.putObject(uri, body) },
+      outputs: { put: (uri, body, writer) => this.putOutput(uri, body, writer) },
       onLoopStarted: (task) => {
         this.journal.loopStarted(task);
         options.onLoopStarted?.(task);
@@ -230,7 +301,7 @@ export class LocalStack {
       faults: () => this.faults,
       journal: this.journal,
       ready: () => this.ready,
-      readObject: (bucket, key) => this.readObject(bucket, key),
+      readObject: (bucket, key, reader) => this.readObject(bucket, key, reader),
       upload: (name, body) => this.uploadHandler(name, body),
     });
     this.server = server;
@@ -253,33 +324,48 @@ export class LocalStack {
       AWS_SECRET_ACCESS_KEY: 'local',
       ...Object.fromEntries(Object.entries(this.endpoints).map(([service, endpoint]) => [`AWS_ENDPOINT_URL_${service}`, endpoint])),
     });
+    // The stack's own clients (CloudFormation's, S3's, the downstream consumers'): not held to any role.
     this.s3 = markedInternal(new S3Client({ forcePathStyle: true }));
     this.sqs = markedInternal(new SQSClient({}));
     this.sagemaker = new SageMakerClient({});
-    this.handlerClients = createAwsClients({ maxSockets: LOCAL_MAX_SOCKETS, policy: LOCAL_AWS_CALL_POLICY });
-    this.functions = localFunctions(env, this.handlerClients);
 
+    for (const bucket of new Set(this.workflows.flatMap(({ definition }) => (isS3Source(definition.source) && definition.source.s3.bucket ? [definition.source.s3.bucket] : [])))) {
+      await this.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    }
+    const created = await createLocalResources({ s3: this.s3, sqs: this.sqs }, this.workflows);
+    await this.dynalite.createLedgerTable(LEDGER_TABLE);
+    this.stackModel = options.stackModel ?? buildStack({ ...LOCAL_STACK, workflows: this.workflows });
+    // The flow-resources function makes the flow definitions, with its role; the other roles name them.
+    const flowResourcesRole = functionAuthorizers(this.stackModel, localStackValues(created), ['flowResources']);
+    this.authorizers = flowResourcesRole;
+    const flows = await createFlowResources(this.stackModel, localStackValues(created), (event) => this.invokeFlowResources(event));
+    for (const { definition } of this.workflows) {
+      if (!isFlowSpec(definition.flowDefinition)) await this.emulator.importFlowDefinition(definition.flowDefinition.arn, LOCAL_BUCKETS.output);
+    }
+    this.values = localStackValues(created);
+    this.authorizers = new Map([...functionAuthorizers(this.stackModel, this.values, DEPLOYED_FUNCTIONS.filter((fn) => fn !== 'flowResources')), ...flowResourcesRole]);
+    this.a2iRole = a2iRoleAuthorizer(this.values);
+    this.resources = {
+      ...created,
+      flowDefinitionArns: Object.fromEntries(Object.entries(flows).map(([workflow, flow]) => [workflow, flow.arn])),
+      allFlowDefinitionArns: this.workflows.map(({ definition }) => (isFlowSpec(definition.flowDefinition) ? flows[definition.name]?.arn : definition.flowDefinition.arn)).filter((arn): arn is string => Boolean(arn)),
+    };
+    this.functions = localFunctions(env, (fn) => this.clientsFor(fn));
     this.stepFunctions = new LocalStepFunctions(
       [
         {
           arn: STATE_MACHINE_ARN,
           definition: loadDefinition(REVIEW_LOOP_DEFINITION, {
-            ReviewLoopCheckFunctionArn: functionArn('reviewLoopCheck'),
-            ReviewLoopWaitFunctionArn: functionArn('reviewLoopWait'),
-            ReviewLoopCompleteFunctionArn: functionArn('reviewLoopComplete'),
-            ReviewLoopFailFunctionArn: functionArn('reviewLoopFail'),
+            ReviewLoopCheckFunctionArn: localFunctionArn('reviewLoopCheck'),
+            ReviewLoopWaitFunctionArn: localFunctionArn('reviewLoopWait'),
+            ReviewLoopCompleteFunctionArn: localFunctionArn('reviewLoopComplete'),
+            ReviewLoopFailFunctionArn: localFunctionArn('reviewLoopFail'),
           }),
           tasks: this.functions.tasks,
         },
       ],
       { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, onExecutionEnd: (summary) => summary.status !== 'SUCCEEDED' && this.problem(`execution ${summary.name} ${summary.status}: ${summary.error ?? ''} ${summary.cause ?? ''}`) },
     );
-
-    for (const bucket of new Set(this.workflows.flatMap(({ definition }) => (isS3Source(definition.source) && definition.source.s3.bucket ? [definition.source.s3.bucket] : [])))) {
-      await this.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    }
-    this.resources = await createLocalResources({ s3: this.s3, sqs: this.sqs, sagemaker: this.sagemaker }, this.workflows, (arn) => this.emulator.importFlowDefinition(arn, LOCAL_BUCKETS.output));
-    await this.dynalite.createLedgerTable(LEDGER_TABLE);
     const concurrency = options.consumerConcurrency ?? 2;
     // What `serverless package` ships to the functions, from the same files.
     const bundle = join(options.stateDir, 'workflows.json');
@@ -306,22 +392,21 @@ export class LocalStack {
 
   /** The bus routes only by what the stack says: its rules, patterns, target inputs and permissions. */
   private addRules(): void {
-    const model = this.options.stackModel ?? localStackModel(this.workflows);
     const handlers: Record<string, TargetHandler> = {
       ingestS3Object: (input, context) => this.functions.ingestS3Object(input as never, context),
       ingestEvent: (input, context) => this.functions.ingestEvent(input as never, context),
       loopStatusEvent: (input, context) => this.functions.loopStatusEvent(input as never, context),
     };
-    const functions = Object.entries(handlers).map(([key, invoke]) => ({ key, arn: functionArn(key), name: `a2i-local-${key}`, invoke }));
-    const values = localRuleValues({ region: LOCAL_REGION, account: LOCAL_ACCOUNT, stackName: LOCAL_STACK_NAME, functions, eventsDlqArn: EVENTS_DLQ_ARN });
-    for (const rule of busRulesOf(model, values, functions)) this.bus.addRule(rule);
+    const functions = Object.entries(handlers).map(([key, invoke]) => ({ key, arn: localFunctionArn(key), name: localFunctionName(key), invoke }));
+    for (const rule of busRulesOf(this.stackModel as StackModel, this.stackValues, functions)) this.bus.addRule(rule);
   }
 
   private async startSources(concurrency: number): Promise<void> {
     const onError = (stage: string) => (error: unknown) => this.problem(`${stage}: ${(error as Error).name}: ${(error as Error).message}`);
     this.sources.push(
-      new SqsEventSource({ client: this.sqs, queueUrl: this.resources.work.url, queueArn: this.resources.work.arn, handler: this.functions.ingestWork, functionName: 'a2i-local-ingestWork', concurrency, timeoutMs: 300_000, onError: onError('work queue') }),
-      new SqsEventSource({ client: this.sqs, queueUrl: this.resources.poll.url, queueArn: this.resources.poll.arn, handler: this.functions.loopPoll, functionName: 'a2i-local-loopPoll', onError: onError('poll queue') }),
+      // Lambda's event source mapping receives and deletes with the function's role.
+      new SqsEventSource({ client: this.lambdaServiceClient('ingestWork'), queueUrl: this.resources.work.url, queueArn: this.resources.work.arn, handler: this.functions.ingestWork, functionName: localFunctionName('ingestWork'), concurrency, timeoutMs: 300_000, onError: onError('work queue') }),
+      new SqsEventSource({ client: this.lambdaServiceClient('loopPoll'), queueUrl: this.resources.poll.url, queueArn: this.resources.poll.arn, handler: this.functions.loopPoll, functionName: localFunctionName('loopPoll'), onError: onError('poll queue') }),
     );
     for (const [workflow, queues] of this.resources.destinations) {
       for (const [queue, { url, arn }] of queues) {
@@ -348,7 +433,10 @@ export class LocalStack {
    * an execution tracks each again, named as ingest names it, so a reviewed one is still delivered.
    */
   private async resumeTracking(): Promise<void> {
-    const ledger = new DynamoDbLedger((this.handlerClients as AwsClients).dynamo, LEDGER_TABLE);
+    // What ingest did for these loops, done again by the stack itself (not a function, so not held to a role).
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    this.functionClients.push(dynamo);
+    const ledger = new DynamoDbLedger(dynamo, LEDGER_TABLE);
     for (const task of this.emulator.openTasks()) {
       const input = task.inputContent as { reviewId?: string; workflow?: string; recordId?: string; source?: unknown };
       if (typeof input?.reviewId !== 'string' || typeof input.workflow !== 'string' || !this.workflows.some((workflow) => workflow.definition.name === input.workflow)) continue;
@@ -357,7 +445,7 @@ export class LocalStack {
       const recordIndex = (input.source as { recordIndex?: unknown } | undefined)?.recordIndex;
       await ledger.reserveStart({ reviewId: input.reviewId, workflow: input.workflow, recordIndex: typeof recordIndex === 'number' ? recordIndex : 0 });
       await ledger.markStarted(input.reviewId, { humanLoopName: task.humanLoopName });
-      await this.stepFunctions.start(STATE_MACHINE_ARN, task.humanLoopName, {
+      await this.stepFunctions?.start(STATE_MACHINE_ARN, task.humanLoopName, {
         reviewId: input.reviewId,
         workflow: input.workflow,
         humanLoopName: task.humanLoopName,
@@ -391,19 +479,122 @@ export class LocalStack {
     return s3.length > 0 ? s3.join('; ') : 'no workflow reads from S3';
   }
 
-  private async putObject(uri: string, body: string): Promise<void> {
+  /** A function's own clients, each call held to the function's role (one connection pool for all). */
+  private clientsFor(fn: DeployedFunction): AwsClients {
+    const clients = createAwsClients({ agents: this.agents, decorate: (client) => this.enforced(fn, client), policy: LOCAL_AWS_CALL_POLICY });
+    this.functionClients.push(...Object.values(clients));
+    return clients;
+  }
+
+  /**
+   * The SQS client of what Lambda itself does with a function's role: its event source mapping's receives
+   * and deletes, its on-failure destination's sends. Held to the role; injected faults pass it by.
+   */
+  private lambdaServiceClient(fn: DeployedFunction): SQSClient {
+    let client = this.lambdaServiceClients.get(fn);
+    if (!client) {
+      client = markedInternal(this.enforced(fn, new SQSClient({ requestHandler: this.agents })));
+      this.lambdaServiceClients.set(fn, client);
+      this.functionClients.push(client);
+    }
+    return client;
+  }
+
+  private enforced<C extends { middlewareStack: unknown }>(fn: DeployedFunction, client: C): C {
+    const authorizer = this.authorizers.get(fn);
+    if (!authorizer) throw new RolePolicyError(`no role for function ${fn}`);
+    return enforceRole(client, authorizer, CALL_ENVIRONMENT, (denial) => this.accessDenied(denial));
+  }
+
+  private accessDenied(denial: AccessDenial): void {
+    this.options.onAccessDenied?.(denial);
+    this.problem(`AccessDenied (${denial.role}, ${denial.operation}): ${denial.message}`);
+  }
+
+  /** CloudFormation's call of the flow-resources function for a Custom::A2iFlowDefinition, with the function's own SageMaker client. */
+  private async invokeFlowResources(event: CustomResourceEvent): Promise<CustomResourceResponse> {
+    const sagemaker = this.enforced('flowResources', new SageMakerClient({ requestHandler: this.agents }));
+    this.functionClients.push(sagemaker);
+    let response: CustomResourceResponse | undefined;
+    const handler = flowResources(() => ({ api: sageMakerFlowApi(sagemaker), respond: async (_url, body) => void (response = JSON.parse(body) as CustomResourceResponse) }));
+    await handler(event as never, contextFor('flowResources'));
+    if (!response) throw new Error(`the flow-resources function sent no response for ${event.LogicalResourceId}`);
+    return response;
+  }
+
+  /**
+   * Lambda's asynchronous invocation: two retries after a failure (a minute apart in AWS, a second or two here),
+   * then the event goes to the function's on-failure destination (the trigger-failures DLQ), sent with the
+   * function's role as Lambda does, and TriggerFailedError says so.
+   */
+  private async invokeAsync<T>(fn: DeployedFunction, event: unknown, invoke: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await invoke();
+      } catch (error) {
+        if (attempt < ASYNC_ATTEMPTS) {
+          await new Promise((resolve) => setTimeout(resolve, attempt * 1000));
+          continue;
+        }
+        const record = {
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          requestContext: { functionArn: `${localFunctionArn(fn)}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempt },
+          requestPayload: event,
+          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+          responsePayload: { errorType: (error as Error).name, errorMessage: (error as Error).message },
+        };
+        // A destination Lambda cannot deliver to (its role may not send) loses the event, as in AWS.
+        await this.lambdaServiceClient(fn)
+          .send(new SendMessageCommand({ QueueUrl: this.resources.triggerFailuresDlq.url, MessageBody: JSON.stringify(record) }))
+          .catch((failure: unknown) => this.problem(`${fn}'s on-failure destination: ${(failure as Error).name}: ${(failure as Error).message}`));
+        throw new TriggerFailedError(`${fn} failed ${attempt} times (its event is in the trigger-failures DLQ): ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+
+  /** A2I writes output.json with the flow definition's role. */
+  private async putOutput(uri: string, body: string, writer: { roleArn?: string }): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
+    const denied = await this.a2iRefusal(writer.roleArn, 'PutObject', { Bucket: bucket, Key: key });
+    if (denied) throw new OutputWriteDeniedError(denied);
     await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
   }
 
-  private async readObject(bucket: string, key: string): Promise<{ body: Uint8Array; contentType?: string } | undefined> {
+  /**
+   * A grant_read_access URL opened: the object read as the flow definition's role reads it, answered as S3
+   * answers (a missing key is 403 unless the role may list the bucket).
+   */
+  private async readObject(bucket: string, key: string, reader: { roleArn?: string }): Promise<ObjectRead> {
+    // An unsigned request for an object of a private bucket.
+    if (!reader.roleArn) return { status: 403, code: 'AccessDenied', message: 'Access Denied' };
+    const denied = await this.a2iRefusal(reader.roleArn, 'GetObject', { Bucket: bucket, Key: key });
+    if (denied) return { status: 403, code: 'AccessDenied', message: denied };
     try {
       const { Body, ContentType } = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return Body ? { body: await Body.transformToByteArray(), ...(ContentType ? { contentType: ContentType } : {}) } : undefined;
+      return { status: 200, body: Body ? await Body.transformToByteArray() : new Uint8Array(), ...(ContentType ? { contentType: ContentType } : {}) };
     } catch (error) {
-      if ((error as Error).name === 'NoSuchKey' || (error as Error).name === 'NoSuchBucket') return undefined;
-      throw error;
+      if ((error as Error).name === 'NoSuchBucket') return { status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist' };
+      if ((error as Error).name !== 'NoSuchKey') throw error;
+      // S3 says a key is missing only to whom may list the bucket; to others the answer is 403.
+      const listing = await this.a2iRefusal(reader.roleArn, 'ListObjectsV2', { Bucket: bucket });
+      return listing ? { status: 403, code: 'AccessDenied', message: listing } : { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.' };
     }
+  }
+
+  /** The message of AWS's refusal when the role may not make this S3 call; undefined when it may (or the role is not the stack's). */
+  private async a2iRefusal(roleArn: string | undefined, operation: string, input: Record<string, unknown>): Promise<string | undefined> {
+    const role = this.a2iRole;
+    // A flow definition a workflow names by ARN has a role of its owner's, which local mode cannot see: not checked.
+    if (!role || roleArn !== role.identity.roleArn) return undefined;
+    for (const request of await authorizationRequests({ client: 'S3Client', operation, input }, CALL_ENVIRONMENT)) {
+      const decision = await role.decide(request);
+      if (decision.allowed) continue;
+      const message = accessDeniedMessage('S3Client', role.identity, request, decision.explicitDeny);
+      this.accessDenied({ role: role.identity.logicalId, client: 'S3Client', operation, action: request.action, resource: request.resource, message });
+      return message;
+    }
+    return undefined;
   }
 
   private problem(text: string): void {
@@ -439,16 +630,5 @@ function markedInternal<T extends S3Client | SQSClient>(client: T): T {
   return client;
 }
 
-/** Lambda's asynchronous invocation: two retries after a failure (a minute apart in AWS, a second or two here). */
-async function invokeAsync<T>(invoke: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await invoke();
-    } catch (error) {
-      if (attempt === ASYNC_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, attempt * 1000));
-    }
-  }
-}
-
+/** Lambda's asynchronous invocation: the first try and two retries. */
 const ASYNC_ATTEMPTS = 3;

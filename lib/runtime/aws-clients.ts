@@ -4,6 +4,8 @@ import { SageMakerA2IRuntimeClient } from '@aws-sdk/client-sagemaker-a2i-runtime
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { AWS_CALL_POLICY, type AwsCallPolicy, AwsCallRetryStrategy, maxRequestsPerCall } from './aws-call-policy';
 import { tracer } from './observability';
 import { once } from './once';
@@ -24,6 +26,10 @@ export interface AwsClientOptions {
   maxSockets?: number;
   /** The retries and timeouts of every call; tests make them short. */
   policy?: AwsCallPolicy;
+  /** One connection pool for several sets of clients (local mode gives each function its own set). */
+  agents?: { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
+  /** Applied to each client before anything wraps it: local mode holds each function's calls to its role. */
+  decorate?: <C extends { middlewareStack: unknown }>(client: C) => C;
 }
 
 /** The process's AWS clients, created on first use and reused by every invocation. */
@@ -37,12 +43,13 @@ export const awsClients = once(createAwsClients);
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
   const config = () => awsClientConfig(options);
+  const decorate = options.decorate ?? (<C>(client: C) => client);
   return {
-    s3: tracer.captureAWSv3Client(new S3Client({ ...config(), forcePathStyle })),
-    sqs: tracer.captureAWSv3Client(new SQSClient(config())),
-    sfn: tracer.captureAWSv3Client(new SFNClient(config())),
-    a2i: tracer.captureAWSv3Client(new SageMakerA2IRuntimeClient(config())),
-    dynamo: DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(config())), { marshallOptions: { removeUndefinedValues: true } }),
+    s3: tracer.captureAWSv3Client(decorate(new S3Client({ ...config(), forcePathStyle }))),
+    sqs: tracer.captureAWSv3Client(decorate(new SQSClient(config()))),
+    sfn: tracer.captureAWSv3Client(decorate(new SFNClient(config()))),
+    a2i: tracer.captureAWSv3Client(decorate(new SageMakerA2IRuntimeClient(config()))),
+    dynamo: DynamoDBDocumentClient.from(tracer.captureAWSv3Client(decorate(new DynamoDBClient(config()))), { marshallOptions: { removeUndefinedValues: true } }),
   };
 }
 
@@ -55,7 +62,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
  */
 export function awsClientConfig(options: AwsClientOptions = {}) {
   const policy = options.policy ?? AWS_CALL_POLICY;
-  const agent = options.maxSockets ? { maxSockets: options.maxSockets } : undefined;
+  const agents = options.agents ?? (options.maxSockets ? { httpAgent: { maxSockets: options.maxSockets }, httpsAgent: { maxSockets: options.maxSockets } } : undefined);
   return {
     retryStrategy: new AwsCallRetryStrategy(policy),
     // Only the amz-sdk-request header's "max=" reads it: the strategy decides.
@@ -64,7 +71,7 @@ export function awsClientConfig(options: AwsClientOptions = {}) {
       connectionTimeout: policy.connectionTimeoutMs,
       requestTimeout: policy.requestTimeoutMs,
       throwOnRequestTimeout: true,
-      ...(agent ? { httpAgent: agent, httpsAgent: agent } : {}),
+      ...(agents ?? {}),
     },
   };
 }

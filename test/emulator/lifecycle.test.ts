@@ -1,5 +1,5 @@
 import { DescribeHumanLoopCommand, ListHumanLoopsCommand, StartHumanLoopCommand, StopHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
-import { ApiError } from '../../lib/emulator/a2i-emulator';
+import { ApiError, OutputWriteDeniedError } from '../../lib/emulator/a2i-emulator';
 import { ACCOUNT, EmulatorHarness, fixtureJson, fixtureText, REGION, rejectionOf } from './harness';
 
 /**
@@ -35,6 +35,8 @@ describe('completion (TaskCount 2)', () => {
       flowDefinitionName: 'invoice-check',
       flowDefinitionArn: flowArn,
       humanTaskUiArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:human-task-ui/invoice-check-ui`,
+      // The flow definition's role: what the review UI reads the task's inputs with.
+      roleArn: fixtureJson<{ RoleArn: string }>('create-flow-definition.json').RoleArn,
       inputContent: JSON.parse(input),
       answersSoFar: 0,
       taskCount: 2,
@@ -160,6 +162,34 @@ describe('completion (TaskCount 2)', () => {
     expect(failed.message).toBe('S3 unavailable');
     expect(stillOpen.HumanLoopStatus).toBe('InProgress');
     expect((await describeLoop()).HumanLoopStatus).toBe('Completed');
+  });
+});
+
+describe("output.json that the flow definition's role may not write", () => {
+  it('fails the loop with ValidationError and the refusal, announced as Failed, and writes nothing', async () => {
+    // Prepare
+    const writers: { roleArn?: string }[] = [];
+    harness = await EmulatorHarness.start({
+      outputs: {
+        put: async (_uri, _body, writer) => {
+          writers.push(writer);
+          throw new OutputWriteDeniedError('User: arn:aws:sts::123456789012:assumed-role/a2i-local/SageMaker is not authorized to perform: s3:PutObject');
+        },
+      },
+    });
+    flowArn = await harness.createFlowDefinition({ HumanLoopConfig: { TaskCount: 1 } });
+    await startLoop();
+
+    // Act
+    await harness.emulator.submitAnswer(LOOP, { answerContent: { correct: { correct: true } }, workerId: 'aaaaaaaaaaaaaaaa' });
+    const described = await describeLoop();
+
+    // Assess
+    expect(writers).toEqual([{ roleArn: fixtureJson<{ RoleArn: string }>('create-flow-definition.json').RoleArn }]);
+    expect(described).toMatchObject({ HumanLoopStatus: 'Failed', FailureCode: 'ValidationError', FailureReason: expect.stringMatching(/^A2I could not write the output to s3:\/\/.*output\.json: User: .* is not authorized to perform: s3:PutObject$/) });
+    expect(described.HumanLoopOutput).toBeUndefined();
+    expect(harness.events).toEqual([expect.objectContaining({ detail: expect.objectContaining({ humanLoopName: LOOP, humanLoopStatus: 'Failed' }) })]);
+    expect(harness.emulator.openTasks()).toEqual([]);
   });
 });
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Io } from '../../lib/cli/io';
 import { main } from '../../lib/cli/main';
 import type { ReviewMessage } from '../../lib/messages';
+import { LOCAL_BUCKETS } from '../../lib/local/resources';
 import type { StatusSnapshot } from '../../lib/local/status-model';
 
 const REPO = join(__dirname, '..', '..');
@@ -20,6 +21,8 @@ const POLL_MS = 50;
 /** The sample invoices: the second one (a date read with 0.62 confidence) needs a person. */
 const SAMPLES = readFileSync(join(REPO, 'samples', 'invoices.jsonl'), 'utf8').trim().split('\n');
 const ACTIVATING_RECORD = `${SAMPLES[1]}\n`;
+/** The stack's input bucket, named as the deployed stack names it. */
+const INPUT = LOCAL_BUCKETS.input;
 
 jest.setTimeout(90_000);
 
@@ -208,7 +211,7 @@ describe('a2i-orchestrator dev', () => {
     expect(run.out.text).toContain(`Inbox          ${d.inbox}`);
     expect(run.out.text).toContain(`Delivered      ${join(d.state, 'delivered')}/<workflow>/<queue>.jsonl`);
     expect(run.out.text).toContain(`AWS_ENDPOINT_URL_SAGEMAKER_A2I_RUNTIME=${run.url}`);
-    expect(run.err.text).toMatch(/^demo {7}invoices\.jsonl → s3:\/\/a2i-local-input\/invoices\/invoices\.jsonl \(invoice-extraction\)$/m);
+    expect(run.err.text).toMatch(new RegExp(`^demo {7}invoices\\.jsonl → s3://${INPUT}/invoices/invoices\\.jsonl \\(invoice-extraction\\)$`, 'm'));
     // Each loop announced with its page
     for (const match of run.err.text.matchAll(new RegExp(LOOP_OPEN.source, 'gm'))) expect(match[2]).toBe(`${run.url}/tasks/${match[1]}`);
 
@@ -253,7 +256,7 @@ describe('a2i-orchestrator dev', () => {
     writeFileSync(join(d.inbox, 'dropped.jsonl'), ACTIVATING_RECORD);
 
     // Assess
-    await run.err.waitFor(/^inbox {6}dropped\.jsonl → s3:\/\/a2i-local-input\/invoices\/dropped\.jsonl \(invoice-extraction\)$/m, 'the inbox to take dropped.jsonl');
+    await run.err.waitFor(new RegExp(`^inbox {6}dropped\\.jsonl → s3://${INPUT}/invoices/dropped\\.jsonl \\(invoice-extraction\\)$`, 'm'), 'the inbox to take dropped.jsonl');
     const [[, loop]] = await run.err.waitFor(LOOP_OPEN, 'the loop of the dropped invoice');
     expect(await listedLoops(run.url)).toEqual([loop]);
     await poll('dropped.jsonl in inbox/done/', () => (readdirSync(join(d.inbox, 'done')).some((name) => name.endsWith('-dropped.jsonl')) ? true : undefined));
@@ -283,7 +286,7 @@ describe('a2i-orchestrator dev', () => {
     // Assess
     expect(shell.err.text).toBe('');
     expect(code).toBe(0);
-    expect(shell.out.text).toBe('uploaded.jsonl → s3://a2i-local-input/invoices/uploaded.jsonl (invoice-extraction)\n');
+    expect(shell.out.text).toBe(`uploaded.jsonl → s3://${INPUT}/invoices/uploaded.jsonl (invoice-extraction)\n`);
     const [[, loop]] = await run.err.waitFor(LOOP_OPEN, 'the loop of the uploaded invoice');
     expect(await listedLoops(run.url)).toEqual([loop]);
 

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
-import type { StackModel } from '../../lib/deploy/stack-model';
+import { buildStack, type StackModel } from '../../lib/deploy/stack-model';
 import { type DeadLetter, LocalEventBus } from '../../lib/local/event-bus';
-import { busRulesOf, type LocalTargetFunction, localRuleValues, StackRuleError } from '../../lib/local/event-rules';
-import { LOCAL_STACK_NAME, localStackModel } from '../../lib/local/local-stack-model';
+import { busRulesOf, type LocalTargetFunction, StackRuleError } from '../../lib/local/event-rules';
+import { LOCAL_STACK, LOCAL_STACK_NAME, localFunctionArn, localFunctionName } from '../../lib/local/resources';
+import { localStackValues } from '../../lib/local/stack-values';
+import { standInResources } from '../support/local-roles';
 import { loadWorkflows } from '../../lib/workflow';
 import { within } from './plumbing/support';
 
@@ -15,7 +17,7 @@ import { within } from './plumbing/support';
 const WORKFLOWS = loadWorkflows([join(__dirname, '..', 'fixtures', 'deploy', 'workflows')]);
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
-const DLQ = `arn:aws:sqs:${REGION}:${ACCOUNT}:a2i-local-events-dlq`;
+const DLQ = standInResources(WORKFLOWS).eventsDlq.arn;
 const LOCAL_FLOWS = Object.fromEntries(WORKFLOWS.filter(({ definition }) => 'template' in definition.flowDefinition).map(({ definition }) => [definition.name, `arn:aws:sagemaker:${REGION}:${ACCOUNT}:flow-definition/local-${definition.name}-0123456789ab`]));
 const EXISTING_FLOW = 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/partner-review';
 
@@ -27,13 +29,13 @@ const nestedOf = (model: StackModel, workflow: string): Resources => model.workf
 /** The stack's functions that rules may target, each recording what it is given. */
 function recordingFunctions(): { functions: LocalTargetFunction[]; received: Record<string, unknown[]> } {
   const received: Record<string, unknown[]> = { ingestEvent: [], loopStatusEvent: [] };
-  const functions = Object.keys(received).map((key) => ({ key, name: `a2i-local-${key}`, arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:a2i-local-${key}`, invoke: async (input: unknown) => void received[key].push(input) }));
+  const functions = Object.keys(received).map((key) => ({ key, name: localFunctionName(key), arn: localFunctionArn(key), invoke: async (input: unknown) => void received[key].push(input) }));
   return { functions, received };
 }
 
 function busFor(model: StackModel, functions: LocalTargetFunction[], letters: DeadLetter[] = []): LocalEventBus {
   const bus = new LocalEventBus({ region: REGION, account: ACCOUNT, onDeadLetter: (letter) => letters.push(letter) });
-  const values = localRuleValues({ region: REGION, account: ACCOUNT, stackName: LOCAL_STACK_NAME, functions, eventsDlqArn: DLQ });
+  const values = localStackValues(standInResources(WORKFLOWS));
   for (const rule of busRulesOf(model, values, functions)) bus.addRule(rule);
   return bus;
 }
@@ -46,7 +48,7 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
     // Prepare
     const { functions, received } = recordingFunctions();
     const letters: DeadLetter[] = [];
-    const bus = busFor(localStackModel(WORKFLOWS), functions, letters);
+    const bus = busFor(buildStack({ ...LOCAL_STACK, workflows: WORKFLOWS }), functions, letters);
 
     // Act
     bus.put([partnerEvent, { ...partnerEvent, id: 'evt-other', source: 'acme.other' }, statusEvent(LOCAL_FLOWS.alpha, 's-1'), statusEvent(EXISTING_FLOW, 's-2'), statusEvent('arn:aws:sagemaker:us-east-1:123456789012:flow-definition/someone-elses', 's-3')]);
@@ -61,7 +63,7 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
 
   test('a target the stack gives no permission to invoke is not invoked: the event goes to the rule\'s DLQ', async () => {
     // Prepare
-    const model = localStackModel(WORKFLOWS);
+    const model = buildStack({ ...LOCAL_STACK, workflows: WORKFLOWS });
     delete resourcesOf(model).WorkflowRulesPartnerBusPermission;
     const { functions, received } = recordingFunctions();
     const letters: DeadLetter[] = [];
@@ -78,7 +80,7 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
 
   test('one permission whose SourceArn is a pattern covers every rule it matches', async () => {
     // Prepare: the workflow rules' own permissions replaced by one for all of this stack's rules.
-    const model = localStackModel(WORKFLOWS);
+    const model = buildStack({ ...LOCAL_STACK, workflows: WORKFLOWS });
     const resources = resourcesOf(model);
     delete resources.WorkflowRulesPartnerBusPermission;
     resources.EventRulesPermission = {
@@ -98,7 +100,7 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
 
   test('a status rule matching this stack\'s flow definitions by ARN prefix (an Fn::Sub) takes theirs and no one else\'s', async () => {
     // Prepare
-    const model = localStackModel(WORKFLOWS);
+    const model = buildStack({ ...LOCAL_STACK, workflows: WORKFLOWS });
     resourcesOf(model).A2iStatusRule.Properties.EventPattern.detail = { flowDefinitionArn: [{ prefix: { 'Fn::Sub': 'arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:flow-definition/local-alpha' } }] };
     const { functions, received } = recordingFunctions();
     const bus = busFor(model, functions);
@@ -113,11 +115,11 @@ describe('busRulesOf: the generated stack\'s rules on the local bus', () => {
 
   test('follows what the stack says: a changed pattern, a disabled rule, a rule in a nested template; refuses a retry policy EventBridge refuses', async () => {
     // Prepare
-    const model = localStackModel(WORKFLOWS);
+    const model = buildStack({ ...LOCAL_STACK, workflows: WORKFLOWS });
     const resources = resourcesOf(model);
     nestedOf(model, 'partner-events').EventRule.Properties.EventPattern = { source: [{ prefix: 'acme.' }] };
     resources.A2iStatusRule.Properties.State = 'DISABLED';
-    const extra = { workflow: 'extra', logicalId: 'WfExtraStack', fileName: 'workflow-stack-extra.json', template: { Resources: { ExtraRule: { Type: 'AWS::Events::Rule', Properties: { Name: 'extra', EventPattern: JSON.stringify({ source: ['extra'] }), Targets: [{ Id: 'x', Arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:a2i-local-loopStatusEvent` }] } } } } };
+    const extra = { workflow: 'extra', logicalId: 'WfExtraStack', fileName: 'workflow-stack-extra.json', template: { Resources: { ExtraRule: { Type: 'AWS::Events::Rule', Properties: { Name: 'extra', EventPattern: JSON.stringify({ source: ['extra'] }), Targets: [{ Id: 'x', Arn: localFunctionArn('loopStatusEvent') }] } } } } };
     const withNested = { ...model, workflowStacks: [...model.workflowStacks, extra] } as StackModel;
     const { functions, received } = recordingFunctions();
     const letters: DeadLetter[] = [];

@@ -16,7 +16,7 @@ function fakeClock(start = T0): { now: () => number; advance(ms: number): void }
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function s3Source(recordIndex = 0, line?: number): MessageSource {
-  return { type: 's3', bucket: 'a2i-local-input', key: 'invoices/batch.jsonl', recordIndex, ...(line !== undefined ? { line } : {}) };
+  return { type: 's3', bucket: 'a2i-orchestrator-local-input', key: 'invoices/batch.jsonl', recordIndex, ...(line !== undefined ? { line } : {}) };
 }
 
 const activated: Decision = {
@@ -110,7 +110,7 @@ describe('Journal', () => {
     const [journey] = snapshot.records;
     expect(journey).toMatchObject({ reviewId: 'rev-1', workflow: WORKFLOW, recordId: 'doc-rev-1', outcome: 'reviewed', queue: 'reviewed', loopStatus: 'Completed' });
     expect(journey.steps).toEqual([
-      { at: iso(T0), step: 'ingested', detail: 's3://a2i-local-input/invoices/batch.jsonl record 1 (line 2)' },
+      { at: iso(T0), step: 'ingested', detail: 's3://a2i-orchestrator-local-input/invoices/batch.jsonl record 1 (line 2)' },
       { at: iso(T0), step: 'decision', detail: 'human review: MissingField (Conditions[0].Or[1])' },
       { at: iso(T0), step: 'loop-started', detail: 'human loop started' },
       { at: iso(T0 + 1000), step: 'status', detail: 'Completed' },
@@ -133,7 +133,7 @@ describe('Journal', () => {
     journal.statusChanged(statusEvent('rev-2', 'Failed', 'Expired'));
     const snapshot = journal.snapshot();
     expect(snapshot.records[0].steps.map((step) => `${step.step}: ${step.detail}`)).toEqual([
-      'ingested: s3://a2i-local-input/invoices/batch.jsonl record 1 (line 2)',
+      'ingested: s3://a2i-orchestrator-local-input/invoices/batch.jsonl record 1 (line 2)',
       'decision: human review: MissingField (Conditions[0].Or[1])',
       'loop-started: human loop started',
       'status: Failed (Expired)',

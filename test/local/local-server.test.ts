@@ -10,11 +10,13 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenTask } from '../../lib/emulator/a2i-emulator';
+import { grantedObjectUrl } from '../../lib/local/local-server';
+import { LOCAL_BUCKETS } from '../../lib/local/resources';
 import { type Delivery, LocalStack } from '../../lib/local/stack';
 
 const REPO = join(__dirname, '..', '..');
 const WORKFLOW = 'invoice-extraction';
-const INPUT_BUCKET = 'a2i-local-input';
+const INPUT_BUCKET = LOCAL_BUCKETS.input;
 const DEADLINE_MS = 20_000;
 /** The sample invoices: the second one (a date read with 0.62 confidence) needs a person. */
 const SAMPLES = readFileSync(join(REPO, 'samples', 'invoices.jsonl'), 'utf8').trim().split('\n');
@@ -249,24 +251,31 @@ describe('local server', () => {
     expect(delivery).toMatchObject({ workflow: WORKFLOW, queue: 'reviewed', message: { outcome: 'reviewed' } });
   });
 
-  it('serves an object of the input bucket, and 404 for one that is not there', async () => {
+  it('serves an object as grant_read_access links it, read with the flow definition role: S3\'s 403 for what that role may not read', async () => {
     // Prepare
-    await stack.upload('served.jsonl', Buffer.from(ACTIVATING_RECORD));
+    const task = await openLoop('served.jsonl');
+    const granted = (key: string) => get(grantedObjectUrl(`s3://${INPUT_BUCKET}/${key}`, task.roleArn));
 
     // Act
-    const found = await get(`/s3/${INPUT_BUCKET}/invoices/served.jsonl`);
-    const missing = await get(`/s3/${INPUT_BUCKET}/invoices/missing.jsonl`);
-    const noBucket = await get('/s3/no-such-bucket/invoices/served.jsonl');
+    const found = await granted('invoices/served.jsonl');
+    const missing = await granted('invoices/missing.jsonl');
+    const unsigned = await get(`/s3/${INPUT_BUCKET}/invoices/served.jsonl`);
+    const otherBucket = await get(grantedObjectUrl('s3://acme-invoices/scans/inv-1.pdf', task.roleArn));
 
     // Assess
+    expect(task.roleArn).toMatch(/^arn:aws:iam::123456789012:role\/.*A2iRole$/);
     expect(found.status).toBe(200);
     expect(found.headers.get('x-content-type-options')).toBe('nosniff');
     await expect(found.text()).resolves.toBe(ACTIVATING_RECORD);
-    expect(missing.status).toBe(404);
-    await expect(missing.text()).resolves.toBe(`No object s3://${INPUT_BUCKET}/invoices/missing.jsonl`);
-    expect(noBucket.status).toBe(404);
-    await noBucket.arrayBuffer();
-    await waitFor(loops, listeners, 'the loop for served.jsonl', (task) => (task.inputContent as { source?: { key?: string } }).source?.key === 'invoices/served.jsonl');
+    // The A2I role may read the input bucket's objects but not list it: S3 then answers a missing key with 403.
+    expect(missing.status).toBe(403);
+    await expect(missing.text()).resolves.toMatch(/<Code>AccessDenied<\/Code><Message>User: arn:aws:sts::123456789012:assumed-role\/\S*A2iRole\/\S+ is not authorized to perform: s3:ListBucket/);
+    expect(unsigned.status).toBe(403);
+    await unsigned.arrayBuffer();
+    // A bucket the A2I role is given nothing on (the demo's scanned invoices): the reviewer's link is refused.
+    expect(otherBucket.status).toBe(403);
+    await expect(otherBucket.text()).resolves.toContain('s3:GetObject on resource: &quot;arn:aws:s3:::acme-invoices/scans/inv-1.pdf&quot;');
+    expect(problems.splice(0)).toEqual([expect.stringContaining('s3:ListBucket'), expect.stringContaining('acme-invoices/scans/inv-1.pdf')]);
   });
 
   it('takes uploads as application/octet-stream with a name, and says why it refuses one', async () => {

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StackModel } from '../../lib/deploy/stack-model';
+import { buildStack, type StackModel } from '../../lib/deploy/stack-model';
 import { loadAutoReview } from '../../lib/local/auto-review';
-import { localStackModel } from '../../lib/local/local-stack-model';
+import { LOCAL_STACK } from '../../lib/local/resources';
 import { replay, type ReplaySummary } from '../../lib/local/replay';
 import type { ReviewMessage } from '../../lib/messages';
 import { loadWorkflows } from '../../lib/workflow';
@@ -25,7 +25,7 @@ type Resources = Record<string, { Type: string; Properties: Record<string, any> 
 
 /** The stack model as generated, with the workflow rule's input template as it was before the fix. */
 function withDetailLessTemplate(): StackModel {
-  const model = localStackModel([WORKFLOW]);
+  const model = buildStack({ ...LOCAL_STACK, workflows: [WORKFLOW] });
   const stack = model.workflowStacks.find((candidate) => candidate.workflow === WORKFLOW.definition.name);
   const [target] = (stack?.template.Resources as Resources)[RULE].Properties.Targets;
   target.InputTransformer.InputTemplate = `{"workflow": "${WORKFLOW.definition.name}", "event": <aws.events.event>}`;
