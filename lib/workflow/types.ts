@@ -10,6 +10,8 @@ export interface Workflow {
   recordId?: string;
   input: { projection: string; oversize: 'invalid' | 'reference' };
   activation: unknown;
+  /** What becomes of a record on which a condition cannot be evaluated: `invalid` (ConditionError), or `review` by a person. */
+  onConditionError: 'invalid' | 'review';
   contentClassifiers: ContentClassifier[];
   flowDefinition: ExistingFlowDefinition | FlowSpec;
   consolidation: { strategy: ConsolidationStrategy; fields?: string[] };
