@@ -227,25 +227,32 @@ function compileCombinator(
   }
   const bit = nextBit(compiler);
   const children = operand.map((child, index) => compileNode(child, `${location}.${key}[${index}]`, compiler));
-  // Kleene: the operand value that decides (false for And, true for Or), else undecided if any operand is.
-  const decisive = key === 'And' ? FALSE : TRUE;
-  const otherwise = key === 'And' ? TRUE : FALSE;
-  const combine = (counts: number[]): Truth => (counts[decisive] > 0 ? decisive : counts[UNDECIDED] > 0 ? UNDECIDED : otherwise);
+  // Kleene: an operand with the deciding value (false for And, true for Or) decides; else any undecided operand leaves it undecided.
+  const decisive: Truth = key === 'And' ? FALSE : TRUE;
+  const otherwise: Truth = key === 'And' ? TRUE : FALSE;
   // A2I evaluates every operand (no short-circuit) and reports each result; the mask and the errors need each one too.
   return {
     result(record, context) {
       const results = new Array<ConditionResult>(children.length);
-      const counts = [0, 0, 0];
+      let decided = false;
+      let undecided = false;
       for (let i = 0; i < children.length; i++) {
         results[i] = children[i].result(record, context);
-        counts[truthOf(results[i])]++;
+        const truth = truthOf(results[i]);
+        if (truth === decisive) decided = true;
+        else if (truth === UNDECIDED) undecided = true;
       }
-      return reported(key === 'And' ? { And: results } : { Or: results }, combine(counts));
+      return reported(key === 'And' ? { And: results } : { Or: results }, decided ? decisive : undecided ? UNDECIDED : otherwise);
     },
     test(record, context) {
-      const counts = [0, 0, 0];
-      for (let i = 0; i < children.length; i++) counts[children[i].test(record, context)]++;
-      const value = combine(counts);
+      let decided = false;
+      let undecided = false;
+      for (let i = 0; i < children.length; i++) {
+        const truth = children[i].test(record, context);
+        if (truth === decisive) decided = true;
+        else if (truth === UNDECIDED) undecided = true;
+      }
+      const value = decided ? decisive : undecided ? UNDECIDED : otherwise;
       if (value === TRUE) context.mask |= bit;
       return value;
     },

@@ -75,7 +75,9 @@ export function topLevelFieldReader(field: string): (text: string) => string | u
   return (text) => {
     const start = spaces(text, 0);
     if (text.charCodeAt(start) !== OPEN_BRACE) return undefined;
-    if (text.indexOf('\\u') !== -1 && keyHoldsUnicodeEscape(text)) return UNDECIDED;
+    // Most records hold no backslash at all: one single-character search settles that.
+    const backslash = text.indexOf('\\');
+    if (backslash !== -1 && keyHoldsUnicodeEscape(text, backslash)) return UNDECIDED;
     let found: string | undefined;
     // Depth of the position `scanned` reached: 1 is inside the top-level object.
     let depth = 0;
@@ -150,9 +152,9 @@ function depthAt(text: string, from: number, to: number, depth: number): number 
   return level;
 }
 
-/** Whether some key (a string followed by `:`) holds a `\u` escape. */
-function keyHoldsUnicodeEscape(text: string): boolean {
-  for (let escape = text.indexOf('\\u'); escape !== -1; ) {
+/** Whether some key (a string followed by `:`) holds a `\u` escape; `from` is the first backslash. */
+function keyHoldsUnicodeEscape(text: string, from: number): boolean {
+  for (let escape = text.indexOf('\\u', from); escape !== -1; ) {
     if (isEscaped(text, escape)) {
       // `\\u`: an escaped backslash followed by a plain `u`.
       escape = text.indexOf('\\u', escape + 1);

@@ -20,13 +20,16 @@ export const fieldConfidenceCheck: ConditionType = {
     const expression = parameters.Path as string;
     const path = compilePath.any(expression);
     const test = compileComparisons('Confidence', parameters) as NumberTest;
+    // One visitor per condition, not a closure per record: evaluation is synchronous and never re-enters a leaf.
+    let holds = false;
+    const visit = (value: unknown): boolean => {
+      if (typeof value !== 'number') throw new ConditionEvaluationError(`Path ${JSON.stringify(expression)} yields ${describeJsonType(value)}, not a number`);
+      if (test(value)) holds = true;
+      return false;
+    };
     return (record) => {
-      let holds = false;
-      path(record, (value) => {
-        if (typeof value !== 'number') throw new ConditionEvaluationError(`Path ${JSON.stringify(expression)} yields ${describeJsonType(value)}, not a number`);
-        if (test(value)) holds = true;
-        return false;
-      });
+      holds = false;
+      path(record, visit);
       return holds;
     };
   },
