@@ -1,8 +1,14 @@
-/** One benchmark figure; `npm run bench` prints each as a JSON line. The names are a contract. */
+/**
+ * One benchmark figure; `npm run bench` prints each as a JSON line. The names are a contract. `target`
+ * (`">= N"` or `"<= N"`) is the bar the figure must meet; with `floor: true` it is a floor against
+ * regressions, not a goal.
+ */
 export interface Figure {
   name: string;
   value: number;
   unit: string;
+  target?: string;
+  floor?: boolean;
   [detail: string]: unknown;
 }
 

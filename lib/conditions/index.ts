@@ -1,5 +1,6 @@
-export { compileConditions, ConditionDocumentError } from './compile';
+export { compileConditions, ConditionDocumentError, UNDECIDED_OPERAND } from './compile';
 export type { CompiledConditions, CompileOptions, ConditionIssue, ConditionResult, Decision } from './compile';
+export { ConditionEvaluationError } from './condition-type';
 export type { PathCompiler } from './condition-type';
 export { CONDITION_TYPES } from './registry';
-export { firedConditions } from './fired';
+export { conditionErrors, firedConditions } from './fired';

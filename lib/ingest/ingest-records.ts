@@ -12,7 +12,9 @@ import { isRetryable } from '../retry';
 import { queueFor } from '../routing';
 import type { CompiledWorkflow } from '../workflow';
 import { buildInputContent } from './input-content';
+import { recordIdOfText } from './record-id-text';
 import type { SourceItem } from './object-records';
+import type { DuplicateItem, RecordPosition } from './work-message';
 
 export interface IngestDeps {
   ledger: Ledger;
@@ -28,6 +30,9 @@ export interface IngestDeps {
   /** How many records of a batch are in flight at once (ledger writes, loop starts). */
   concurrency?: number;
 }
+
+/** A record as the splitter (or the event) hands it over: its text, why it cannot be read, or the earlier record that has its id. */
+export type IngestItem = SourceItem | DuplicateItem;
 
 export interface IngestContext {
   workflow: CompiledWorkflow;
@@ -79,7 +84,7 @@ type Prepared = ToDeliver | ToStart;
  * ends in exactly one of: a message sent (or found sent before), a loop started (or found started), or
  * `retryLater` — which the caller must turn into a retry of the work.
  */
-export async function ingestItems(items: SourceItem[], context: IngestContext, deps: IngestDeps): Promise<IngestReport> {
+export async function ingestItems(items: IngestItem[], context: IngestContext, deps: IngestDeps): Promise<IngestReport> {
   const report: IngestReport = { records: items.length, activated: 0, loopsStarted: 0, autoAccepted: 0, invalid: 0, failed: 0, alreadyHandled: 0, retryLater: 0, released: [] };
   const batch: Batch = {
     ...context,
@@ -104,34 +109,53 @@ export async function ingestItems(items: SourceItem[], context: IngestContext, d
   return report;
 }
 
-function prepare(item: SourceItem, batch: Batch): Prepared {
+function prepare(item: IngestItem, batch: Batch): Prepared {
   const { workflow, now } = batch;
   const name = workflow.definition.name;
   const messageSource = (item.line === undefined ? { ...batch.sourceBase, recordIndex: item.index } : { ...batch.sourceBase, recordIndex: item.index, line: item.line }) as MessageSource;
+  const byId = (recordId: string): RecordReference => ({ reviewId: batch.reviewIdOf({ recordId, index: item.index }), workflow: name, source: messageSource, recordId });
 
+  if ('keptBy' in item) {
+    const reference: RecordReference = { ...byIndex(item, batch, messageSource), recordId: item.recordId };
+    return invalid(item, batch, reference, 'DuplicateRecordId', `recordId ${JSON.stringify(item.recordId)} is kept by ${describePosition(item.keptBy)}, the first in this source with it`);
+  }
   if ('error' in item) return invalid(item, batch, byIndex(item, batch, messageSource), 'UnreadableRecord', item.error);
   let record: unknown;
   try {
     record = JSON.parse(item.text);
   } catch (error) {
-    return invalid(item, batch, byIndex(item, batch, messageSource), 'InvalidJson', `not valid JSON: ${(error as Error).message}`);
+    // A line that names an id at its top level keeps it although it is not JSON: the splitter, which reads
+    // ids from the text with the same function, counted it the first record of that id.
+    const textId = recordIdOfText(workflow)?.(item.text);
+    const reference = textId === undefined ? byIndex(item, batch, messageSource) : byId(textId);
+    return invalid(item, batch, reference, 'InvalidJson', `not valid JSON: ${(error as Error).message}`);
   }
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
     const kind = Array.isArray(record) ? 'an array' : record === null ? 'null' : typeof record;
     return invalid(item, batch, byIndex(item, batch, messageSource), 'NotAnObject', `a record must be a JSON object, got ${kind}`);
   }
+  let recordId: string | undefined;
   try {
-    const recordId = workflow.recordIdOf(record);
-    if (workflow.definition.recordId !== undefined && recordId === undefined) {
-      const reason = `recordId ${JSON.stringify(workflow.definition.recordId)} yields no string or number`;
-      return invalid(item, batch, byIndex(item, batch, messageSource), 'MissingRecordId', reason, record);
-    }
-    const reviewId = batch.reviewIdOf({ recordId, index: item.index });
-    const reference: RecordReference = recordId === undefined ? { reviewId, workflow: name, source: messageSource } : { reviewId, workflow: name, source: messageSource, recordId };
+    recordId = workflow.recordIdOf(record);
+  } catch (error) {
+    return invalid(item, batch, byIndex(item, batch, messageSource), 'UnprocessableRecord', `its recordId could not be evaluated: ${(error as Error).message}`);
+  }
+  if (workflow.definition.recordId !== undefined && recordId === undefined) {
+    const reason = `recordId ${JSON.stringify(workflow.definition.recordId)} yields no string or number`;
+    return invalid(item, batch, byIndex(item, batch, messageSource), 'MissingRecordId', reason, record);
+  }
+  // From here on the record holds its id, whatever becomes of it (the splitter kept this line for the id).
+  const reference: RecordReference = recordId === undefined ? { reviewId: batch.reviewIdOf({ index: item.index }), workflow: name, source: messageSource } : byId(recordId);
+  try {
     const identity = () => samplingIdentity(record, name, recordId);
     // Most records activate nothing and only carry their decision: its JSON, without building it.
     const summary = workflow.conditions.summarize(record, identity);
-    if (!summary.activated) {
+    if (summary.errors && workflow.definition.onConditionError !== 'review') {
+      // Fail safe: never auto-accepted, whatever the other conditions say (see CompiledConditions).
+      const reason = `conditions could not be evaluated: ${summary.errors.map((issue) => `${issue.location}: ${issue.message}`).join('; ')}`;
+      return invalid(item, batch, reference, 'ConditionError', reason, record, new RawJson(summary.json));
+    }
+    if (!summary.activated && !summary.errors) {
       return {
         kind: 'deliver',
         key: keyOf(reference, item.index),
@@ -139,27 +163,29 @@ function prepare(item: SourceItem, batch: Batch): Prepared {
         message: reviewMessage(reference, 'auto-accepted', { record: new RawJson(item.text), decision: new RawJson(summary.json) }, now),
       };
     }
+    // Activated, or (onConditionError: review) not evaluable: a person sees it, the decision shows why.
     const decision = workflow.decide(record, identity);
     const input = buildInputContent(workflow, reference, record, decision);
     if (typeof input !== 'string') return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
     return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, record };
   } catch (error) {
     // A record can break evaluation in ways no schema foresees (nesting deep enough to overflow the stack).
-    return invalid(item, batch, byIndex(item, batch, messageSource), 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);
+    return invalid(item, batch, reference, 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);
   }
 }
 
-/** The reference of a record without a usable id: its position names it. */
-function byIndex(item: SourceItem, batch: Batch, source: MessageSource): RecordReference {
+/** The reference of a record without a usable id (or whose id an earlier record keeps): its position names it. */
+function byIndex(item: IngestItem, batch: Batch, source: MessageSource): RecordReference {
   return { reviewId: batch.reviewIdOf({ index: item.index }), workflow: batch.workflow.definition.name, source };
 }
 
-function invalid(item: SourceItem, batch: Batch, reference: RecordReference, code: string, reason: string, record?: unknown): ToDeliver {
+function invalid(item: IngestItem, batch: Batch, reference: RecordReference, code: string, reason: string, record?: unknown, decision?: RawJson): ToDeliver {
+  const content = { record: record !== undefined && 'text' in item ? new RawJson(item.text) : record, failure: { code, reason: `${where(item)}${reason}` } };
   return {
     kind: 'deliver',
     key: keyOf(reference, item.index),
     outcome: 'invalid',
-    message: reviewMessage(reference, 'invalid', { record: record !== undefined && 'text' in item ? new RawJson(item.text) : record, failure: { code, reason: `${where(item)}${reason}` } }, batch.now),
+    message: reviewMessage(reference, 'invalid', decision === undefined ? content : { ...content, decision }, batch.now),
   };
 }
 
@@ -291,7 +317,8 @@ function messageSourceBase(source: SourceIdentity): MessageSourceBase {
 }
 
 const keyOf = (reference: RecordReference, recordIndex: number): RecordKey => ({ reviewId: reference.reviewId, workflow: reference.workflow, recordIndex });
-const where = (item: SourceItem): string => (item.line !== undefined ? `line ${item.line}: ` : '');
+const describePosition = (position: RecordPosition): string => ('line' in position ? `line ${position.line}` : `record ${position.index}`);
+const where = (item: IngestItem): string => (item.line !== undefined ? `line ${item.line}: ` : '');
 const whereSource = (source: MessageSource): string => (source.type === 's3' && source.line !== undefined ? `line ${source.line}: ` : '');
 
 /** Runs `work` on every item with at most `limit` in flight; the first error is thrown after all settle. */

@@ -1,8 +1,7 @@
 import type { RateLimiter } from '../rate-limiter';
 import { sqsSafeRecordText } from '../sqs-text';
 import type { CompiledWorkflow } from '../workflow';
-import { type IngestDeps, type IngestReport, ingestItems } from './ingest-records';
-import type { SourceItem } from './object-records';
+import { type IngestDeps, type IngestItem, type IngestReport, ingestItems } from './ingest-records';
 import { decodeWork, type WorkItem, type WorkMessage } from './work-message';
 
 export interface WorkDeps extends Omit<IngestDeps, 'limiter'> {
@@ -73,7 +72,7 @@ export async function processWork(body: string, timing: WorkTiming, deps: WorkDe
   return { workflow: work.workflow, report };
 }
 
-async function resolveItem(item: WorkItem, deps: WorkDeps): Promise<SourceItem> {
+async function resolveItem(item: WorkItem, deps: WorkDeps): Promise<IngestItem> {
   if (!('ref' in item)) return item;
   const position = { index: item.index, ...(item.line !== undefined ? { line: item.line } : {}) };
   try {

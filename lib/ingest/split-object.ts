@@ -1,7 +1,9 @@
 import type { SourceIdentity } from '../naming';
 import { sqsSafeRecordText } from '../sqs-text';
 import type { CompiledWorkflow } from '../workflow';
+import { FirstRecords } from './first-records';
 import { ObjectReadError, objectFormat, readObjectRecords, type SourceItem } from './object-records';
+import { recordIdOfText } from './record-id-text';
 import { encodedItemBytes, type WorkItem, type WorkMessage } from './work-message';
 
 export interface SplitDeps {
@@ -27,6 +29,10 @@ export interface SplitReport {
   records: number;
   messages: number;
   staged: number;
+  /** Records whose id an earlier record of the object has: each goes out as a DuplicateRecordId. */
+  duplicates: number;
+  /** Records whose id the splitter could not remember (more distinct ids than FirstRecords holds): the ledger decides for them. */
+  idsUnchecked: number;
 }
 
 /**
@@ -42,7 +48,7 @@ export async function splitObject(
   options: SplitOptions = DEFAULT_SPLIT_OPTIONS,
 ): Promise<SplitReport> {
   const { workflow, source } = target;
-  const packer = new WorkPacker(workflow.definition.name, source, deps, options);
+  const packer = new WorkPacker(workflow, source, deps, options);
   const { format, gzip } = objectFormat(source.key, workflow.definition.format);
   if (!format) {
     await packer.add({ index: 0, error: `cannot tell the format of "${source.key}": name it .json or .jsonl (optionally .gz), or set the workflow's format` });
@@ -66,22 +72,28 @@ class WorkPacker {
   #ready: WorkMessage[] = [];
   #inFlight = new Set<Promise<void>>();
   #failure: unknown;
-  readonly report: SplitReport = { records: 0, messages: 0, staged: 0 };
+  readonly #workflow: string;
+  readonly #idOf: ((text: string) => string | undefined) | undefined;
+  readonly #firsts = new FirstRecords();
+  readonly report: SplitReport = { records: 0, messages: 0, staged: 0, duplicates: 0, idsUnchecked: 0 };
 
   constructor(
-    private readonly workflow: string,
+    workflow: CompiledWorkflow,
     private readonly source: Extract<SourceIdentity, { type: 's3' }>,
     private readonly deps: SplitDeps,
     private readonly options: SplitOptions,
-  ) {}
+  ) {
+    this.#workflow = workflow.definition.name;
+    this.#idOf = recordIdOfText(workflow);
+  }
 
   async add(read: SourceItem): Promise<void> {
     this.report.records++;
-    let work: WorkItem = sqsSafeItem(read);
-    const item = work;
-    let bytes = encodedItemBytes(item);
-    if (bytes > this.options.maxMessageBytes && 'text' in item) {
-      work = { index: item.index, ...(item.line !== undefined ? { line: item.line } : {}), ref: await this.deps.stage(this.#stagingKey(item.index), item.text) };
+    const item = sqsSafeItem(read);
+    let work: WorkItem = this.#duplicate(item) ?? item;
+    let bytes = encodedItemBytes(work);
+    if (bytes > this.options.maxMessageBytes && 'text' in work) {
+      work = { index: work.index, ...(work.line !== undefined ? { line: work.line } : {}), ref: await this.deps.stage(this.#stagingKey(work.index), work.text) };
       bytes = encodedItemBytes(work);
       this.report.staged++;
     }
@@ -101,7 +113,7 @@ class WorkPacker {
   }
 
   async #seal(): Promise<void> {
-    this.#ready.push({ workflow: this.workflow, source: this.source, items: this.#items });
+    this.#ready.push({ workflow: this.#workflow, source: this.source, items: this.#items });
     this.report.messages++;
     this.#items = [];
     this.#bytes = 0;
@@ -121,9 +133,29 @@ class WorkPacker {
     this.#inFlight.add(sending);
   }
 
+  /**
+   * The item as a duplicate when an earlier record of the object has its id. Records are read in file order
+   * here, before any work is sent, so the first line with an id keeps it whatever order the work messages are
+   * consumed in, however often they are delivered, and however a retried split goes: the answer depends only
+   * on the object's content. (Claiming ids in the ledger would leave it to the consumers' race: a later
+   * line's batch can start its loop or send its message before the earlier line's batch arrives.)
+   */
+  #duplicate(item: SourceItem): WorkItem | undefined {
+    if (!this.#idOf || !('text' in item)) return undefined;
+    const recordId = this.#idOf(item.text);
+    if (recordId === undefined) return undefined;
+    const unchecked = this.#firsts.unchecked;
+    const first = this.#firsts.firstOf(recordId, item.line ?? item.index);
+    if (this.#firsts.unchecked > unchecked) this.report.idsUnchecked++;
+    if (first === undefined) return undefined;
+    this.report.duplicates++;
+    const position = item.line === undefined ? { index: item.index } : { index: item.index, line: item.line };
+    return { ...position, recordId, keptBy: item.line === undefined ? { index: first } : { line: first } };
+  }
+
   #stagingKey(index: number): string {
     const version = this.source.versionId ?? this.source.etag ?? 'latest';
-    return `staging/${this.workflow}/${encodeURIComponent(this.source.bucket)}/${encodeURIComponent(this.source.key)}/${encodeURIComponent(version)}/${index}.json`;
+    return `staging/${this.#workflow}/${encodeURIComponent(this.source.bucket)}/${encodeURIComponent(this.source.key)}/${encodeURIComponent(version)}/${index}.json`;
   }
 }
 

@@ -4,7 +4,14 @@ import type { SourceItem } from './object-records';
 
 /** A record too large to travel inside a work message, staged in S3: `ref` is its s3:// URI. */
 export type StagedItem = { index: number; line?: number; ref: string };
-export type WorkItem = SourceItem | StagedItem;
+/**
+ * A record whose id an earlier record of the object has (the splitter keeps the first line of each id): it
+ * travels without its text, for its `invalid` DuplicateRecordId message. `keptBy` is where the first one is.
+ */
+export type DuplicateItem = { index: number; line?: number; recordId: string; keptBy: RecordPosition };
+/** Where a record is in its object: its line in JSON Lines, its index in a JSON document. */
+export type RecordPosition = { line: number } | { index: number };
+export type WorkItem = SourceItem | StagedItem | DuplicateItem;
 
 /** One message of the internal work queue: some records of one source for one workflow, in order. */
 export interface WorkMessage {
@@ -18,11 +25,11 @@ export class MalformedWorkError extends Error {
 }
 
 const MAGIC = 'a2io-work/1';
-type ItemHead = { index: number; line?: number; error?: string; ref?: string };
+type ItemHead = { index: number; line?: number; error?: string; ref?: string; recordId?: string; keptBy?: RecordPosition };
 
 /**
  * The work message's SQS body (item texts must be SQS-safe already: see sqsSafeRecordText): a version line, a JSON header (workflow, source, each item's position, or
- * its error or staged ref), then one line per text item, as read. Record text is carried as it is, not as
+ * its error, staged ref or the record it duplicates), then one line per text item, as read. Record text is carried as it is, not as
  * an escaped JSON string: no second escaping pass in the splitter, no unescaping in the consumer, and a
  * record's size in the message is its size. Record lines never hold a raw newline (JSON Lines are split on
  * it; JSON records are serialised without one).
@@ -60,7 +67,7 @@ export function decodeWork(body: string): WorkMessage {
   }
   let next = 2;
   const items = (header.items as ItemHead[]).map((head): WorkItem => {
-    if (head.error !== undefined || head.ref !== undefined) return head as WorkItem;
+    if (head.error !== undefined || head.ref !== undefined || head.keptBy !== undefined) return head as WorkItem;
     if (next >= lines.length) throw new MalformedWorkError('work message has fewer record lines than its header lists');
     const text = lines[next++];
     return head.line === undefined ? { index: head.index, text } : { index: head.index, line: head.line, text };

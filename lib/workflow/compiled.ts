@@ -1,4 +1,4 @@
-import { compileConditions, type CompiledConditions, type Decision } from '../conditions';
+import { compileConditions, type CompiledConditions, conditionErrors, type Decision } from '../conditions';
 import { compileJmesPath, type Evaluator } from '../jmespath';
 import type { Workflow } from './types';
 
@@ -14,6 +14,11 @@ export interface CompiledWorkflow {
   project(record: unknown): unknown;
   /** The queue a reviewed-record message goes to: the first route whose `when` is truthy. */
   routes: ReadonlyArray<{ readonly queue: string; readonly when?: Evaluator }>;
+  /**
+   * The record's decision as the workflow acts on it: with `onConditionError: review`, a record on which a
+   * condition could not be evaluated is activated (a person sees it, and the decision's EvaluationError says
+   * why); with `invalid` (the default) ingest makes it invalid before it gets here.
+   */
   decide(record: unknown, identity: () => string): Decision;
 }
 
@@ -37,6 +42,10 @@ export function compileWorkflow(definition: Workflow): CompiledWorkflow {
     },
     project: projection,
     routes: definition.routes.map((route) => ({ queue: route.queue, when: route.when === undefined ? undefined : compileJmesPath(route.when) })),
-    decide: (record, identity) => conditions.evaluate(record, identity),
+    decide(record, identity) {
+      const decision = conditions.evaluate(record, identity);
+      if (decision.activated || definition.onConditionError !== 'review') return decision;
+      return conditionErrors(decision.humanTaskActivationConditionResults.Conditions).length > 0 ? { ...decision, activated: true } : decision;
+    },
   };
 }

@@ -126,6 +126,7 @@ function normalize(data: Record<string, unknown>, file: string): Workflow {
     workflow.source.s3.suffix = suffix === undefined ? [] : Array.isArray(suffix) ? suffix : [suffix as string];
   }
   workflow.invalid ??= { ...workflow.failures };
+  workflow.onConditionError ??= 'invalid';
   if (isFlowSpec(workflow.flowDefinition)) {
     workflow.flowDefinition.templateFile = resolve(dirname(file), workflow.flowDefinition.template);
   }

@@ -11,6 +11,8 @@ export interface Workflow {
   /** `readAccess`: S3 locations the template opens with grant_read_access, which A2I's role is allowed to read. */
   input: { projection: string; oversize: 'invalid' | 'reference'; readAccess?: string[] };
   activation: unknown;
+  /** What becomes of a record on which a condition cannot be evaluated: `invalid` (ConditionError), or `review` by a person. */
+  onConditionError: 'invalid' | 'review';
   contentClassifiers: ContentClassifier[];
   flowDefinition: ExistingFlowDefinition | FlowSpec;
   consolidation: { strategy: ConsolidationStrategy; fields?: string[] };

@@ -105,6 +105,34 @@ describe('a2i-orchestrator eval', () => {
     expect(stdout.trimEnd().split('\n').map((line) => JSON.parse(line).activated)).toEqual([true, false]);
   });
 
+  test('a record a condition cannot evaluate prints its decision with errors and exits 1; the other records are evaluated', () => {
+    const conditions = file('low4.json', { Conditions: [{ Or: lowConfidence.Conditions }] });
+    const input = file('malformed.jsonl', ['{"fields":[{"confidence":0.5}]}', '{"fields":[{"confidence":"0.5"}]}', '{"fields":[{"confidence":0.9}]}', ''].join('\n'));
+
+    const { code, stdout } = cli('eval', '--conditions', conditions, '--input', input);
+
+    expect(code).toBe(1);
+    const lines = stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((line) => [line.activated, line.errors])).toEqual([
+      [true, undefined],
+      [false, [{ location: 'Conditions[0].Or[0]', message: 'FieldConfidenceCheck: Path "fields[*].confidence" yields a string, not a number' }]],
+      [false, undefined],
+    ]);
+    expect(lines[1].humanTaskActivationConditionResults.Conditions[0]).toMatchObject({ EvaluationResult: false, EvaluationError: 'an operand could not be evaluated' });
+  });
+
+  test('with --workflow, activated is what the workflow does with such a record (onConditionError: review sends it to a person)', () => {
+    const input = file('malformed.json', { id: 'm', confidence: '0.4' });
+
+    const byDefault = cli('eval', '--workflow', join(root, 'test', 'fixtures', 'workflows', 'ingest', 'predictions.yaml'), '--input', input);
+    const toReview = cli('eval', '--workflow', join(root, 'test', 'fixtures', 'workflows', 'ingest-review', 'predictions.yaml'), '--input', input);
+
+    expect([byDefault.code, toReview.code]).toEqual([1, 1]);
+    const errors = [{ location: 'Conditions[0]', message: 'FieldConfidenceCheck: Path "confidence" yields a string, not a number' }];
+    expect(JSON.parse(byDefault.stdout)).toMatchObject({ activated: false, errors });
+    expect(JSON.parse(toReview.stdout)).toMatchObject({ activated: true, errors });
+  });
+
   test.each([
     [
       'an unknown condition type',

@@ -69,11 +69,11 @@ describe('FieldConfidenceCheck', () => {
     }
   });
 
-  test('values that are not numbers are ignored, numbers among them still count', () => {
+  test('null yields nothing and nested lists yield their numbers (other non-numbers cannot be evaluated: malformed-output.test.ts)', () => {
     // Prepare
-    const mixed = { scores: ['0.1', null, true, { value: 0.1 }, [0.95]] };
+    const mixed = { scores: [null, [0.95], []] };
 
-    // Act + Assess: "0.1", true and the object are skipped; the nested [0.95] yields 0.95
+    // Act + Assess: null is skipped; the nested [0.95] yields 0.95
     expect(check('scores', { ConfidenceLessThan: 0.5 }, mixed)).toBe(false);
     expect(check('scores', { ConfidenceGreaterThan: 0.9 }, mixed)).toBe(true);
   });

@@ -70,7 +70,7 @@ describe('ModerationLabelConfidenceCheck (Rekognition DetectModerationLabels)', 
     expect(check('*', { ConfidenceGreaterThanEquals: 0 }, { ModerationLabels: [], ModerationModelVersion: '6.1' })).toBe(false);
     expect(check('*', { ConfidenceGreaterThanEquals: 0 }, { Labels: response.ModerationLabels })).toBe(false);
     expect(check('*', { ConfidenceGreaterThanEquals: 0 }, null)).toBe(false);
-    expect(check('*', { ConfidenceGreaterThanEquals: 0 }, { ModerationLabels: [{ Name: 'Suggestive', Confidence: '88.5' }] })).toBe(false);
+    // Labels that are there but malformed cannot be evaluated at all: see malformed-output.test.ts.
   });
 
   test('A2I\'s camelCase echo of the response (moderationLabels, name, confidence) evaluates alike', () => {
@@ -197,7 +197,6 @@ describe('ImportantFormKeyConfidenceCheck (Textract AnalyzeDocument FORMS)', () 
   test('a record that is not a Textract response is false', () => {
     const parameters = { ImportantFormKey: '*', KeyValueBlockConfidenceGreaterThanEquals: 0 };
     expect(check(parameters, {})).toBe(false);
-    expect(check(parameters, { Blocks: 'none' })).toBe(false);
     expect(check(parameters, { DocumentMetadata: { Pages: 1 }, Blocks: [] })).toBe(false);
   });
 

@@ -4,7 +4,7 @@ import { sqsSafeJson, sqsSafeRecordText } from '../../lib/sqs-text';
 const source = { type: 's3' as const, bucket: 'b', key: 'in/a.jsonl', etag: 'e' };
 
 describe('work message codec', () => {
-  it('round-trips text, error and staged items in order, with record text carried unescaped', () => {
+  it('round-trips text, error, staged and duplicate items in order, with record text carried unescaped', () => {
     const work: WorkMessage = {
       workflow: 'predictions',
       source,
@@ -14,6 +14,8 @@ describe('work message codec', () => {
         { index: 2, line: 4, ref: 's3://payloads/staging/x.json' },
         { index: 3, line: 5, text: '  {"id":"d"}  ' },
         { index: 4, text: '{"id":"e"}' },
+        { index: 5, line: 7, recordId: 'a\uFFFF', keptBy: { line: 1 } },
+        { index: 6, recordId: 'e', keptBy: { index: 4 } },
       ],
     };
 

@@ -1,6 +1,6 @@
 import { deepEqual, isTruthy } from '../../jmespath';
 import { comparisonParameterNames, compileComparisons, type NumberTest } from '../comparison';
-import type { ConditionType, LeafTest } from '../condition-type';
+import { ConditionEvaluationError, type ConditionType, describeJsonType, type LeafTest } from '../condition-type';
 import { aBoolean, aJmesPath, aNumber, anArray, anyJson, aRegex, optional, required } from '../parameters';
 
 const confidenceParameters = Object.fromEntries(comparisonParameterNames('Confidence').map((name) => [name, optional(aNumber)]));
@@ -10,11 +10,28 @@ export const fieldConfidenceCheck: ConditionType = {
   parameters: { Path: required(aJmesPath), ...confidenceParameters },
   validate: (parameters) =>
     compileComparisons('Confidence', parameters) ? [] : [`needs one of ${comparisonParameterNames('Confidence').join(', ')}`],
+  /**
+   * True when a number the path yields satisfies the comparisons; a path that yields nothing (null, missing,
+   * an empty list: JMESPath cannot tell a null from a missing field) is false. Anything else it yields (a
+   * string such as "0.4", a boolean, an object) cannot be evaluated (ConditionEvaluationError), wherever it
+   * is among the values: all are looked at, so the answer does not depend on their order.
+   */
   compile(parameters, _location, compilePath) {
-    const path = compilePath.any(parameters.Path as string);
+    const expression = parameters.Path as string;
+    const path = compilePath.any(expression);
     const test = compileComparisons('Confidence', parameters) as NumberTest;
-    const numberTest = (value: unknown): boolean => typeof value === 'number' && test(value);
-    return (record) => path(record, numberTest);
+    // One visitor per condition, not a closure per record: evaluation is synchronous and never re-enters a leaf.
+    let holds = false;
+    const visit = (value: unknown): boolean => {
+      if (typeof value !== 'number') throw new ConditionEvaluationError(`Path ${JSON.stringify(expression)} yields ${describeJsonType(value)}, not a number`);
+      if (test(value)) holds = true;
+      return false;
+    };
+    return (record) => {
+      holds = false;
+      path(record, visit);
+      return holds;
+    };
   },
 };
 
