@@ -344,7 +344,7 @@ export class LocalStack {
     }
     this.values = localStackValues(created);
     this.authorizers = new Map([...functionAuthorizers(this.stackModel, this.values, DEPLOYED_FUNCTIONS.filter((fn) => fn !== 'flowResources')), ...flowResourcesRole]);
-    this.a2iRole = a2iRoleAuthorizer(this.values);
+    this.a2iRole = a2iRoleAuthorizer(this.values, this.stackModel);
     this.resources = {
       ...created,
       flowDefinitionArns: Object.fromEntries(Object.entries(flows).map(([workflow, flow]) => [workflow, flow.arn])),

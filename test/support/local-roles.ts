@@ -71,7 +71,7 @@ export function localRoles(workflowFiles: string[] = [EXAMPLE_WORKFLOW], change?
   change?.(model);
   const flows = standInFlows(workflows);
   const values = localStackValues(standInResources(workflows));
-  return { workflows, model, values, flows, functions: functionAuthorizers(model, values, DEPLOYED_FUNCTIONS), a2i: a2iRoleAuthorizer(values) };
+  return { workflows, model, values, flows, functions: functionAuthorizers(model, values, DEPLOYED_FUNCTIONS), a2i: a2iRoleAuthorizer(values, model) };
 }
 
 /** A role's statement by Sid, in a stack model (to change a copy of it). */

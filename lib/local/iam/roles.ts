@@ -31,21 +31,33 @@ function sessionArn(roleArn: string, session: string): string {
   return `arn:aws:sts::${account}:assumed-role/${resource.slice(resource.lastIndexOf('/') + 1)}/${session}`;
 }
 
-function authorizer(logicalId: string, role: unknown, values: CfnValueContext, session: string): RoleAuthorizer {
+function authorizer(logicalId: string, role: unknown, values: CfnValueContext, session: string, model?: StackModel): RoleAuthorizer {
   const roleArn = resolveCfn<string>({ 'Fn::GetAtt': [logicalId, 'Arn'] }, values);
-  return new RoleAuthorizer({ logicalId, roleArn, sessionArn: sessionArn(roleArn, session) }, rolePolicies(logicalId, role, values), LOCAL_ACCOUNT);
+  const policies = [...rolePolicies(logicalId, role, values), ...attachedPolicies(model, logicalId, values)];
+  return new RoleAuthorizer({ logicalId, roleArn, sessionArn: sessionArn(roleArn, session) }, policies, LOCAL_ACCOUNT);
+}
+
+/** The stack's AWS::IAM::Policy resources attached to a role (`Roles: [{Ref: <role>}]`): part of what it may do. */
+function attachedPolicies(model: StackModel | undefined, logicalId: string, values: CfnValueContext): IdentityPolicy[] {
+  return Object.values(model?.resources.Resources ?? {}).flatMap((resource) => {
+    const { Type, Properties } = resource as { Type?: string; Properties?: { Roles?: unknown[]; PolicyName?: unknown; PolicyDocument?: unknown } };
+    if (Type !== 'AWS::IAM::Policy' || !(Properties?.Roles ?? []).some((role) => (role as { Ref?: unknown })?.Ref === logicalId)) return [];
+    const { PolicyName, PolicyDocument } = resolveCfn<{ PolicyName: string; PolicyDocument: unknown }>({ PolicyName: Properties?.PolicyName, PolicyDocument: Properties?.PolicyDocument }, values);
+    return [{ name: PolicyName, document: PolicyDocument } as IdentityPolicy];
+  });
 }
 
 /** Each deployed function's role, from the generated stack: what its calls are held to. */
 export function functionAuthorizers(model: StackModel, values: CfnValueContext, functions: readonly DeployedFunction[] = DEPLOYED_FUNCTIONS): Map<DeployedFunction, RoleAuthorizer> {
-  return new Map(functions.map((fn) => [fn, authorizer(roleLogicalId(fn), model.resources.Resources[roleLogicalId(fn)], values, localFunctionName(fn))]));
+  return new Map(functions.map((fn) => [fn, authorizer(roleLogicalId(fn), model.resources.Resources[roleLogicalId(fn)], values, localFunctionName(fn), model)]));
 }
 
 /** Who A2I says it is in its sessions with the flow definition's role. */
 const A2I_SESSION = 'SageMaker';
 
 /** The role A2I assumes for the stack's flow definitions (resources/a2i.yml, not generated). */
-export function a2iRoleAuthorizer(values: CfnValueContext): RoleAuthorizer {
+export function a2iRoleAuthorizer(values: CfnValueContext, model?: StackModel): RoleAuthorizer {
   const role = templateResource(loadTemplatePart('a2i.yml', LOCAL_STACK), A2I_ROLE_LOGICAL_ID, 'AWS::IAM::Role', 'a2i.yml');
-  return authorizer(A2I_ROLE_LOGICAL_ID, role, values, A2I_SESSION);
+  // With what the generated stack attaches to it: the documents workflows let it read (input.readAccess).
+  return authorizer(A2I_ROLE_LOGICAL_ID, role, values, A2I_SESSION, model);
 }
