@@ -11,7 +11,9 @@ import type { Outcome } from './messages';
  *   (none) ──────────────────────────────────────────────────claimDelivery─> delivering ─markDelivered─> delivered
  *
  * Each entry belongs to the record at `recordIndex` of its source: another record of the same object with
- * the same recordId is a duplicate id, not a redelivery. A delivery claim is a lease, so a sender that dies
+ * the same recordId is a duplicate id, not a redelivery. Which record keeps a repeated id is decided before
+ * this, by the splitter in file order (split-object.ts); the ledger's check is the backstop for ids it could
+ * not remember, where the first record to reach the ledger keeps the id. A delivery claim is a lease, so a sender that dies
  * after claiming blocks the others only until the lease runs out.
  */
 export type LedgerState = 'starting' | 'started' | 'delivering' | 'delivered';

@@ -82,9 +82,20 @@ const UNDECIDED = 2;
 
 const truthOf = (result: ConditionResult): Truth => (result.EvaluationError !== undefined ? UNDECIDED : result.EvaluationResult ? TRUE : FALSE);
 
-/** A combinator's report: EvaluationResult true only when definitely true; undecided ones say so. */
-function reported<T extends Record<string, unknown>>(node: T, truth: Truth): ConditionResult {
-  return truth === UNDECIDED ? { ...node, EvaluationResult: false, EvaluationError: UNDECIDED_OPERAND } : { ...node, EvaluationResult: truth === TRUE };
+/**
+ * A combinator's report: EvaluationResult true only when definitely true; undecided ones say so. Written as
+ * literals, not spread: reports are built per record, and a literal's shape is fixed and fast.
+ */
+function reported(key: 'And' | 'Or' | 'Not', operands: ConditionResult | ConditionResult[], truth: Truth): ConditionResult {
+  if (truth === UNDECIDED) {
+    if (key === 'And') return { And: operands, EvaluationResult: false, EvaluationError: UNDECIDED_OPERAND };
+    if (key === 'Or') return { Or: operands, EvaluationResult: false, EvaluationError: UNDECIDED_OPERAND };
+    return { Not: operands, EvaluationResult: false, EvaluationError: UNDECIDED_OPERAND };
+  }
+  const EvaluationResult = truth === TRUE;
+  if (key === 'And') return { And: operands, EvaluationResult };
+  if (key === 'Or') return { Or: operands, EvaluationResult };
+  return { Not: operands, EvaluationResult };
 }
 
 /** Nodes past this many get no bit: the mask stays a small integer (a fast Map key); larger documents are summarized by evaluating them. */
@@ -212,7 +223,7 @@ function compileCombinator(
     return {
       result(record, context) {
         const result = child.result(record, context);
-        return reported({ Not: single ? [result] : result }, negate(truthOf(result)));
+        return reported('Not', single ? [result] : result, negate(truthOf(result)));
       },
       test(record, context) {
         const value = negate(child.test(record, context));
@@ -242,7 +253,7 @@ function compileCombinator(
         if (truth === decisive) decided = true;
         else if (truth === UNDECIDED) undecided = true;
       }
-      return reported(key === 'And' ? { And: results } : { Or: results }, decided ? decisive : undecided ? UNDECIDED : otherwise);
+      return reported(key, results, decided ? decisive : undecided ? UNDECIDED : otherwise);
     },
     test(record, context) {
       let decided = false;

@@ -17,7 +17,7 @@ export class FirstRecords {
 
   constructor(
     private readonly maxSlots = DEFAULT_MAX_SLOTS,
-    initialSlots = 1024,
+    initialSlots = 2 ** 14,
   ) {
     this.#slots = new Uint32Array(initialSlots * STRIDE);
     this.#mask = initialSlots - 1;
@@ -60,21 +60,23 @@ export class FirstRecords {
     this.#count++;
   }
 
-  /** Doubles the table (false at maxSlots), keeping HASH: the caller is in the middle of a lookup. */
+  /** Doubles the table (false at maxSlots). Entries are distinct, so each goes to the first empty slot of its probe. */
   #grow(): boolean {
     const size = this.#mask + 1;
     if (size * 2 > this.maxSlots) return false;
-    const wanted = HASH.slice();
     const old = this.#slots;
     const slots = new Uint32Array(size * 2 * STRIDE);
     const mask = size * 2 - 1;
-    for (let at = 0; at < old.length; at += STRIDE) {
-      if (old[at + 3] === EMPTY) continue;
-      HASH.set(old.subarray(at, at + 3));
-      const to = this.#find(slots, mask) * STRIDE;
-      slots.set(old.subarray(at, at + 4), to);
+    for (let from = 0; from < old.length; from += STRIDE) {
+      if (old[from + 3] === EMPTY) continue;
+      let slot = old[from] & mask;
+      while (slots[slot * STRIDE + 3] !== EMPTY) slot = (slot + 1) & mask;
+      const to = slot * STRIDE;
+      slots[to] = old[from];
+      slots[to + 1] = old[from + 1];
+      slots[to + 2] = old[from + 2];
+      slots[to + 3] = old[from + 3];
     }
-    HASH.set(wanted);
     this.#slots = slots;
     this.#mask = mask;
     return true;

@@ -113,7 +113,6 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
   const { workflow, now } = batch;
   const name = workflow.definition.name;
   const messageSource = (item.line === undefined ? { ...batch.sourceBase, recordIndex: item.index } : { ...batch.sourceBase, recordIndex: item.index, line: item.line }) as MessageSource;
-  const byId = (recordId: string): RecordReference => ({ reviewId: batch.reviewIdOf({ recordId, index: item.index }), workflow: name, source: messageSource, recordId });
 
   if ('keptBy' in item) {
     const reference: RecordReference = { ...byIndex(item, batch, messageSource), recordId: item.recordId };
@@ -127,7 +126,7 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
     // A line that names an id at its top level keeps it although it is not JSON: the splitter, which reads
     // ids from the text with the same function, counted it the first record of that id.
     const textId = recordIdOfText(workflow)?.(item.text);
-    const reference = textId === undefined ? byIndex(item, batch, messageSource) : byId(textId);
+    const reference = textId === undefined ? byIndex(item, batch, messageSource) : byId(textId, item, batch, messageSource);
     return invalid(item, batch, reference, 'InvalidJson', `not valid JSON: ${(error as Error).message}`);
   }
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
@@ -145,7 +144,7 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
     return invalid(item, batch, byIndex(item, batch, messageSource), 'MissingRecordId', reason, record);
   }
   // From here on the record holds its id, whatever becomes of it (the splitter kept this line for the id).
-  const reference: RecordReference = recordId === undefined ? { reviewId: batch.reviewIdOf({ index: item.index }), workflow: name, source: messageSource } : byId(recordId);
+  const reference = recordId === undefined ? byIndex(item, batch, messageSource) : byId(recordId, item, batch, messageSource);
   try {
     const identity = () => samplingIdentity(record, name, recordId);
     // Most records activate nothing and only carry their decision: its JSON, without building it.
@@ -177,6 +176,11 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
 /** The reference of a record without a usable id (or whose id an earlier record keeps): its position names it. */
 function byIndex(item: IngestItem, batch: Batch, source: MessageSource): RecordReference {
   return { reviewId: batch.reviewIdOf({ index: item.index }), workflow: batch.workflow.definition.name, source };
+}
+
+/** The reference of a record that holds its id. */
+function byId(recordId: string, item: IngestItem, batch: Batch, source: MessageSource): RecordReference {
+  return { reviewId: batch.reviewIdOf({ recordId, index: item.index }), workflow: batch.workflow.definition.name, source, recordId };
 }
 
 function invalid(item: IngestItem, batch: Batch, reference: RecordReference, code: string, reason: string, record?: unknown, decision?: RawJson): ToDeliver {

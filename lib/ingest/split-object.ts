@@ -105,6 +105,7 @@ class WorkPacker {
   }
 
   async finish(): Promise<SplitReport> {
+    this.report.idsUnchecked = this.#firsts.unchecked;
     if (this.#items.length > 0) await this.#seal();
     if (this.#ready.length > 0) this.#launch(this.#ready.splice(0));
     await Promise.all(this.#inFlight);
@@ -144,9 +145,7 @@ class WorkPacker {
     if (!this.#idOf || !('text' in item)) return undefined;
     const recordId = this.#idOf(item.text);
     if (recordId === undefined) return undefined;
-    const unchecked = this.#firsts.unchecked;
     const first = this.#firsts.firstOf(recordId, item.line ?? item.index);
-    if (this.#firsts.unchecked > unchecked) this.report.idsUnchecked++;
     if (first === undefined) return undefined;
     this.report.duplicates++;
     const position = item.line === undefined ? { index: item.index } : { index: item.index, line: item.line };

@@ -47,10 +47,20 @@ function serialiseSource(source: MessageSource): string {
     if (source.detailType !== undefined) json += `,"detailType":${quote(source.detailType)}`;
     return `${json},"recordIndex":${source.recordIndex}}`;
   }
+  let json = `${s3SourcePrefix(source)},"recordIndex":${source.recordIndex}`;
+  if (source.line !== undefined) json += `,"line":${source.line}`;
+  return `${json}}`;
+}
+
+/** The last S3 source's JSON before its recordIndex: every message of a batch has the same object's. */
+let lastS3: { bucket: string; key: string; versionId?: string; etag?: string; json: string } | undefined;
+
+function s3SourcePrefix(source: Extract<MessageSource, { type: 's3' }>): string {
+  const last = lastS3;
+  if (last && last.bucket === source.bucket && last.key === source.key && last.versionId === source.versionId && last.etag === source.etag) return last.json;
   let json = `{"type":"s3","bucket":${quote(source.bucket)},"key":${quote(source.key)}`;
   if (source.versionId !== undefined) json += `,"versionId":${quote(source.versionId)}`;
   if (source.etag !== undefined) json += `,"etag":${quote(source.etag)}`;
-  json += `,"recordIndex":${source.recordIndex}`;
-  if (source.line !== undefined) json += `,"line":${source.line}`;
-  return `${json}}`;
+  lastS3 = { bucket: source.bucket, key: source.key, versionId: source.versionId, etag: source.etag, json };
+  return json;
 }
