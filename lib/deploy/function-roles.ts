@@ -96,7 +96,9 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
   const failureDestination: Statement = { Sid: 'FailureDestination', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt('TriggerFailuresDlq', 'Arn')] };
   const inputObjects = [sub(`arn:\${AWS::Partition}:s3:::${inputBucketName(facts)}/*`), ...facts.externalBuckets.map((bucket) => sub(`arn:\${AWS::Partition}:s3:::${bucket}/*`))];
   const prefix = flowResourcePrefix(facts);
-  const usesNotifications = facts.workflows.some(({ definition }) => isFlowSpec(definition.flowDefinition) && definition.flowDefinition.notificationTopicArn !== undefined);
+  // The work teams whose notifications a flow spec sets: its own workteamArn, or the stack's WorkteamArn parameter.
+  const notifiedTeams = facts.workflows.flatMap(({ definition: { flowDefinition } }) => (isFlowSpec(flowDefinition) && flowDefinition.notificationTopicArn !== undefined ? [flowDefinition.workteamArn ?? ref('WorkteamArn')] : []));
+  const notified = [...new Map(notifiedTeams.map((team) => [JSON.stringify(team), team])).values()];
   return {
     ingestS3Object: [
       // The input bucket is versioned: a notification names the version it announces, and a read of a version is
@@ -152,9 +154,7 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
         Resource: [arn('sagemaker', `flow-definition/${prefix}*`)],
       },
       { Sid: 'PassA2iRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [getAtt('A2iRole', 'Arn')] },
-      ...(usesNotifications
-        ? [{ Sid: 'WorkteamNotifications', Effect: 'Allow' as const, Action: ['sagemaker:DescribeWorkteam', 'sagemaker:UpdateWorkteam'], Resource: [ref('WorkteamArn')] }]
-        : []),
+      ...(notified.length > 0 ? [{ Sid: 'WorkteamNotifications', Effect: 'Allow' as const, Action: ['sagemaker:DescribeWorkteam', 'sagemaker:UpdateWorkteam'], Resource: notified }] : []),
     ],
   };
 }
