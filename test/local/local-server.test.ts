@@ -260,7 +260,7 @@ describe('local server', () => {
     const found = await granted('invoices/served.jsonl');
     const missing = await granted('invoices/missing.jsonl');
     const unsigned = await get(`/s3/${INPUT_BUCKET}/invoices/served.jsonl`);
-    const otherBucket = await get(grantedObjectUrl('s3://acme-invoices/scans/inv-1.pdf', task.roleArn));
+    const otherBucket = await get(grantedObjectUrl('s3://someone-elses-docs/scans/inv-1.pdf', task.roleArn));
 
     // Assess
     expect(task.roleArn).toMatch(/^arn:aws:iam::123456789012:role\/.*A2iRole$/);
@@ -272,10 +272,10 @@ describe('local server', () => {
     await expect(missing.text()).resolves.toMatch(/<Code>AccessDenied<\/Code><Message>User: arn:aws:sts::123456789012:assumed-role\/\S*A2iRole\/\S+ is not authorized to perform: s3:ListBucket/);
     expect(unsigned.status).toBe(403);
     await unsigned.arrayBuffer();
-    // A bucket the A2I role is given nothing on (the demo's scanned invoices): the reviewer's link is refused.
+    // A bucket the A2I role is given nothing on (no workflow's input.readAccess names it): the reviewer's link is refused.
     expect(otherBucket.status).toBe(403);
-    await expect(otherBucket.text()).resolves.toContain('s3:GetObject on resource: &quot;arn:aws:s3:::acme-invoices/scans/inv-1.pdf&quot;');
-    expect(problems.splice(0)).toEqual([expect.stringContaining('s3:ListBucket'), expect.stringContaining('acme-invoices/scans/inv-1.pdf')]);
+    await expect(otherBucket.text()).resolves.toContain('s3:GetObject on resource: &quot;arn:aws:s3:::someone-elses-docs/scans/inv-1.pdf&quot;');
+    expect(problems.splice(0)).toEqual([expect.stringContaining('s3:ListBucket'), expect.stringContaining('someone-elses-docs/scans/inv-1.pdf')]);
   });
 
   it('takes uploads as application/octet-stream with a name, and says why it refuses one', async () => {
