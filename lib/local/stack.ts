@@ -90,14 +90,6 @@ export class TriggerFailedError extends Error {
   override readonly name = 'TriggerFailedError';
 }
 
-/** What the stack made: the buckets and queues, then its flow definitions. */
-interface StackResources extends LocalResources {
-  /** The flow definitions made from each workflow's flow spec. */
-  flowDefinitionArns: Record<string, string>;
-  /** Every workflow's flow definition: made here, or named by the workflow and imported into the emulator. */
-  allFlowDefinitionArns: string[];
-}
-
 /** A message taken off a workflow's destination queue. */
 export interface Delivery {
   workflow: string;
@@ -154,7 +146,7 @@ export class LocalStack {
   private sagemaker!: SageMakerClient;
   private stepFunctions?: LocalStepFunctions;
   private bus!: LocalEventBus;
-  private resources!: StackResources;
+  private resources!: LocalResources;
   private functions!: LocalFunctions;
   emulator!: A2iEmulator;
   journal!: Journal;
@@ -338,18 +330,14 @@ export class LocalStack {
     // The flow-resources function makes the flow definitions, with its role; the other roles name them.
     const flowResourcesRole = functionAuthorizers(this.stackModel, localStackValues(created), ['flowResources']);
     this.authorizers = flowResourcesRole;
-    const flows = await createFlowResources(this.stackModel, localStackValues(created), (event) => this.invokeFlowResources(event));
+    await createFlowResources(this.stackModel, localStackValues(created), (event) => this.invokeFlowResources(event));
     for (const { definition } of this.workflows) {
       if (!isFlowSpec(definition.flowDefinition)) await this.emulator.importFlowDefinition(definition.flowDefinition.arn, LOCAL_BUCKETS.output);
     }
     this.values = localStackValues(created);
     this.authorizers = new Map([...functionAuthorizers(this.stackModel, this.values, DEPLOYED_FUNCTIONS.filter((fn) => fn !== 'flowResources')), ...flowResourcesRole]);
     this.a2iRole = a2iRoleAuthorizer(this.values, this.stackModel);
-    this.resources = {
-      ...created,
-      flowDefinitionArns: Object.fromEntries(Object.entries(flows).map(([workflow, flow]) => [workflow, flow.arn])),
-      allFlowDefinitionArns: this.workflows.map(({ definition }) => (isFlowSpec(definition.flowDefinition) ? flows[definition.name]?.arn : definition.flowDefinition.arn)).filter((arn): arn is string => Boolean(arn)),
-    };
+    this.resources = created;
     this.functions = localFunctions(env, (fn) => this.clientsFor(fn));
     this.stepFunctions = new LocalStepFunctions(
       [
