@@ -561,16 +561,17 @@ describe.each(implementations)('Ledger contract: $name', (implementation) => {
   });
 
   describe('record slots (re-uploads)', () => {
+    const source = { type: 's3' as const, bucket: 'in', key: 'claims/a.jsonl', versionId: 'v1', recordIndex: 3, line: 4 };
     const slot: RecordSlot = {
       slotId: 'slot#0123456789abcdef',
       holder: key.reviewId,
       recordIndex: 3,
       recordId: 'c-3',
-      source: { type: 's3', bucket: 'in', key: 'claims/a.jsonl', versionId: 'v1', recordIndex: 3, line: 4 },
+      source,
       contentHash: 'a'.repeat(64),
       sequencer: '0055AED6DCD90281E5',
     };
-    const successor: RecordSlot = { ...slot, holder: 'invoices-bbbbbbbbbbbbbbbbbbbbbbbbbb', source: { ...slot.source, versionId: 'v2' }, contentHash: 'b'.repeat(64), sequencer: undefined, recordId: undefined };
+    const successor: RecordSlot = { ...slot, holder: 'invoices-bbbbbbbbbbbbbbbbbbbbbbbbbb', source: { ...source, versionId: 'v2' }, contentHash: 'b'.repeat(64), sequencer: undefined, recordId: undefined };
 
     it('is taken once when free, and read back as written', async () => {
       expect(await ledger.getSlot(slot.slotId)).toBeUndefined();
