@@ -20,7 +20,9 @@ export function exampleWorkflow(): CompiledWorkflow {
 export const forgetfulLedger: Ledger = {
   get: async () => undefined,
   reserveStart: async () => 'reserved',
-  markStarted: async () => undefined,
+  getSlot: async () => undefined,
+  takeSlot: async () => true,
+  markStarted: async () => true,
   claimDelivery: async () => 'claimed',
   markDelivered: async () => undefined,
   releaseClaim: async () => undefined,
@@ -51,6 +53,7 @@ export function stubbedIngest(workflow: CompiledWorkflow, ledger: () => Ledger =
       counts.loops++;
       return { alreadyStarted: false, humanLoopArn: 'arn:aws:sagemaker:us-east-1:123456789012:human-loop/x', executionArn: 'arn:x' };
     },
+    stop: async () => undefined,
   };
   const deps = (): WorkDeps => ({
     workflows: new Map([[workflow.definition.name, workflow]]),

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, systemClock } from './clock';
-import type { Outcome } from './messages';
+import type { MessageSource, Outcome } from './messages';
 
 /**
  * A record's progress, keyed by its reviewId. Triggers and SQS deliveries arrive at least once; the ledger's
@@ -50,10 +50,34 @@ export type ReserveResult = 'reserved' | 'already' | 'duplicate-id';
 /** `claimed`: send now, then markDelivered. `delivered`: sent before, send nothing. `busy`: another sender holds the lease, try later. */
 export type ClaimResult = 'claimed' | 'delivered' | 'busy' | 'duplicate-id';
 
+/**
+ * Which review holds a record of an S3 key (the record with that recordId, or at that position), across the
+ * key's versions: a new version's changed record supersedes the holder, an unchanged one is not reviewed
+ * again (`source.s3.reupload: supersede`, lib/ingest/reuploads.ts). Stored in the ledger table under
+ * `slotId` (`slot#…`, which no review id can be) in the key attribute.
+ */
+export interface RecordSlot {
+  slotId: string;
+  /** The review that holds the record. */
+  holder: string;
+  /** Its record's position in its version of the object, its id and where it is: for its Superseded message. */
+  recordIndex: number;
+  recordId?: string;
+  source: MessageSource;
+  /** SHA-256 of the record's text. */
+  contentHash: string;
+  /** The S3 event's sequencer for the version (orders versions of one key). */
+  sequencer?: string;
+}
+
 export interface Ledger {
   get(reviewId: string): Promise<LedgerEntry | undefined>;
+  getSlot(slotId: string): Promise<RecordSlot | undefined>;
+  /** Makes `slot.holder` the slot's holder if the slot is held by `from` (or, with no `from`, held by nobody); false otherwise. */
+  takeSlot(slot: RecordSlot, from?: string): Promise<boolean>;
   reserveStart(key: RecordKey): Promise<ReserveResult>;
-  markStarted(reviewId: string, loop: { humanLoopName: string; executionArn?: string }): Promise<void>;
+  /** False when the record was no longer starting (already started, or being delivered: see ingest's startLoop). */
+  markStarted(reviewId: string, loop: { humanLoopName: string; executionArn?: string }): Promise<boolean>;
   claimDelivery(key: RecordKey, outcome: Outcome): Promise<ClaimResult>;
   markDelivered(reviewId: string): Promise<void>;
   /** Gives a claim back after a failed send, so that a retry need not wait for the lease to run out. */
@@ -73,6 +97,9 @@ export interface LedgerOptions {
   retentionDays: number;
 }
 
+/** A slot's attributes besides its key, each written (or removed when absent) by takeSlot. */
+const SLOT_FIELDS = ['holder', 'recordIndex', 'recordId', 'source', 'contentHash', 'sequencer'] as const satisfies readonly Exclude<keyof RecordSlot, 'slotId'>[];
+
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = { leaseMs: 120_000, retentionDays: 30 };
 
 export class DynamoDbLedger implements Ledger {
@@ -86,6 +113,40 @@ export class DynamoDbLedger implements Ledger {
   async get(reviewId: string): Promise<LedgerEntry | undefined> {
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { reviewId }, ConsistentRead: true }));
     return Item as LedgerEntry | undefined;
+  }
+
+  async getSlot(slotId: string): Promise<RecordSlot | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { reviewId: slotId }, ConsistentRead: true }));
+    if (!Item) return undefined;
+    const { reviewId: _key, updatedAt: _updated, expiresAt: _expires, ...slot } = Item;
+    return { ...slot, slotId } as RecordSlot;
+  }
+
+  async takeSlot(slot: RecordSlot, from?: string): Promise<boolean> {
+    const now = this.clock.now();
+    const { slotId, ...fields } = slot;
+    // Every attribute by placeholder: `source` is one of DynamoDB's reserved words.
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':now': now, ':expires': this.#expiresAt(now) };
+    const sets = ['updatedAt = :now', 'expiresAt = :expires'];
+    const removes: string[] = [];
+    for (const name of SLOT_FIELDS) {
+      names[`#${name}`] = name;
+      const value = fields[name];
+      if (value === undefined) removes.push(`#${name}`);
+      else {
+        values[`:${name}`] = value;
+        sets.push(`#${name} = :${name}`);
+      }
+    }
+    if (from !== undefined) values[':from'] = from;
+    return this.#conditionalUpdate({
+      Key: { reviewId: slotId },
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: from === undefined ? 'attribute_not_exists(reviewId)' : '#holder = :from',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
   }
 
   async reserveStart(key: RecordKey): Promise<ReserveResult> {
@@ -103,9 +164,9 @@ export class DynamoDbLedger implements Ledger {
     return current && current.recordIndex !== key.recordIndex ? 'duplicate-id' : 'already';
   }
 
-  async markStarted(reviewId: string, loop: { humanLoopName: string; executionArn?: string }): Promise<void> {
+  async markStarted(reviewId: string, loop: { humanLoopName: string; executionArn?: string }): Promise<boolean> {
     const now = this.clock.now();
-    await this.#conditionalUpdate({
+    return this.#conditionalUpdate({
       Key: { reviewId },
       UpdateExpression: `SET #state = :started, humanLoopName = :loop, updatedAt = :now${loop.executionArn ? ', executionArn = :execution' : ''}`,
       // Only forwards: the tracking execution may already be delivering.
@@ -228,6 +289,7 @@ export class DynamoDbLedger implements Ledger {
 /** The same protocol in memory: for unit tests and the benchmark, held to DynamoDbLedger by a shared contract test. */
 export class MemoryLedger implements Ledger {
   readonly entries = new Map<string, LedgerEntry>();
+  readonly slots = new Map<string, RecordSlot>();
   constructor(
     private readonly options: LedgerOptions = DEFAULT_LEDGER_OPTIONS,
     private readonly clock: Clock = systemClock,
@@ -246,9 +308,23 @@ export class MemoryLedger implements Ledger {
     return 'reserved';
   }
 
-  async markStarted(reviewId: string, loop: { humanLoopName: string; executionArn?: string }): Promise<void> {
+  async getSlot(slotId: string): Promise<RecordSlot | undefined> {
+    const slot = this.slots.get(slotId);
+    return slot && structuredClone(slot);
+  }
+
+  async takeSlot(slot: RecordSlot, from?: string): Promise<boolean> {
+    const current = this.slots.get(slot.slotId);
+    if (from === undefined ? current !== undefined : current?.holder !== from) return false;
+    this.slots.set(slot.slotId, structuredClone(slot));
+    return true;
+  }
+
+  async markStarted(reviewId: string, loop: { humanLoopName: string; executionArn?: string }): Promise<boolean> {
     const current = this.entries.get(reviewId);
-    if (current?.state === 'starting') this.#write({ ...current, ...loop, state: 'started' }, false);
+    if (current?.state !== 'starting') return false;
+    this.#write({ ...current, ...loop, state: 'started' }, false);
+    return true;
   }
 
   async claimDelivery(key: RecordKey, outcome: Outcome): Promise<ClaimResult> {

@@ -1,4 +1,4 @@
-import { ConflictException, type SageMakerA2IRuntimeClient, StartHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
+import { ConflictException, type SageMakerA2IRuntimeClient, StartHumanLoopCommand, StopHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ContentClassifier } from './workflow';
 import type { RateLimiter } from './rate-limiter';
@@ -32,7 +32,15 @@ export interface Pacing {
 export interface LoopStarter {
   /** Starts the loop and the execution that tracks it; both are idempotent by name. */
   start(request: LoopRequest, executionInput: unknown, pacing?: Pacing): Promise<StartedLoop>;
+  /**
+   * Stops the loop (a superseded record's): done too when it is already stopped, over or was never started.
+   * Its tracking execution then hears A2I's Stopped event and finds the record delivered.
+   */
+  stop(humanLoopName: string): Promise<void>;
 }
+
+/** Stopping a loop that is already stopped, ended or gone is fine: A2I says so with these errors. */
+const LOOP_ALREADY_OVER = new Set(['ResourceNotFoundException', 'ValidationException', 'ConflictException']);
 
 export interface LoopStarterOptions {
   stateMachineArn: string;
@@ -57,6 +65,14 @@ export class A2iLoopStarter implements LoopStarter {
     const loop = await this.#startLoop(request, pacing);
     const execution = await this.#startExecution(request.humanLoopName, executionInput);
     return { humanLoopArn: loop.humanLoopArn, executionArn: execution.executionArn, alreadyStarted: loop.existed || execution.existed };
+  }
+
+  async stop(humanLoopName: string): Promise<void> {
+    try {
+      await this.a2i.send(new StopHumanLoopCommand({ HumanLoopName: humanLoopName }));
+    } catch (error) {
+      if (!LOOP_ALREADY_OVER.has((error as Error).name)) throw error;
+    }
   }
 
   async #startLoop(request: LoopRequest, { onThrottled }: Pacing): Promise<{ humanLoopArn?: string; existed: boolean }> {

@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 
 /** Where a record came from, as far as its identity is concerned. */
 export type SourceIdentity =
-  | { type: 's3'; bucket: string; key: string; versionId?: string; etag?: string }
+  | { type: 's3'; bucket: string; key: string; versionId?: string; etag?: string; /** Orders the versions of one key (S3's event sequencer); not part of any id. */ sequencer?: string }
   | { type: 'event'; eventSource: string; eventId: string; detailType?: string };
 
 /** A2I's name pattern for human loops and flow definitions. */

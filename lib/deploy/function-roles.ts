@@ -123,6 +123,8 @@ function statementsByFunction(facts: StackFacts): Record<DeployedFunction, State
       // StartHumanLoop is authorized on the flow definition only (its one resource type).
       { Sid: 'StartLoops', Effect: 'Allow', Action: ['sagemaker:StartHumanLoop'], Resource: flowDefinitions },
       { Sid: 'TrackLoops', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [machine] },
+      // A changed record in a new version of its key stops the loop of the version it supersedes (reuploads.ts).
+      { Sid: 'StopSupersededLoops', Effect: 'Allow', Action: ['sagemaker:StopHumanLoop'], Resource: humanLoops },
       ...deliver,
     ],
     reviewLoopCheck: [{ Sid: 'DescribeLoops', Effect: 'Allow', Action: ['sagemaker:DescribeHumanLoop'], Resource: humanLoops }],

@@ -21,6 +21,7 @@ export async function ingestCreatedObject(object: CreatedObject, deps: ObjectIng
       key: object.key,
       ...(object.versionId ? { versionId: object.versionId } : {}),
       ...(object.etag ? { etag: object.etag } : {}),
+      ...(object.sequencer ? { sequencer: object.sequencer } : {}),
     };
     results.push({ workflow: workflow.definition.name, report: await splitObject(body, { workflow, source }, deps.splitDeps) });
   }

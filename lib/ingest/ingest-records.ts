@@ -13,6 +13,7 @@ import { queueFor } from '../routing';
 import type { CompiledWorkflow } from '../workflow';
 import { buildInputContent } from './input-content';
 import { recordIdOfText } from './record-id-text';
+import { type SlotCandidate, type SlotVerdict, settleSlot, supersededMessage } from './reuploads';
 import type { SourceItem } from './object-records';
 import type { DuplicateItem, RecordPosition } from './work-message';
 
@@ -55,6 +56,8 @@ export interface IngestReport {
   failed: number;
   /** Records a previous delivery of the same trigger already handled. */
   alreadyHandled: number;
+  /** Records an earlier version of their S3 key had, unchanged: reviewed (or delivered) once, for that version (see reuploads.ts). */
+  unchanged: number;
   /** Records left for a retry of the work (throttled after every attempt, a busy ledger entry). */
   retryLater: number;
   /** The reason of the first retryLater, for the log and the DLQ. */
@@ -85,14 +88,20 @@ type Prepared = ToDeliver | ToStart;
  * `retryLater` — which the caller must turn into a retry of the work.
  */
 export async function ingestItems(items: IngestItem[], context: IngestContext, deps: IngestDeps): Promise<IngestReport> {
-  const report: IngestReport = { records: items.length, activated: 0, loopsStarted: 0, autoAccepted: 0, invalid: 0, failed: 0, alreadyHandled: 0, retryLater: 0, released: [] };
+  const report: IngestReport = { records: items.length, activated: 0, loopsStarted: 0, autoAccepted: 0, invalid: 0, failed: 0, alreadyHandled: 0, unchanged: 0, retryLater: 0, released: [] };
   const batch: Batch = {
     ...context,
     now: new Date((deps.clock ?? systemClock).now()).toISOString(),
     reviewIdOf: reviewIdsFor(context.workflow.definition.name, context.source),
     sourceBase: messageSourceBase(context.source),
   };
-  const prepared = items.map((item) => prepare(item, batch));
+  const prepared = await settleReuploads(
+    items.map((item) => prepare(item, batch)),
+    items,
+    batch,
+    deps,
+    report,
+  );
   const deliveries: ToDeliver[] = [];
   const starts: ToStart[] = [];
   for (const entry of prepared) {
@@ -173,6 +182,54 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
   }
 }
 
+/**
+ * Under `source.s3.reupload: supersede`, each record is settled against the records of earlier versions of
+ * its key first (lib/ingest/reuploads.ts): it goes on, is left out as unchanged, becomes `failed`
+ * Superseded (a later version holds it), or waits for the work's next attempt.
+ */
+async function settleReuploads(prepared: Prepared[], items: IngestItem[], batch: Batch, deps: IngestDeps, report: IngestReport): Promise<Prepared[]> {
+  const { source, workflow } = batch;
+  const { source: sourceConfig } = workflow.definition;
+  if (source.type !== 's3' || !('s3' in sourceConfig) || sourceConfig.s3.reupload !== 'supersede') return prepared;
+  const context = { workflow, source, finalAttempt: batch.finalAttempt, now: batch.now };
+  const verdicts = new Array<SlotVerdict>(prepared.length);
+  await forEachBounded(
+    prepared.map((_, index) => index),
+    deps.concurrency ?? 16,
+    async (index) => {
+      verdicts[index] = await settleSlot(slotCandidate(prepared[index], items[index], batch), context, deps);
+    },
+  );
+  const settled: Prepared[] = [];
+  prepared.forEach((entry, index) => {
+    const verdict = verdicts[index];
+    if (verdict === 'proceed') settled.push(entry);
+    else if (verdict === 'unchanged') report.unchanged++;
+    else if (verdict === 'superseded') {
+      const reference = entry.kind === 'start' ? entry.reference : entry.message;
+      settled.push({ kind: 'deliver', key: entry.key, outcome: 'failed', message: supersededMessage(reference, { source, now: batch.now }) });
+    } else {
+      report.retryLater++;
+      report.retryReason ??= `record ${entry.key.reviewId} supersedes a record that is being delivered by another attempt`;
+    }
+  });
+  return settled;
+}
+
+/** What matches a prepared record across versions of its key: the id it holds, or its position. */
+function slotCandidate(entry: Prepared, item: IngestItem, batch: Batch): SlotCandidate {
+  const reference = entry.kind === 'start' ? entry.reference : entry.message;
+  const holdsId = reference.recordId !== undefined && entry.key.reviewId !== batch.reviewIdOf({ index: item.index });
+  const content = 'text' in item ? item.text : 'keptBy' in item ? `duplicate\u0000${JSON.stringify(item.keptBy)}` : `unreadable\u0000${item.error}`;
+  return {
+    key: entry.key,
+    match: holdsId ? { recordId: reference.recordId as string } : { index: item.index },
+    content,
+    ...(reference.recordId !== undefined ? { recordId: reference.recordId } : {}),
+    source: reference.source,
+  };
+}
+
 /** The reference of a record without a usable id (or whose id an earlier record keeps): its position names it. */
 function byIndex(item: IngestItem, batch: Batch, source: MessageSource): RecordReference {
   return { reviewId: batch.reviewIdOf({ index: item.index }), workflow: batch.workflow.definition.name, source };
@@ -221,7 +278,10 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
       executionInput,
       { onThrottled: () => deps.onThrottled?.(workflow.definition.name) },
     );
-    await deps.ledger.markStarted(entry.key.reviewId, { humanLoopName: entry.key.reviewId, executionArn: started.executionArn });
+    const marked = await deps.ledger.markStarted(entry.key.reviewId, { humanLoopName: entry.key.reviewId, executionArn: started.executionArn });
+    // A later version of the key superseded this record while its loop was being started: its `failed`
+    // message is sent or being sent, so the loop must not stay open beside the new version's.
+    if (!marked && (await deps.ledger.get(entry.key.reviewId))?.outcome === 'failed') await deps.loops.stop(entry.key.reviewId);
     if (started.alreadyStarted) report.alreadyHandled++;
     else report.loopsStarted++;
     return undefined;

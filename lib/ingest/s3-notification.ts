@@ -10,6 +10,8 @@ export interface CreatedObject {
   key: string;
   etag?: string;
   versionId?: string;
+  /** S3's event sequencer: which of two versions of a key came later. */
+  sequencer?: string;
   size?: number;
 }
 
@@ -22,6 +24,7 @@ export function createdObjects(records: S3NotificationRecord[]): CreatedObject[]
       key: decodeS3Key(s3.object.key),
       ...(s3.object.eTag ? { etag: s3.object.eTag } : {}),
       ...(s3.object.versionId ? { versionId: s3.object.versionId } : {}),
+      ...(s3.object.sequencer ? { sequencer: s3.object.sequencer } : {}),
       ...(s3.object.size !== undefined ? { size: s3.object.size } : {}),
     }));
 }

@@ -30,7 +30,8 @@ export type ContentClassifier = 'FreeOfPersonallyIdentifiableInformation' | 'Fre
 export type ConsolidationStrategy = 'first' | 'majority' | 'unanimous' | 'all';
 
 export interface S3Source {
-  s3: { bucket?: string; prefix: string; suffix: string[] };
+  /** `reupload`: what a new version of a key does to the reviews of the earlier one (lib/ingest/reuploads.ts). */
+  s3: { bucket?: string; prefix: string; suffix: string[]; reupload: 'supersede' | 'separate' };
 }
 
 export interface EventBridgeSource {

@@ -133,15 +133,17 @@ describe('duplicate record ids in one object', () => {
     expect(harness.deliveredTo('predictions', 'accepted').map((message) => message.recordId)).toEqual(['n2']);
   });
 
-  it('the same recordId in another object (or another version of the same key) is another review', async () => {
+  it('the same recordId in another object, or changed in a new version of the same key, is another review', async () => {
     // Act
     await harness.uploadObject('predictions/first.jsonl', jsonl([line('same', 0.2)]));
     await harness.uploadObject('predictions/second.jsonl', jsonl([line('same', 0.2)]));
+    await harness.uploadObject('predictions/first.jsonl', jsonl([line('same', 0.2)]));
     await harness.uploadObject('predictions/first.jsonl', jsonl([line('same', 0.3)]));
     await harness.drain();
 
-    // Assess
+    // Assess: the unchanged re-upload is the first review; the changed one supersedes it (source.s3.reupload).
     expect(new Set(harness.loops.map((loop) => loop.HumanLoopName)).size).toBe(3);
-    expect(harness.deliveredTo('predictions', 'failures')).toEqual([]);
+    const superseded = harness.deliveredTo('predictions', 'failures');
+    expect(superseded.map((message) => [message.reviewId, message.failure?.code])).toEqual([[harness.loops[0].HumanLoopName, 'Superseded']]);
   });
 });

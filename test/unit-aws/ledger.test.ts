@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbLedger, type Ledger, type LedgerEntry, type LedgerOptions, MemoryLedger, type RecordKey } from '../../lib/ledger';
+import { DynamoDbLedger, type Ledger, type LedgerEntry, type LedgerOptions, MemoryLedger, type RecordKey, type RecordSlot } from '../../lib/ledger';
 import { type Dynalite, FakeClock, startDynalite } from './helpers';
 
 /**
@@ -557,6 +557,59 @@ describe.each(implementations)('Ledger contract: $name', (implementation) => {
       expect(states).toEqual(['starting', 'started', 'delivering', 'delivered']);
       expect(await ledger.reserveStart(key)).toBe('already');
       expect(await ledger.claimDelivery(key, 'reviewed')).toBe('delivered');
+    });
+  });
+
+  describe('record slots (re-uploads)', () => {
+    const source = { type: 's3' as const, bucket: 'in', key: 'claims/a.jsonl', versionId: 'v1', recordIndex: 3, line: 4 };
+    const slot: RecordSlot = {
+      slotId: 'slot#0123456789abcdef',
+      holder: key.reviewId,
+      recordIndex: 3,
+      recordId: 'c-3',
+      source,
+      contentHash: 'a'.repeat(64),
+      sequencer: '0055AED6DCD90281E5',
+    };
+    const successor: RecordSlot = { ...slot, holder: 'invoices-bbbbbbbbbbbbbbbbbbbbbbbbbb', source: { ...source, versionId: 'v2' }, contentHash: 'b'.repeat(64), sequencer: undefined, recordId: undefined };
+
+    it('is taken once when free, and read back as written', async () => {
+      expect(await ledger.getSlot(slot.slotId)).toBeUndefined();
+      expect(await ledger.takeSlot(slot)).toBe(true);
+      expect(await ledger.takeSlot({ ...slot, holder: successor.holder })).toBe(false);
+      expect(await ledger.getSlot(slot.slotId)).toEqual(slot);
+    });
+
+    it('passes from its holder to the next, whose absent attributes are removed, and not from anyone else', async () => {
+      await ledger.takeSlot(slot);
+      expect(await ledger.takeSlot(successor, 'invoices-cccccccccccccccccccccccccc')).toBe(false);
+      expect(await ledger.takeSlot(successor, slot.holder)).toBe(true);
+      expect(defined(await ledger.getSlot(slot.slotId) as unknown as LedgerEntry)).toEqual(defined(successor as unknown as LedgerEntry));
+      expect(await ledger.takeSlot(slot, slot.holder)).toBe(false);
+    });
+
+    it('is not a review: the review entries stay apart from it', async () => {
+      await ledger.takeSlot(slot);
+      expect(await ledger.get(key.reviewId)).toBeUndefined();
+      expect(await ledger.reserveStart(key)).toBe('reserved');
+      expect(await ledger.getSlot(slot.slotId)).toEqual(slot);
+    });
+
+    it('lets exactly one of 10 concurrent successors take it', async () => {
+      await ledger.takeSlot(slot);
+      const takes = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.takeSlot({ ...successor, holder: `invoices-${String(i).repeat(26)}` }, slot.holder)));
+      expect(takes.filter(Boolean)).toHaveLength(1);
+    });
+  });
+
+  describe('markStarted says whether it moved the record', () => {
+    it('true from starting, false once it is being delivered', async () => {
+      await ledger.reserveStart(key);
+      expect(await ledger.markStarted(key.reviewId, { humanLoopName: key.reviewId })).toBe(true);
+      const other: RecordKey = { ...key, reviewId: 'invoices-zzzzzzzzzzzzzzzzzzzzzzzzzz' };
+      await ledger.reserveStart(other);
+      await ledger.claimDelivery(other, 'failed');
+      expect(await ledger.markStarted(other.reviewId, { humanLoopName: other.reviewId })).toBe(false);
     });
   });
 

@@ -18,7 +18,7 @@ describe('loading workflow files', () => {
     // Assess
     const definition = workflow.definition;
     expect(definition.name).toBe('invoice-extraction');
-    expect(isS3Source(definition.source) && definition.source.s3).toEqual({ prefix: 'invoices/', suffix: ['.jsonl', '.json'] });
+    expect(isS3Source(definition.source) && definition.source.s3).toEqual({ prefix: 'invoices/', suffix: ['.jsonl', '.json'], reupload: 'supersede' });
     expect(definition.invalid).toEqual({ queue: 'failures' });
     expect(definition.contentClassifiers).toEqual([]);
     expect(isFlowSpec(definition.flowDefinition) && definition.flowDefinition.templateFile).toBe(
