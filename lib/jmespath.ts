@@ -417,7 +417,6 @@ export const MAX_FAN_OUT = 1000;
  */
 export const MAX_RESCANS = 1;
 
-const PROJECTIONS = new Set(['Projection', 'FilterProjection', 'ValueProjection']);
 
 /** Why the expression's cost cannot be bounded by its input's size, or undefined when it can. */
 function costProblem(ast: Node): string | undefined {
@@ -426,7 +425,7 @@ function costProblem(ast: Node): string | undefined {
     const shown = Number.isFinite(fanOut) && fanOut < 1e15 ? String(fanOut) : 'more than 10^15';
     return `its result can be ${shown} times the size of its input (multi-selects composed with each other: at most ${MAX_FAN_OUT})`;
   }
-  const rescans = rescansOf(ast, false);
+  const rescans = rescansOf(ast, false, false);
   if (rescans > MAX_RESCANS) {
     return `it has projections over $ (or a variable) nested ${rescans} deep inside other projections (at most ${MAX_RESCANS}): each level multiplies its cost by the record's size`;
   }
@@ -467,27 +466,42 @@ function fanOutOf(node: Node | undefined): number {
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
 
 /**
- * The deepest nesting of projections (or functions taking an expression, such as `map` and `sort_by`) that
- * iterate over something read from `$` or a variable while inside another projection's body.
+ * The deepest nesting of projections (or functions taking an expression, such as `map` and `sort_by`) that,
+ * inside another projection's body, iterate over a list read from `$` or a variable (`rooted`: the value
+ * they start from may be the whole record) rather than from the element at hand.
  */
-function rescansOf(node: unknown, inside: boolean): number {
+function rescansOf(node: unknown, rooted: boolean, inside: boolean): number {
   if (node === null || typeof node !== 'object') return 0;
-  if (Array.isArray(node)) return Math.max(0, ...node.map((item) => rescansOf(item, inside)));
+  if (Array.isArray(node)) return Math.max(0, ...node.map((item) => rescansOf(item, rooted, inside)));
   const current = node as Node;
-  if (current.type === 'Literal') return 0;
-  const iterates = PROJECTIONS.has(current.type) || (current.type === 'Function' && (current.children as Node[]).some((child) => child.type === 'ExpressionReference'));
-  if (!iterates) {
-    let deepest = 0;
-    for (const key in current) deepest = Math.max(deepest, rescansOf((current as Record<string, unknown>)[key], inside));
-    return deepest;
+  switch (current.type) {
+    case 'Literal':
+      return 0;
+    case 'Subexpression':
+    case 'Pipe':
+    case 'IndexExpression':
+      return Math.max(rescansOf(current.left, rooted, inside), rescansOf(current.right, rootedAfter(current.left, rooted), inside));
+    case 'Projection':
+    case 'FilterProjection':
+    case 'ValueProjection': {
+      const restarts = inside && rootedAfter(current.left, rooted) ? 1 : 0;
+      return Math.max(rescansOf(current.left, rooted, inside), restarts + rescansOf([current.right, current.condition], false, true));
+    }
+    case 'Function': {
+      const children = current.children as Node[];
+      const bodies = children.filter((child) => child.type === 'ExpressionReference');
+      const sources = children.filter((child) => child.type !== 'ExpressionReference');
+      const restarts = inside && bodies.length > 0 && sources.some((source) => rootedAfter(source, rooted)) ? 1 : 0;
+      return Math.max(rescansOf(sources, rooted, inside), restarts + rescansOf(bodies, false, true));
+    }
   }
-  const [source, bodies] =
-    current.type === 'Function'
-      ? [(current.children as Node[]).filter((child) => child.type !== 'ExpressionReference'), (current.children as Node[]).filter((child) => child.type === 'ExpressionReference')]
-      : [[current.left], [current.right, current.condition]];
-  const restarts = inside && contains(source, (type) => type === 'Root' || type === 'Variable') ? 1 : 0;
-  return restarts + Math.max(rescansOf(source, inside), rescansOf(bodies, true));
+  let deepest = 0;
+  for (const key in current) deepest = Math.max(deepest, rescansOf((current as Record<string, unknown>)[key], rooted, inside));
+  return deepest;
 }
+
+/** Whether what `node` yields may be (part of) the whole record, given whether its input may be. */
+const rootedAfter = (node: unknown, rooted: boolean): boolean => rooted || contains(node, (type) => type === 'Root' || type === 'Variable');
 
 // ---------------------------------------------------------------------------------------------------------
 // The library's interpreter, on the budget

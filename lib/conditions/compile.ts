@@ -1,4 +1,4 @@
-import { compileJmesPath, compileJmesPathAny } from '../jmespath';
+import { compileJmesPath, compileJmesPathAny, EvaluationBudgetExceeded, withBudget } from '../jmespath';
 import { ConditionEvaluationError, type ConditionType, type EvaluationContext, type LeafTest, type PathCompiler } from './condition-type';
 import { conditionErrors } from './fired';
 import { CONDITION_TYPES } from './registry';
@@ -98,6 +98,14 @@ function reported(key: 'And' | 'Or' | 'Not', operands: ConditionResult | Conditi
   return { Not: operands, EvaluationResult };
 }
 
+/**
+ * The steps (elements visited or produced, see withBudget) one record's conditions may take, all of them
+ * together: about a second of work at worst, far more than any real record needs (the benchmark's
+ * invoices take under a hundred). A leaf that runs out cannot be evaluated, nor can any later leaf that
+ * needs another step: the record is malformed input to its conditions (ConditionError), never a hang.
+ */
+export const EVALUATION_STEPS = 1_000_000;
+
 /** Nodes past this many get no bit: the mask stays a small integer (a fast Map key); larger documents are summarized by evaluating them. */
 const MAX_MASK_NODES = 30;
 
@@ -128,7 +136,8 @@ export function compileConditions(document: unknown, options: CompileOptions = {
   const roots = compileDocument(document, compiler);
   if (issues.length > 0) throw new ConditionDocumentError(issues);
   const jsonByMask = new Map<number, string>();
-  const evaluate = (record: unknown, identity: () => string): Decision => {
+  const evaluate = (record: unknown, identity: () => string): Decision => withBudget(EVALUATION_STEPS, () => evaluateAll(record, identity));
+  const evaluateAll = (record: unknown, identity: () => string): Decision => {
     const context = new RecordContext(identity);
     const Conditions = new Array<ConditionResult>(roots.length);
     let activated = false;
@@ -148,8 +157,11 @@ export function compileConditions(document: unknown, options: CompileOptions = {
     summarize(record, identity) {
       if (compiler.nodes > MAX_MASK_NODES) return summarizeByEvaluating(record, identity);
       const context = new RecordContext(identity);
-      let activated = false;
-      for (let i = 0; i < roots.length; i++) if (roots[i].test(record, context) === TRUE) activated = true;
+      const activated = withBudget(EVALUATION_STEPS, () => {
+        let any = false;
+        for (let i = 0; i < roots.length; i++) if (roots[i].test(record, context) === TRUE) any = true;
+        return any;
+      });
       // The mask records only what was true: a decision with errors is built in full, never taken from the cache.
       if (context.failed) return summarizeByEvaluating(record, identity);
       let json = jsonByMask.get(context.mask);
@@ -319,7 +331,7 @@ function compileLeaf(
       try {
         return { ConditionType, ConditionParameters, EvaluationResult: test(record, context) };
       } catch (error) {
-        if (!(error instanceof ConditionEvaluationError)) throw error;
+        if (!unevaluable(error)) throw error;
         return { ConditionType, ConditionParameters, EvaluationResult: false, EvaluationError: error.message };
       }
     },
@@ -327,7 +339,7 @@ function compileLeaf(
       try {
         if (!test(record, context)) return FALSE;
       } catch (error) {
-        if (!(error instanceof ConditionEvaluationError)) throw error;
+        if (!unevaluable(error)) throw error;
         context.failed = true;
         return UNDECIDED;
       }
@@ -336,6 +348,9 @@ function compileLeaf(
     },
   };
 }
+
+/** The record cannot be evaluated as the leaf requires, or its conditions used up the record's steps. */
+const unevaluable = (error: unknown): error is Error => error instanceof ConditionEvaluationError || error instanceof EvaluationBudgetExceeded;
 
 function reportExtraKeys(node: Record<string, unknown>, allowed: string[], location: string, issues: ConditionIssue[]): void {
   for (const key of Object.keys(node)) {

@@ -1,4 +1,5 @@
 import { compileJmesPath, JmesPathSyntaxError } from '../jmespath';
+import { regexProblem } from './regex';
 
 /** Returns the reason a parameter value is wrong, or undefined when it is fine. */
 export type ParameterCheck = (value: unknown) => string | undefined;
@@ -57,10 +58,5 @@ export const aJmesPath: ParameterCheck = (value) => {
 export const aRegex: ParameterCheck = (value) => {
   const notString = aString(value);
   if (notString) return notString;
-  try {
-    new RegExp(value as string, 'u');
-    return undefined;
-  } catch (error) {
-    return `invalid regular expression ${JSON.stringify(value)}: ${(error as Error).message}`;
-  }
+  return regexProblem(value as string);
 };

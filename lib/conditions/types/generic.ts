@@ -1,6 +1,7 @@
 import { deepEqual, isTruthy } from '../../jmespath';
 import { comparisonParameterNames, compileComparisons, type NumberTest } from '../comparison';
 import { ConditionEvaluationError, type ConditionType, describeJsonType, type LeafTest } from '../condition-type';
+import { compileRegex } from '../regex';
 import { aBoolean, aJmesPath, aNumber, anArray, anyJson, aRegex, optional, required } from '../parameters';
 
 const confidenceParameters = Object.fromEntries(comparisonParameterNames('Confidence').map((name) => [name, optional(aNumber)]));
@@ -76,8 +77,8 @@ function valueTest(parameters: Record<string, unknown>): (value: unknown) => boo
     return (value) => !options.some((option) => deepEqual(value, option));
   }
   if (parameters.Matches !== undefined) {
-    const pattern = new RegExp(parameters.Matches as string, 'u');
-    return (value) => typeof value === 'string' && pattern.test(value);
+    const matches = compileRegex(parameters.Matches as string);
+    return (value) => typeof value === 'string' && matches(value);
   }
   return () => true;
 }
