@@ -109,6 +109,13 @@ export const EVALUATION_STEPS = 1_000_000;
 /** Nodes past this many get no bit: the mask stays a small integer (a fast Map key); larger documents are summarized by evaluating them. */
 const MAX_MASK_NODES = 30;
 
+/**
+ * Maxima of a condition document's shape (README, Activation conditions): its size in JSON (it is copied
+ * into every record's decision), the operands of Conditions and of each And or Or, and how deep
+ * combinators nest. A document past one is refused at load.
+ */
+export const DOCUMENT_LIMITS = { json: 65_536, operands: 100, depth: 32 } as const;
+
 const COMBINATORS = ['And', 'Or', 'Not'] as const;
 const COMPILED_PATHS: PathCompiler = { value: compileJmesPath, any: compileJmesPathAny };
 
@@ -188,10 +195,25 @@ function compileDocument(document: unknown, compiler: Compiler): CompiledNode[] 
     issues.push({ location: 'Conditions', message: 'must be a non-empty array of conditions' });
     return [];
   }
-  return conditions.map((node, index) => compileNode(node, `Conditions[${index}]`, compiler));
+  let json: number;
+  try {
+    json = JSON.stringify(document).length;
+  } catch {
+    json = Infinity; // nested too deep to serialise: past every limit
+  }
+  if (json > DOCUMENT_LIMITS.json) {
+    issues.push({ location: '(document)', message: `is ${Number.isFinite(json) ? json : 'too many'} characters as JSON (at most ${DOCUMENT_LIMITS.json}): every record's decision carries it` });
+    if (!Number.isFinite(json)) return [];
+  }
+  if (conditions.length > DOCUMENT_LIMITS.operands) {
+    issues.push({ location: 'Conditions', message: `has ${conditions.length} conditions (at most ${DOCUMENT_LIMITS.operands})` });
+    return [];
+  }
+  return conditions.map((node, index) => compileNode(node, `Conditions[${index}]`, compiler, 0));
 }
 
-function compileNode(node: unknown, location: string, compiler: Compiler): CompiledNode {
+/** `depth`: the combinators around the node. */
+function compileNode(node: unknown, location: string, compiler: Compiler, depth: number): CompiledNode {
   const { issues } = compiler;
   if (!isPlainObject(node)) {
     issues.push({ location, message: 'must be a condition object ({"ConditionType": …} or {"And"|"Or"|"Not": …})' });
@@ -206,7 +228,13 @@ function compileNode(node: unknown, location: string, compiler: Compiler): Compi
     issues.push({ location, message: `has ${combinators.join(' and ')}: a node holds one combinator` });
     return constantFalse;
   }
-  if (combinators.length === 1) return compileCombinator(node, combinators[0], location, compiler);
+  if (combinators.length === 1) {
+    if (depth >= DOCUMENT_LIMITS.depth) {
+      issues.push({ location, message: `nests combinators ${depth + 1} deep (at most ${DOCUMENT_LIMITS.depth})` });
+      return constantFalse;
+    }
+    return compileCombinator(node, combinators[0], location, compiler, depth + 1);
+  }
   if ('ConditionType' in node) return compileLeaf(node, location, compiler);
   issues.push({ location, message: 'needs "ConditionType" or one of "And", "Or", "Not"' });
   return constantFalse;
@@ -217,6 +245,7 @@ function compileCombinator(
   key: (typeof COMBINATORS)[number],
   location: string,
   compiler: Compiler,
+  depth: number,
 ): CompiledNode {
   const { issues } = compiler;
   reportExtraKeys(node, [key], location, issues);
@@ -229,8 +258,8 @@ function compileCombinator(
     }
     const bit = nextBit(compiler);
     const child = single
-      ? compileNode(operand[0], `${location}.Not[0]`, compiler)
-      : compileNode(operand, `${location}.Not`, compiler);
+      ? compileNode(operand[0], `${location}.Not[0]`, compiler, depth)
+      : compileNode(operand, `${location}.Not`, compiler, depth);
     const negate = (truth: Truth): Truth => (truth === UNDECIDED ? UNDECIDED : truth === TRUE ? FALSE : TRUE);
     return {
       result(record, context) {
@@ -248,8 +277,12 @@ function compileCombinator(
     issues.push({ location: `${location}.${key}`, message: `must be a non-empty array of conditions` });
     return constantFalse;
   }
+  if (operand.length > DOCUMENT_LIMITS.operands) {
+    issues.push({ location: `${location}.${key}`, message: `has ${operand.length} operands (at most ${DOCUMENT_LIMITS.operands})` });
+    return constantFalse;
+  }
   const bit = nextBit(compiler);
-  const children = operand.map((child, index) => compileNode(child, `${location}.${key}[${index}]`, compiler));
+  const children = operand.map((child, index) => compileNode(child, `${location}.${key}[${index}]`, compiler, depth));
   // Kleene: an operand with the deciding value (false for And, true for Or) decides; else any undecided operand leaves it undecided.
   const decisive: Truth = key === 'And' ? FALSE : TRUE;
   const otherwise: Truth = key === 'And' ? TRUE : FALSE;
