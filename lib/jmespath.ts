@@ -16,7 +16,7 @@ export type Evaluator = (value: unknown) => unknown;
 export type AnyEvaluator = (value: unknown, test: (value: unknown) => boolean) => boolean;
 
 export class JmesPathSyntaxError extends Error {
-  override readonly name = 'JmesPathSyntaxError';
+  override readonly name: string = 'JmesPathSyntaxError';
   constructor(
     readonly expression: string,
     reason: string,
@@ -25,7 +25,55 @@ export class JmesPathSyntaxError extends Error {
   }
 }
 
+/**
+ * An expression that parses but whose cost on a record could grow without bound (see costProblem): refused
+ * when the workflow loads, like a syntax error.
+ */
+export class JmesPathCostError extends JmesPathSyntaxError {
+  override readonly name: string = 'JmesPathCostError';
+}
+
+/** An evaluation ran past the steps withBudget allowed it. */
+export class EvaluationBudgetExceeded extends Error {
+  override readonly name = 'EvaluationBudgetExceeded';
+  constructor(readonly steps: number) {
+    super(`evaluation stopped after ${steps} steps (elements visited or produced), the most one record may take`);
+  }
+}
+
 type Node = { type: string; [key: string]: unknown };
+
+/**
+ * The steps left to the evaluation in progress. Evaluation is synchronous, so one meter serves every
+ * expression; outside withBudget it never runs out (Infinity minus anything stays Infinity).
+ */
+const meter = { left: Infinity, steps: Infinity };
+
+function overBudget(): never {
+  throw new EvaluationBudgetExceeded(meter.steps);
+}
+
+function charge(steps: number): void {
+  if ((meter.left -= steps) < 0) overBudget();
+}
+
+/**
+ * Runs `run` with at most `steps` steps for every expression it evaluates, together: each element a
+ * projection, filter, flatten or walk visits or produces, each node the interpreter visits, each character
+ * or element a function reads or builds. Past that, the expression being evaluated throws
+ * EvaluationBudgetExceeded (and so does every later one inside `run`), so no record can make evaluation hang.
+ */
+export function withBudget<T>(steps: number, run: () => T): T {
+  const { left, steps: outer } = meter;
+  meter.left = steps;
+  meter.steps = steps;
+  try {
+    return run();
+  } finally {
+    meter.left = left;
+    meter.steps = outer;
+  }
+}
 
 export function compileJmesPath(expression: string): Evaluator {
   return compile(expression).value;
@@ -67,12 +115,15 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
+    // Results can share subtrees (`[@, @]`), so a walk is charged as if they did not.
+    if ((meter.left -= a.length) < 0) overBudget();
     for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
     return true;
   }
   if (Array.isArray(b)) return false;
   const keys = Object.keys(a as object);
   if (keys.length !== Object.keys(b as object).length) return false;
+  if ((meter.left -= keys.length) < 0) overBudget();
   for (const key of keys) {
     if (!Object.hasOwn(b as object, key)) return false;
     if (!deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
@@ -87,6 +138,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 export function anyYielded(result: unknown, test: (value: unknown) => boolean): boolean {
   if (result === null || result === undefined) return false;
   if (!Array.isArray(result)) return test(result);
+  if ((meter.left -= result.length) < 0) overBudget();
   for (let i = 0; i < result.length; i++) {
     const item: unknown = result[i];
     if (Array.isArray(item) ? anyYielded(item, test) : item !== null && item !== undefined && test(item)) return true;
@@ -124,6 +176,8 @@ function compile(expression: string): { value: Evaluator; any: AnyEvaluator } {
   } catch (error) {
     throw new JmesPathSyntaxError(expression, (error as Error).message.split('\n')[0]);
   }
+  const unbounded = costProblem(ast);
+  if (unbounded) throw new JmesPathCostError(expression, unbounded);
   if (!interpretedWhole(ast)) {
     try {
       return generate(ast);
@@ -136,7 +190,7 @@ function compile(expression: string): { value: Evaluator; any: AnyEvaluator } {
 }
 
 function interpret(node: unknown, value: unknown): unknown {
-  const result = TreeInterpreter.search(node as never, value as never);
+  const result = BUDGETED.search(node, value);
   return result === undefined ? null : result;
 }
 
@@ -157,7 +211,18 @@ function contains(node: unknown, predicate: (type: string) => boolean): boolean 
 /** The interpreter takes `$` to be the value it is handed, so a subtree mentioning it cannot be handed over alone. */
 const ROOT_IN_INTERPRETED_SUBTREE = Symbol('root in interpreted subtree');
 
-const HELPERS = { isTruthy, deepEqual, anyYielded, interpret, hasOwn: Object.hasOwn };
+const HELPERS = { isTruthy, deepEqual, anyYielded, interpret, hasOwn: Object.hasOwn, over: overBudget, flatten };
+
+/** `[]`: charged for the elements it will build before it builds them (a result can repeat one large list). */
+function flatten(list: unknown[]): unknown[] {
+  let size = list.length;
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (Array.isArray(item)) size += item.length;
+  }
+  charge(size);
+  return list.flat();
+}
 
 /**
  * Emits one function per AST node (`n0`, `n1`, …, each taking the current value `v`; the root is `r`)
@@ -232,12 +297,14 @@ return x === undefined ? null : x;`;
         const right = child('right');
         return `const b = ${left}(v);
 if (b === null || typeof b !== 'object' || Array.isArray(b)) return null;
+const a = Object.values(b);
+if ((m.left -= a.length * ${nodeCount(node.right)}) < 0) h.over();
 const o = [];
-for (const e of Object.values(b)) { const x = ${right}(e); if (x !== null) o.push(x); }
+for (const e of a) { const x = ${right}(e); if (x !== null) o.push(x); }
 return o;`;
       }
       case 'Flatten':
-        return `const b = ${child('child')}(v);\nreturn Array.isArray(b) ? b.flat() : null;`;
+        return `const b = ${child('child')}(v);\nreturn Array.isArray(b) ? h.flatten(b) : null;`;
       case 'Comparator':
         return comparator(node);
       case 'OrExpression':
@@ -247,10 +314,10 @@ return o;`;
       case 'NotExpression':
         return `return !h.isTruthy(${child('child')}(v));`;
       case 'MultiSelectList':
-        return `return [${(node.children as Node[]).map((item) => `${emit(item)}(v)`).join(', ')}];`;
+        return `if ((m.left -= ${(node.children as Node[]).length}) < 0) h.over();\nreturn [${(node.children as Node[]).map((item) => `${emit(item)}(v)`).join(', ')}];`;
       case 'MultiSelectHash':
         // Computed keys define own properties, even for "__proto__".
-        return `return {${(node.children as Node[]).map((pair) => `[${JSON.stringify(pair.name)}]: ${emit(pair.value as Node)}(v)`).join(', ')}};`;
+        return `if ((m.left -= ${(node.children as Node[]).length}) < 0) h.over();\nreturn {${(node.children as Node[]).map((pair) => `[${JSON.stringify(pair.name)}]: ${emit(pair.value as Node)}(v)`).join(', ')}};`;
     }
     if (contains(node, (type) => type === 'Root')) throw ROOT_IN_INTERPRETED_SUBTREE;
     return `return h.interpret(${constant(node)}, v);`;
@@ -261,8 +328,11 @@ return o;`;
     const left = emit(node.left as Node);
     const right = emit(node.right as Node);
     const condition = node.condition === undefined ? undefined : emit(node.condition as Node);
+    // Charged up front for every node the body may evaluate per element: the loop cannot outrun the budget.
+    const perElement = nodeCount(node.right) + (node.condition === undefined ? 0 : nodeCount(node.condition));
     return `const b = ${left}(v);
 if (!Array.isArray(b)) return ${notAnArray};
+if ((m.left -= b.length * ${perElement}) < 0) h.over();
 for (let i = 0; i < b.length; i++) {
   ${condition ? `if (!h.isTruthy(${condition}(b[i]))) continue;` : ''}
   const x = ${right}(b[i]);
@@ -303,7 +373,7 @@ return {
   any: (v, test) => { r = v; return anyOf(v, test); },
 };`;
   // The source is built only from the AST's structure, JSON-escaped names and numbers; values go through k.
-  return new Function('k', 'h', source)(constants, HELPERS) as { value: Evaluator; any: AnyEvaluator };
+  return new Function('k', 'h', 'm', source)(constants, HELPERS, meter) as { value: Evaluator; any: AnyEvaluator };
 }
 
 /** A projection over a slice may slice a string, a library extension left to the interpreter. */
@@ -319,3 +389,271 @@ function literal(value: unknown, constant: (value: unknown) => string): string {
 }
 
 const ORDERINGS: Record<string, string> = { GT: '>', GTE: '>=', LT: '<', LTE: '<=' };
+
+/** The AST nodes under `node`, itself included: what one evaluation of it may visit without a loop. */
+function nodeCount(node: unknown): number {
+  if (node === null || typeof node !== 'object') return 0;
+  if (Array.isArray(node)) return node.reduce((sum: number, item) => sum + nodeCount(item), 0);
+  const type = (node as Node).type;
+  if (type === 'Literal') return 1;
+  let count = typeof type === 'string' ? 1 : 0;
+  for (const key in node) count += nodeCount((node as Record<string, unknown>)[key]);
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Static cost: what validation refuses
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * How many times larger than its input an expression's result may be, counting shared subtrees once per
+ * occurrence (`[@, @]` is 2; `[@, @].[@, @]` is 4). Beyond this, one evaluation builds a value whose walk is
+ * exponential in the expression's length.
+ */
+export const MAX_FAN_OUT = 1000;
+/**
+ * How many projections inside another projection may start again from the whole record (`$`) or a
+ * variable. Each such level multiplies the cost by the record's size: `a[*].[$.b[*]]` is quadratic.
+ */
+export const MAX_RESCANS = 1;
+
+
+/** Why the expression's cost cannot be bounded by its input's size, or undefined when it can. */
+function costProblem(ast: Node): string | undefined {
+  const fanOut = fanOutOf(ast);
+  if (fanOut > MAX_FAN_OUT) {
+    const shown = Number.isFinite(fanOut) && fanOut < 1e15 ? String(fanOut) : 'more than 10^15';
+    return `its result can be ${shown} times the size of its input (multi-selects composed with each other: at most ${MAX_FAN_OUT})`;
+  }
+  const rescans = rescansOf(ast, false, false);
+  if (rescans > MAX_RESCANS) {
+    return `it has projections over $ (or a variable) nested ${rescans} deep inside other projections (at most ${MAX_RESCANS}): each level multiplies its cost by the record's size`;
+  }
+  return undefined;
+}
+
+function fanOutOf(node: Node | undefined): number {
+  if (!node || typeof node !== 'object') return 1;
+  switch (node.type) {
+    case 'MultiSelectList':
+    case 'Function':
+      return Math.max(1, sum((node.children as Node[]).map(fanOutOf)));
+    case 'MultiSelectHash':
+      return Math.max(1, sum((node.children as Node[]).map((pair) => fanOutOf(pair.value as Node))));
+    case 'Subexpression':
+    case 'IndexExpression':
+    case 'Pipe':
+    case 'Projection':
+    case 'FilterProjection':
+    case 'ValueProjection':
+      return fanOutOf(node.left as Node) * fanOutOf(node.right as Node);
+    case 'Flatten':
+    case 'ExpressionReference':
+      return fanOutOf(node.child as Node);
+    case 'OrExpression':
+    case 'AndExpression':
+      return Math.max(fanOutOf(node.left as Node), fanOutOf(node.right as Node));
+    case 'Ternary':
+      return Math.max(fanOutOf(node.trueExpr as Node), fanOutOf(node.falseExpr as Node));
+    case 'LetExpression':
+      // A variable can be used any number of times: its fan-out multiplies the body's.
+      return fanOutOf(node.expression as Node) * Math.max(1, sum((node.bindings as Node[]).map((binding) => fanOutOf(binding.reference as Node))));
+    default:
+      return 1;
+  }
+}
+
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
+
+/**
+ * The deepest nesting of projections (or functions taking an expression, such as `map` and `sort_by`) that,
+ * inside another projection's body, iterate over a list read from `$` or a variable (`rooted`: the value
+ * they start from may be the whole record) rather than from the element at hand.
+ */
+function rescansOf(node: unknown, rooted: boolean, inside: boolean): number {
+  if (node === null || typeof node !== 'object') return 0;
+  if (Array.isArray(node)) return Math.max(0, ...node.map((item) => rescansOf(item, rooted, inside)));
+  const current = node as Node;
+  switch (current.type) {
+    case 'Literal':
+      return 0;
+    case 'Subexpression':
+    case 'Pipe':
+    case 'IndexExpression':
+      return Math.max(rescansOf(current.left, rooted, inside), rescansOf(current.right, rootedAfter(current.left, rooted), inside));
+    case 'Projection':
+    case 'FilterProjection':
+    case 'ValueProjection': {
+      const restarts = inside && rootedAfter(current.left, rooted) ? 1 : 0;
+      return Math.max(rescansOf(current.left, rooted, inside), restarts + rescansOf([current.right, current.condition], false, true));
+    }
+    case 'Function': {
+      const children = current.children as Node[];
+      const bodies = children.filter((child) => child.type === 'ExpressionReference');
+      const sources = children.filter((child) => child.type !== 'ExpressionReference');
+      const restarts = inside && bodies.length > 0 && sources.some((source) => rootedAfter(source, rooted)) ? 1 : 0;
+      return Math.max(rescansOf(sources, rooted, inside), restarts + rescansOf(bodies, false, true));
+    }
+  }
+  let deepest = 0;
+  for (const key in current) deepest = Math.max(deepest, rescansOf((current as Record<string, unknown>)[key], rooted, inside));
+  return deepest;
+}
+
+/** Whether what `node` yields may be (part of) the whole record, given whether its input may be. */
+const rootedAfter = (node: unknown, rooted: boolean): boolean => rooted || contains(node, (type) => type === 'Root' || type === 'Variable');
+
+// ---------------------------------------------------------------------------------------------------------
+// The library's interpreter, on the budget
+// ---------------------------------------------------------------------------------------------------------
+
+type LibraryFunction = { _func: (args: unknown[]) => unknown; _signature: unknown };
+type FunctionTable = Record<string, LibraryFunction>;
+
+/** What this module uses of the library's TreeInterpreter (declared private in its types). */
+interface LibraryInterpreter {
+  runtime: { _functionTable: FunctionTable; callFunction(name: string, args: unknown[]): unknown };
+  _rootValue: unknown;
+  _scope: { withScope(scope: unknown): unknown };
+  search(node: unknown, value: unknown): unknown;
+  visit(node: Node, value: unknown): unknown;
+  withScope(scope: unknown): LibraryInterpreter;
+}
+
+const LibraryInterpreterClass = (TreeInterpreter as unknown as { constructor: new () => LibraryInterpreter }).constructor;
+
+/**
+ * The library's interpreter, charging one step per node it visits, the elements a flatten or slice builds
+ * and what each function reads and returns. `==` and `!=` use deepEqual (the same answers, charged), and
+ * trim, trim_left and trim_right are linear (the library's use a regular expression that is quadratic).
+ */
+class BudgetedInterpreter extends LibraryInterpreterClass {
+  constructor(functions?: FunctionTable) {
+    super();
+    this.runtime._functionTable = functions ?? budgetedFunctions(this.runtime._functionTable);
+  }
+
+  override visit(node: Node, value: unknown): unknown {
+    if (--meter.left < 0) overBudget();
+    switch (node.type) {
+      case 'Comparator':
+        if (node.name === 'EQ' || node.name === 'NE') {
+          const equal = deepEqual(this.visit(node.left as Node, value), this.visit(node.right as Node, value));
+          return node.name === 'EQ' ? equal : !equal;
+        }
+        break;
+      case 'Flatten': {
+        const list = this.visit(node.child as Node, value);
+        return Array.isArray(list) ? flatten(list) : null;
+      }
+      case 'Slice':
+        if (Array.isArray(value) || typeof value === 'string') charge(value.length);
+        break;
+    }
+    return super.visit(node, value);
+  }
+
+  override withScope(scope: unknown): LibraryInterpreter {
+    const scoped = new BudgetedInterpreter(this.runtime._functionTable);
+    scoped._rootValue = this._rootValue;
+    scoped._scope = this._scope.withScope(scope) as LibraryInterpreter['_scope'];
+    return scoped;
+  }
+}
+
+/** Functions whose cost is in the size of their arguments' contents, not only their length. */
+const DEEP_FUNCTIONS = new Set(['to_string', 'contains', 'join', 'sort', 'max', 'min']);
+
+/** The library's functions, each charged before it runs for what it will read or build, and after for its result. */
+function budgetedFunctions(library: FunctionTable): FunctionTable {
+  const table: FunctionTable = {};
+  for (const [name, entry] of Object.entries(library)) {
+    const run = TRIMS[name] ?? entry._func;
+    table[name] = {
+      _signature: entry._signature,
+      _func(this: unknown, args: unknown[]) {
+        charge(expectedCost(name, args));
+        const result = run.call(this, args);
+        charge(sizeOf(result));
+        return result;
+      },
+    };
+  }
+  return table;
+}
+
+function expectedCost(name: string, args: unknown[]): number {
+  let cost = 0;
+  for (const arg of args) cost += DEEP_FUNCTIONS.has(name) ? deepSize(arg) : sizeOf(arg);
+  if (name === 'sort' && Array.isArray(args[0])) cost *= Math.ceil(Math.log2(args[0].length + 1));
+  // What the function builds, before it builds it (a width or count of 10^9 would exhaust memory first).
+  if ((name === 'pad_left' || name === 'pad_right') && typeof args[1] === 'number') cost += Math.max(0, args[1]);
+  if (name === 'replace' && typeof args[0] === 'string' && typeof args[2] === 'string') cost += (args[0].length + 1) * args[2].length;
+  if ((name === 'replace' && typeof args[3] === 'number') || (name === 'split' && typeof args[2] === 'number')) cost += Math.max(0, args[args.length - 1] as number);
+  return cost;
+}
+
+/** A value's own size: a string's length, an array's elements, an object's keys; 1 for anything else. */
+function sizeOf(value: unknown): number {
+  if (typeof value === 'string' || Array.isArray(value)) return value.length + 1;
+  if (value !== null && typeof value === 'object') {
+    let keys = 1;
+    for (const key in value) if (Object.hasOwn(value, key)) keys++;
+    return keys;
+  }
+  return 1;
+}
+
+/** Every string character, element and key inside a value, charged as it is counted. */
+function deepSize(value: unknown): number {
+  if (Array.isArray(value)) {
+    charge(value.length);
+    let size = value.length + 1;
+    for (const item of value) size += deepSize(item);
+    return size;
+  }
+  if (value !== null && typeof value === 'object') {
+    let size = 1;
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      charge(1);
+      size += key.length + deepSize((value as Record<string, unknown>)[key]);
+    }
+    return size;
+  }
+  return typeof value === 'string' ? value.length + 1 : 1;
+}
+
+/**
+ * trim, trim_left and trim_right as the library defines them (its default set is `\s` and U+0085; a given
+ * set is its UTF-16 code units), in linear time.
+ */
+const TRIMS: Record<string, LibraryFunction['_func']> = {
+  trim: ([subject, chars]) => trimEnd(trimStart(subject as string, chars), chars),
+  trim_left: ([subject, chars]) => trimStart(subject as string, chars),
+  trim_right: ([subject, chars]) => trimEnd(subject as string, chars),
+};
+
+function trimmed(chars: unknown): (unit: string) => boolean {
+  if (typeof chars === 'string' && chars !== '') {
+    const set = new Set(chars.split(''));
+    return (unit) => set.has(unit);
+  }
+  return (unit) => unit === '\x85' || /\s/.test(unit);
+}
+
+function trimStart(subject: string, chars: unknown): string {
+  const trims = trimmed(chars);
+  let start = 0;
+  while (start < subject.length && trims(subject[start])) start++;
+  return subject.slice(start);
+}
+
+function trimEnd(subject: string, chars: unknown): string {
+  const trims = trimmed(chars);
+  let end = subject.length;
+  while (end > 0 && trims(subject[end - 1])) end--;
+  return subject.slice(0, end);
+}
+
+const BUDGETED = new BudgetedInterpreter();

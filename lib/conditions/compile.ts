@@ -1,4 +1,4 @@
-import { compileJmesPath, compileJmesPathAny } from '../jmespath';
+import { compileJmesPath, compileJmesPathAny, EvaluationBudgetExceeded, withBudget } from '../jmespath';
 import { ConditionEvaluationError, type ConditionType, type EvaluationContext, type LeafTest, type PathCompiler } from './condition-type';
 import { conditionErrors } from './fired';
 import { CONDITION_TYPES } from './registry';
@@ -98,8 +98,23 @@ function reported(key: 'And' | 'Or' | 'Not', operands: ConditionResult | Conditi
   return { Not: operands, EvaluationResult };
 }
 
+/**
+ * The steps (elements visited or produced, see withBudget) one record's conditions may take, all of them
+ * together: well under a second of work at worst, and ten thousand times what the benchmark's invoices
+ * take (about a hundred). A leaf that runs out cannot be evaluated, nor can any later leaf that
+ * needs another step: the record is malformed input to its conditions (ConditionError), never a hang.
+ */
+export const EVALUATION_STEPS = 1_000_000;
+
 /** Nodes past this many get no bit: the mask stays a small integer (a fast Map key); larger documents are summarized by evaluating them. */
 const MAX_MASK_NODES = 30;
+
+/**
+ * Maxima of a condition document's shape (README, Activation conditions): its size in JSON (it is copied
+ * into every record's decision), the operands of Conditions and of each And or Or, and how deep
+ * combinators nest. A document past one is refused at load.
+ */
+export const DOCUMENT_LIMITS = { json: 65_536, operands: 100, depth: 32 } as const;
 
 const COMBINATORS = ['And', 'Or', 'Not'] as const;
 const COMPILED_PATHS: PathCompiler = { value: compileJmesPath, any: compileJmesPathAny };
@@ -128,7 +143,8 @@ export function compileConditions(document: unknown, options: CompileOptions = {
   const roots = compileDocument(document, compiler);
   if (issues.length > 0) throw new ConditionDocumentError(issues);
   const jsonByMask = new Map<number, string>();
-  const evaluate = (record: unknown, identity: () => string): Decision => {
+  const evaluate = (record: unknown, identity: () => string): Decision => withBudget(EVALUATION_STEPS, () => evaluateAll(record, identity));
+  const evaluateAll = (record: unknown, identity: () => string): Decision => {
     const context = new RecordContext(identity);
     const Conditions = new Array<ConditionResult>(roots.length);
     let activated = false;
@@ -148,8 +164,11 @@ export function compileConditions(document: unknown, options: CompileOptions = {
     summarize(record, identity) {
       if (compiler.nodes > MAX_MASK_NODES) return summarizeByEvaluating(record, identity);
       const context = new RecordContext(identity);
-      let activated = false;
-      for (let i = 0; i < roots.length; i++) if (roots[i].test(record, context) === TRUE) activated = true;
+      const activated = withBudget(EVALUATION_STEPS, () => {
+        let any = false;
+        for (let i = 0; i < roots.length; i++) if (roots[i].test(record, context) === TRUE) any = true;
+        return any;
+      });
       // The mask records only what was true: a decision with errors is built in full, never taken from the cache.
       if (context.failed) return summarizeByEvaluating(record, identity);
       let json = jsonByMask.get(context.mask);
@@ -176,10 +195,25 @@ function compileDocument(document: unknown, compiler: Compiler): CompiledNode[] 
     issues.push({ location: 'Conditions', message: 'must be a non-empty array of conditions' });
     return [];
   }
-  return conditions.map((node, index) => compileNode(node, `Conditions[${index}]`, compiler));
+  let json: number;
+  try {
+    json = JSON.stringify(document).length;
+  } catch {
+    json = Infinity; // nested too deep to serialise: past every limit
+  }
+  if (json > DOCUMENT_LIMITS.json) {
+    issues.push({ location: '(document)', message: `is ${Number.isFinite(json) ? json : 'too many'} characters as JSON (at most ${DOCUMENT_LIMITS.json}): every record's decision carries it` });
+    if (!Number.isFinite(json)) return [];
+  }
+  if (conditions.length > DOCUMENT_LIMITS.operands) {
+    issues.push({ location: 'Conditions', message: `has ${conditions.length} conditions (at most ${DOCUMENT_LIMITS.operands})` });
+    return [];
+  }
+  return conditions.map((node, index) => compileNode(node, `Conditions[${index}]`, compiler, 0));
 }
 
-function compileNode(node: unknown, location: string, compiler: Compiler): CompiledNode {
+/** `depth`: the combinators around the node. */
+function compileNode(node: unknown, location: string, compiler: Compiler, depth: number): CompiledNode {
   const { issues } = compiler;
   if (!isPlainObject(node)) {
     issues.push({ location, message: 'must be a condition object ({"ConditionType": …} or {"And"|"Or"|"Not": …})' });
@@ -194,7 +228,13 @@ function compileNode(node: unknown, location: string, compiler: Compiler): Compi
     issues.push({ location, message: `has ${combinators.join(' and ')}: a node holds one combinator` });
     return constantFalse;
   }
-  if (combinators.length === 1) return compileCombinator(node, combinators[0], location, compiler);
+  if (combinators.length === 1) {
+    if (depth >= DOCUMENT_LIMITS.depth) {
+      issues.push({ location, message: `nests combinators ${depth + 1} deep (at most ${DOCUMENT_LIMITS.depth})` });
+      return constantFalse;
+    }
+    return compileCombinator(node, combinators[0], location, compiler, depth + 1);
+  }
   if ('ConditionType' in node) return compileLeaf(node, location, compiler);
   issues.push({ location, message: 'needs "ConditionType" or one of "And", "Or", "Not"' });
   return constantFalse;
@@ -205,6 +245,7 @@ function compileCombinator(
   key: (typeof COMBINATORS)[number],
   location: string,
   compiler: Compiler,
+  depth: number,
 ): CompiledNode {
   const { issues } = compiler;
   reportExtraKeys(node, [key], location, issues);
@@ -217,8 +258,8 @@ function compileCombinator(
     }
     const bit = nextBit(compiler);
     const child = single
-      ? compileNode(operand[0], `${location}.Not[0]`, compiler)
-      : compileNode(operand, `${location}.Not`, compiler);
+      ? compileNode(operand[0], `${location}.Not[0]`, compiler, depth)
+      : compileNode(operand, `${location}.Not`, compiler, depth);
     const negate = (truth: Truth): Truth => (truth === UNDECIDED ? UNDECIDED : truth === TRUE ? FALSE : TRUE);
     return {
       result(record, context) {
@@ -236,8 +277,12 @@ function compileCombinator(
     issues.push({ location: `${location}.${key}`, message: `must be a non-empty array of conditions` });
     return constantFalse;
   }
+  if (operand.length > DOCUMENT_LIMITS.operands) {
+    issues.push({ location: `${location}.${key}`, message: `has ${operand.length} operands (at most ${DOCUMENT_LIMITS.operands})` });
+    return constantFalse;
+  }
   const bit = nextBit(compiler);
-  const children = operand.map((child, index) => compileNode(child, `${location}.${key}[${index}]`, compiler));
+  const children = operand.map((child, index) => compileNode(child, `${location}.${key}[${index}]`, compiler, depth));
   // Kleene: an operand with the deciding value (false for And, true for Or) decides; else any undecided operand leaves it undecided.
   const decisive: Truth = key === 'And' ? FALSE : TRUE;
   const otherwise: Truth = key === 'And' ? TRUE : FALSE;
@@ -319,7 +364,7 @@ function compileLeaf(
       try {
         return { ConditionType, ConditionParameters, EvaluationResult: test(record, context) };
       } catch (error) {
-        if (!(error instanceof ConditionEvaluationError)) throw error;
+        if (!unevaluable(error)) throw error;
         return { ConditionType, ConditionParameters, EvaluationResult: false, EvaluationError: error.message };
       }
     },
@@ -327,7 +372,7 @@ function compileLeaf(
       try {
         if (!test(record, context)) return FALSE;
       } catch (error) {
-        if (!(error instanceof ConditionEvaluationError)) throw error;
+        if (!unevaluable(error)) throw error;
         context.failed = true;
         return UNDECIDED;
       }
@@ -336,6 +381,9 @@ function compileLeaf(
     },
   };
 }
+
+/** The record cannot be evaluated as the leaf requires, or its conditions used up the record's steps. */
+const unevaluable = (error: unknown): error is Error => error instanceof ConditionEvaluationError || error instanceof EvaluationBudgetExceeded;
 
 function reportExtraKeys(node: Record<string, unknown>, allowed: string[], location: string, issues: ConditionIssue[]): void {
   for (const key of Object.keys(node)) {

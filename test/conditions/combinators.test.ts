@@ -1,4 +1,4 @@
-import { compileConditions, CONDITION_TYPES } from '../../lib/conditions';
+import { compileConditions, CONDITION_TYPES, DOCUMENT_LIMITS } from '../../lib/conditions';
 import type { ConditionType } from '../../lib/conditions/condition-type';
 import { aString, required } from '../../lib/conditions/parameters';
 import { constant, decide, holds, leaf, withoutResults } from './helpers';
@@ -73,10 +73,10 @@ describe('And / Or / Not', () => {
     expect(holds(condition, { label: 'ok', amount: 20000, iban: '' })).toBe(false);
   });
 
-  test('deep nesting (more than A2I\'s two levels) is accepted and evaluated', () => {
-    // Prepare
+  test('deep nesting (more than A2I\'s two levels, up to the maximum) is accepted and evaluated', () => {
+    // Prepare: with the Not below, DOCUMENT_LIMITS.depth combinators deep.
     let condition: Record<string, unknown> = T;
-    for (let depth = 0; depth < 50; depth++) condition = depth % 2 === 0 ? { And: [condition, T] } : { Or: [F, condition] };
+    for (let depth = 0; depth < DOCUMENT_LIMITS.depth - 1; depth++) condition = depth % 2 === 0 ? { And: [condition, T] } : { Or: [F, condition] };
 
     // Act + Assess
     expect(holds(condition, {})).toBe(true);

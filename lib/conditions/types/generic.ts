@@ -1,6 +1,7 @@
 import { deepEqual, isTruthy } from '../../jmespath';
 import { comparisonParameterNames, compileComparisons, type NumberTest } from '../comparison';
 import { ConditionEvaluationError, type ConditionType, describeJsonType, type LeafTest } from '../condition-type';
+import { compileRegex } from '../regex';
 import { aBoolean, aJmesPath, aNumber, anArray, anyJson, aRegex, optional, required } from '../parameters';
 
 const confidenceParameters = Object.fromEntries(comparisonParameterNames('Confidence').map((name) => [name, optional(aNumber)]));
@@ -67,19 +68,23 @@ export const fieldValueCheck: ConditionType = {
 function valueTest(parameters: Record<string, unknown>): (value: unknown) => boolean {
   if (parameters.Equals !== undefined) return (value) => deepEqual(value, parameters.Equals);
   if (parameters.NotEquals !== undefined) return (value) => !deepEqual(value, parameters.NotEquals);
-  if (parameters.In !== undefined) {
-    const options = parameters.In as unknown[];
-    return (value) => options.some((option) => deepEqual(value, option));
-  }
+  if (parameters.In !== undefined) return memberOf(parameters.In as unknown[]);
   if (parameters.NotIn !== undefined) {
-    const options = parameters.NotIn as unknown[];
-    return (value) => !options.some((option) => deepEqual(value, option));
+    const member = memberOf(parameters.NotIn as unknown[]);
+    return (value) => !member(value);
   }
   if (parameters.Matches !== undefined) {
-    const pattern = new RegExp(parameters.Matches as string, 'u');
-    return (value) => typeof value === 'string' && pattern.test(value);
+    const matches = compileRegex(parameters.Matches as string);
+    return (value) => typeof value === 'string' && matches(value);
   }
   return () => true;
+}
+
+/** JSON equality with one of `options`: strings, numbers and booleans by a Set lookup (up to 1,000 options), the others one by one. */
+function memberOf(options: unknown[]): (value: unknown) => boolean {
+  const scalars = new Set(options.filter((option) => typeof option !== 'object'));
+  const structured = options.filter((option) => typeof option === 'object');
+  return (value) => (typeof value !== 'object' ? scalars.has(value) : structured.some((option) => deepEqual(value, option)));
 }
 
 export const missingField: ConditionType = {
