@@ -16,13 +16,12 @@ import { type AwsClients, processAwsClients } from './aws-clients';
 import { deployedWorkflows, queueDirectory, workflowBundleFile } from './deployed-workflows';
 import { ConfigError, envNumber, requireEnv } from './env';
 import { workflowMetrics } from './observability';
-import { sendWork } from './splitter-wiring';
+import { sendWork } from './work-queue';
 
-// The work queue's consumer is wired here; the splitters (S3, EventBridge) and what every function shares
-// have modules of their own, so that each function's bundle holds only its own clients (and only this one the
-// condition compiler). Re-exported for the callers that wire every function (local mode, tests).
-export { deployedWorkflows, queueDirectory } from './deployed-workflows';
-export { type EventIngestRuntime, eventIngestRuntime, type SplitterRuntime, splitterRuntime } from './splitter-wiring';
+// The work queue's consumer is wired here; the splitters (S3, EventBridge: ./splitter-wiring) and what several
+// functions share have modules of their own, so that each function's bundle holds only its own clients, and
+// only this one the condition compiler.
+export { queueDirectory } from './deployed-workflows';
 
 type Env = Record<string, string | undefined>;
 

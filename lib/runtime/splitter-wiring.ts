@@ -2,15 +2,15 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { type EventRoute, eventRoutes } from '../ingest/match';
 import type { SplitDeps } from '../ingest/split-object';
-import { encodeWork, type WorkMessage } from '../ingest/work-message';
+import type { WorkMessage } from '../ingest/work-message';
 import { S3PayloadStore } from '../s3-store';
-import { sendBatches } from '../sqs-batch';
 import { compileWorkflowWithoutConditions, type CompiledWorkflow } from '../workflow/assemble';
 import type { AwsClients } from './aws-clients';
 import { processS3Client } from './clients/s3';
 import { processSqsClient } from './clients/sqs';
 import { deployedWorkflows } from './deployed-workflows';
 import { requireEnv } from './env';
+import { sendWork } from './work-queue';
 
 type Env = Record<string, string | undefined>;
 
@@ -41,19 +41,6 @@ export function splitterRuntime(env: Env = process.env, clients: Pick<AwsClients
       return Body as Readable;
     },
   };
-}
-
-/** Work messages onto the work queue, each labelled by its records for errors. */
-export function sendWork(clients: Pick<AwsClients, 'sqs'>, workQueueUrl: string, messages: WorkMessage[]): Promise<void> {
-  return sendBatches(
-    clients.sqs,
-    workQueueUrl,
-    messages.map((message) => {
-      const body = encodeWork(message);
-      const first = message.items[0]?.index ?? 0;
-      return { entry: { MessageBody: body }, bytes: Buffer.byteLength(body), label: `${message.workflow} records ${first}-${first + message.items.length - 1}` };
-    }),
-  );
 }
 
 export interface EventIngestRuntime {
