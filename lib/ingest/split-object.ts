@@ -4,6 +4,7 @@ import type { CompiledWorkflow } from '../workflow';
 import { FirstRecords } from './first-records';
 import { ObjectReadError, objectFormat, readObjectRecords, type SourceItem } from './object-records';
 import { recordIdOfText } from './record-id-text';
+import { type DocumentRecords, streamableRecordsPath, WHOLE_DOCUMENT } from './records-path';
 import { encodedItemBytes, type WorkItem, type WorkMessage } from './work-message';
 
 export interface SplitDeps {
@@ -54,8 +55,18 @@ export async function splitObject(
     await packer.add({ index: 0, error: `cannot tell the format of "${source.key}": name it .json or .jsonl (optionally .gz), or set the workflow's format` });
     return packer.finish();
   }
+  const { maxRecordsPerObject, maxObjectBytes } = workflow.definition.ingest;
+  const reading = {
+    format,
+    gzip,
+    documentRecords: documentRecordsOf(workflow),
+    // Only for a `records` expression that cannot be streamed: the document is parsed whole, up to a size that fits memory.
+    recordsOf: (document: unknown) => workflow.recordsOf(document),
+    ...(maxRecordsPerObject === undefined ? {} : { maxRecords: maxRecordsPerObject }),
+    ...(maxObjectBytes === undefined ? {} : { maxObjectBytes }),
+  };
   try {
-    for await (const batch of readObjectRecords(body, { format, gzip, recordsOf: (document) => workflow.recordsOf(document) })) {
+    for await (const batch of readObjectRecords(body, reading)) {
       for (const item of batch) await packer.add(item);
     }
   } catch (error) {
@@ -64,6 +75,12 @@ export async function splitObject(
     await packer.add({ index: error.nextIndex, line: error.nextLine, error: `the object cannot be read from here on: ${error.message}` });
   }
   return packer.finish();
+}
+
+/** How a JSON document of the workflow is streamed: the records at its `records` path, or the document as the one record; undefined when it must be parsed whole. */
+function documentRecordsOf(workflow: CompiledWorkflow): DocumentRecords | undefined {
+  const { records } = workflow.definition;
+  return records === undefined ? WHOLE_DOCUMENT : streamableRecordsPath(records);
 }
 
 class WorkPacker {

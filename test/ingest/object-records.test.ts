@@ -473,7 +473,7 @@ describe('readObjectRecords: JSON documents', () => {
     const items = await itemsOf(tenChunks(), { ...JSON_DOCUMENT, maxDocumentBytes: 250 });
 
     // Assess
-    expect(items).toEqual([{ index: 0, error: 'document is larger than 250 bytes; use JSON Lines for large inputs' }]);
+    expect(items).toEqual([{ index: 0, code: 'ObjectTooLarge', error: 'document is larger than 250 bytes; use JSON Lines for large inputs' }]);
     expect(pulled).toBe(3);
   });
 
