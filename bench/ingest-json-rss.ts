@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from '../lib/ingest/object-records';
 import { splitObject } from '../lib/ingest/split-object';
 import { encodeWork } from '../lib/ingest/work-message';
 import { compileWorkflow } from '../lib/workflow';
@@ -6,18 +7,27 @@ import { collectGarbage } from './figures';
 import { exampleWorkflow } from './ingest-pipeline';
 import { invoiceRecords } from './records';
 
-/** Just under S3 trigger's 256 MiB document: what the splitter must handle within ingestS3Object's memory. */
-const TARGET_BYTES = 256 * 1024 ** 2 - 1024 ** 2;
+const MiB = 1024 ** 2;
+
+/**
+ * `stream`: just under the 256 MiB document the issue names, with `records: records` (streamed).
+ * `whole`: just under DEFAULT_MAX_DOCUMENT_BYTES, with a records expression that is not plain fields (a
+ * filter), so the document is parsed whole: the figure that sizes that limit.
+ */
+const MODES = {
+  stream: { bytes: 256 * MiB - MiB, records: 'records' },
+  whole: { bytes: DEFAULT_MAX_DOCUMENT_BYTES - MiB, records: 'records[?documentId]' },
+} as const;
 
 /**
  * A ~255 MiB JSON document `{"model": …, "records": [ … ]}` made on the fly from a small pool of ~1 KB
  * records, in 64 KiB-ish chunks, never held whole by the generator.
  */
-function* generatedDocument(): Generator<Buffer> {
+function* generatedDocument(targetBytes: number): Generator<Buffer> {
   const pool = invoiceRecords(1000).map((record) => JSON.stringify(record));
   yield Buffer.from('{"model":"invoice-extractor","version":"2.3.1","records":[');
   let produced = 0;
-  for (let index = 0; produced < TARGET_BYTES; ) {
+  for (let index = 0; produced < targetBytes; ) {
     const records: string[] = [];
     for (let i = 0; i < 64; i++, index++) {
       // Unique ids, so every record is its own review.
@@ -31,17 +41,19 @@ function* generatedDocument(): Generator<Buffer> {
 }
 
 /**
- * ingest.peak_rss_mb_json_256mib (run by bench/ingest.ts in a child process, so nothing else counts toward
- * its peak): the splitter alone, as ingestS3Object runs it, on the generated document; each work message is
- * encoded as SQS would receive it and dropped.
+ * ingest.peak_rss_mb_json_256mib and ingest.peak_rss_mb_json_64mib_whole (run by bench/ingest.ts in a child
+ * process each, so nothing else counts toward the peak): the splitter alone, as ingestS3Object runs it, on
+ * the generated document; each work message is encoded as SQS would receive it and dropped.
  */
 async function main(): Promise<void> {
+  const mode = MODES[(process.argv[2] ?? 'stream') as keyof typeof MODES];
+  if (!mode) throw new Error(`usage: ingest-json-rss.ts [${Object.keys(MODES).join('|')}]`);
   const base = exampleWorkflow();
-  const workflow = compileWorkflow({ ...base.definition, records: 'records' });
+  const workflow = compileWorkflow({ ...base.definition, records: mode.records });
   let bytes = 0;
   const stream = Readable.from(
     (function* counted() {
-      for (const chunk of generatedDocument()) {
+      for (const chunk of generatedDocument(mode.bytes)) {
         bytes += chunk.length;
         yield chunk;
       }
@@ -67,6 +79,7 @@ async function main(): Promise<void> {
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (records !== report.records) throw new Error(`sent ${records} records, the report says ${report.records}`);
+  if (report.records < 1000) throw new Error(`only ${report.records} records: the document was not read`);
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(JSON.stringify({ peakRssMb, bytes, records, seconds: Number(seconds.toFixed(1)) }));
 }
