@@ -7,7 +7,7 @@ import { type DocumentRecords, WHOLE_DOCUMENT } from './records-path';
  * (see records-path.ts): a validating JSON tokenizer over bytes that keeps nothing of the document but the
  * record in progress (its raw bytes, at most `maxRecordBytes`), the key in progress on the records path, and
  * one byte per open bracket. Each record is its own text, sliced from the document exactly as written (never
- * parsed and re-serialised), so a 256 MiB document is split in a few MB.
+ * parsed and re-serialised), so a 256 MiB document is split in the memory of its largest record.
  *
  * The answers are JSON.parse-then-JMESPath's on a valid document: the same records, in the same order, with
  * the same indexes (a `[*]` projection leaves out null elements). Where streaming cannot wait for the end:

@@ -2,7 +2,7 @@ import type { SourceIdentity } from '../naming';
 import { sqsSafeRecordText } from '../sqs-text';
 import type { CompiledWorkflow } from '../workflow';
 import { FirstRecords } from './first-records';
-import { ObjectReadError, objectFormat, readObjectRecords, type SourceItem } from './object-records';
+import { OBJECT_TOO_LARGE, ObjectReadError, objectFormat, readObjectRecords, type SourceItem } from './object-records';
 import { recordIdOfText } from './record-id-text';
 import { type DocumentRecords, streamableRecordsPath, WHOLE_DOCUMENT } from './records-path';
 import { encodedItemBytes, type WorkItem, type WorkMessage } from './work-message';
@@ -34,6 +34,8 @@ export interface SplitReport {
   duplicates: number;
   /** Records whose id the splitter could not remember (more distinct ids than FirstRecords holds): the ledger decides for them. */
   idsUnchecked: number;
+  /** 1 when a cap per object stopped the reading (the last record sent is its ObjectTooLarge item), else 0: logged with the report. */
+  tooLarge: number;
 }
 
 /**
@@ -92,7 +94,7 @@ class WorkPacker {
   readonly #workflow: string;
   readonly #idOf: ((text: string) => string | undefined) | undefined;
   readonly #firsts = new FirstRecords();
-  readonly report: SplitReport = { records: 0, messages: 0, staged: 0, duplicates: 0, idsUnchecked: 0 };
+  readonly report: SplitReport = { records: 0, messages: 0, staged: 0, duplicates: 0, idsUnchecked: 0, tooLarge: 0 };
 
   constructor(
     workflow: CompiledWorkflow,
@@ -106,6 +108,7 @@ class WorkPacker {
 
   async add(read: SourceItem): Promise<void> {
     this.report.records++;
+    if ('code' in read && read.code === OBJECT_TOO_LARGE) this.report.tooLarge = 1;
     const item = sqsSafeItem(read);
     let work: WorkItem = this.#duplicate(item) ?? item;
     let bytes = encodedItemBytes(work);
