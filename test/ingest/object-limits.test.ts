@@ -93,3 +93,23 @@ describe('caps per object', () => {
     expect(bodies.some((body) => body.includes('{\n      "id": "b",\n      "review": false\n    }'))).toBe(true);
   });
 });
+
+describe('deeply nested records', () => {
+  it('a record nested 100,000 levels deep is streamed like any other: one message each, nothing crashes', async () => {
+    // The `batches` workflow (records: items, no record id, no caps of its own).
+    harness.restore();
+    harness = await IngestHarness.create(dynamo);
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const document = `{"items":[{"flag":false},{"flag":false,"x":${deep}},{"flag":false}]}`;
+
+    await harness.uploadObject('batches/deep.json', document);
+    await harness.drain();
+
+    const messages = harness.deliveredTo('batches', 'out').map((message) => [message.source.type === 's3' ? message.source.recordIndex : -1, message.outcome]);
+    expect(messages.sort()).toEqual([
+      [0, 'auto-accepted'],
+      [1, 'auto-accepted'],
+      [2, 'auto-accepted'],
+    ]);
+  });
+});
