@@ -127,7 +127,7 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
     const reference: RecordReference = { ...byIndex(item, batch, messageSource), recordId: item.recordId };
     return invalid(item, batch, reference, 'DuplicateRecordId', `recordId ${JSON.stringify(item.recordId)} is kept by ${describePosition(item.keptBy)}, the first in this source with it`);
   }
-  if ('error' in item) return invalid(item, batch, byIndex(item, batch, messageSource), 'UnreadableRecord', item.error);
+  if ('error' in item) return invalid(item, batch, byIndex(item, batch, messageSource), item.code ?? 'UnreadableRecord', item.error);
   let record: unknown;
   try {
     record = JSON.parse(item.text);

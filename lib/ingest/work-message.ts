@@ -25,20 +25,23 @@ export class MalformedWorkError extends Error {
 }
 
 const MAGIC = 'a2io-work/1';
-type ItemHead = { index: number; line?: number; error?: string; ref?: string; recordId?: string; keptBy?: RecordPosition };
+type ItemHead = { index: number; line?: number; error?: string; ref?: string; recordId?: string; keptBy?: RecordPosition; text?: string };
 
 /**
  * The work message's SQS body (item texts must be SQS-safe already: see sqsSafeRecordText): a version line, a JSON header (workflow, source, each item's position, or
  * its error, staged ref or the record it duplicates), then one line per text item, as read. Record text is carried as it is, not as
  * an escaped JSON string: no second escaping pass in the splitter, no unescaping in the consumer, and a
- * record's size in the message is its size. Record lines never hold a raw newline (JSON Lines are split on
- * it; JSON records are serialised without one).
+ * record's size in the message is its size. Record lines never hold a raw newline: JSON Lines are split on
+ * it, and a JSON document's record that holds one (as written, in its whitespace) travels in its header entry.
  */
 export function encodeWork(work: WorkMessage): string {
   const heads: ItemHead[] = [];
   let texts = '';
   for (const item of work.items) {
-    if ('text' in item) {
+    if ('text' in item && item.text.includes('\n')) {
+      // A document's record as written may span lines (JSON whitespace): it travels in the header, escaped.
+      heads.push(item);
+    } else if ('text' in item) {
       heads.push(item.line === undefined ? { index: item.index } : { index: item.index, line: item.line });
       texts += `\n${item.text}`;
     } else heads.push(item);
@@ -48,7 +51,7 @@ export function encodeWork(work: WorkMessage): string {
 
 /** The bytes an item adds to an encoded work message. */
 export function encodedItemBytes(item: WorkItem): number {
-  if ('text' in item) return Buffer.byteLength(item.text) + 32;
+  if ('text' in item) return item.text.includes('\n') ? Buffer.byteLength(JSON.stringify(item.text)) + 32 : Buffer.byteLength(item.text) + 32;
   return Buffer.byteLength(JSON.stringify(item)) + 1;
 }
 
@@ -67,7 +70,7 @@ export function decodeWork(body: string): WorkMessage {
   }
   let next = 2;
   const items = (header.items as ItemHead[]).map((head): WorkItem => {
-    if (head.error !== undefined || head.ref !== undefined || head.keptBy !== undefined) return head as WorkItem;
+    if (head.error !== undefined || head.ref !== undefined || head.keptBy !== undefined || head.text !== undefined) return head as WorkItem;
     if (next >= lines.length) throw new MalformedWorkError('work message has fewer record lines than its header lists');
     const text = lines[next++];
     return head.line === undefined ? { index: head.index, text } : { index: head.index, line: head.line, text };
