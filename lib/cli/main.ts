@@ -185,7 +185,7 @@ function onTermination(): AbortSignal {
 
 /** Mistakes in what the user gave (files, rules): a message, not a stack trace. */
 const INPUT_ERRORS = new Set(['AutoReviewConfigError', 'EventsFileError', 'FaultSpecError', 'ReplayInputError']);
-const FILE_ERROR_CODES = new Set(['ENOENT', 'EISDIR', 'EACCES', 'ENOTDIR']);
+const FILE_ERROR_CODES = new Set(['ENOENT', 'EISDIR', 'EACCES', 'ENOTDIR', 'EEXIST']);
 
 function isInputError(error: unknown): boolean {
   return error instanceof Error && (INPUT_ERRORS.has(error.name) || FILE_ERROR_CODES.has((error as NodeJS.ErrnoException).code ?? ''));
