@@ -1,7 +1,8 @@
 /**
  * The CLI's error contract, through the real binary in a child process: every error ends in one line on
  * stderr (no stack trace unless A2I_DEBUG=1) and an exit code README's command table documents (0 ok,
- * 1 failed, 2 usage, configuration or input); a failed first `dev` start leaves no state folder behind.
+ * 1 failed, 2 usage, configuration or input); a failed first `dev` start leaves no state folder behind; an
+ * input that used to crash a command (an event nested 9,000 levels deep) is that record's problem instead.
  */
 import { StartHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -213,5 +214,31 @@ describe('replay of a file whose name the workflow would not take', () => {
     expect(run.stderr).toContain('invoices/BATCH.JSONL');
     expect(run.stdout).toBe('');
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('replay of an event nested 9,000 levels deep', () => {
+  // The S3 path makes such a document one invalid record; an event is one record too, not a crash.
+  test('is one invalid record, and the other event of the file is delivered', async () => {
+    const depth = 9000;
+    const deep = `{"id":"evt-deep","source":"acme.claims","detail-type":"ClaimScored","detail":{"claim":{"claimId":"c-deep","confidence":0.99,"nested":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}}}`;
+    const plain = JSON.stringify({ id: 'evt-plain', source: 'acme.claims', 'detail-type': 'ClaimScored', detail: { claim: { claimId: 'c-plain', confidence: 0.99 } } });
+    const input = join(work, 'deep.events.jsonl');
+    writeFileSync(input, `${deep}\n${plain}\n`);
+    const out = join(work, 'deep-out');
+    const fixtures = join(ROOT, 'test', 'fixtures', 'replay');
+
+    const run = await cli(['replay', '--workflow', join(fixtures, 'events.yaml'), '--input', input, '--auto-review', join(fixtures, 'events-auto-review.json'), '--out', out, '--timeout', '60']);
+
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout.trimEnd().split('\n').pop() ?? '')).toMatchObject({ records: 2, autoAccepted: 1, invalid: 1, lost: 0, duplicates: 0 });
+    const messages = ['accepted', 'failures'].flatMap((queue) => readFileSync(join(out, `${queue}.jsonl`), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ outcome: 'auto-accepted', recordId: 'c-plain' }),
+        expect.objectContaining({ outcome: 'invalid', source: expect.objectContaining({ type: 'event', eventId: 'evt-deep' }), failure: expect.objectContaining({ code: 'UnreadableRecord' }) }),
+      ]),
+    );
+    expect(messages).toHaveLength(2);
   });
 });
