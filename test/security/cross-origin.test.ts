@@ -111,7 +111,7 @@ describe('the local port refuses what a web page sends it', () => {
     const task = await openLoop('cross-site-start.jsonl');
     const start = JSON.stringify({ HumanLoopName: 'injected-by-a-page', FlowDefinitionArn: task.flowDefinitionArn, HumanLoopInput: { InputContent: '{}' } });
 
-    const variants = [
+    const variants: Record<string, string>[] = [
       crossSite({ 'content-type': 'text/plain' }),
       // A browser without Fetch Metadata: the Origin alone decides.
       { host: host(), origin: EVIL, 'content-type': 'text/plain' },
