@@ -242,3 +242,18 @@ describe('replay of an event nested 9,000 levels deep', () => {
     expect(messages).toHaveLength(2);
   });
 });
+
+describe('replay of an event PutEvents refuses', () => {
+  test('says which event was refused and why, rather than only counting it lost', async () => {
+    const big = JSON.stringify({ id: 'evt-big', source: 'acme.claims', 'detail-type': 'ClaimScored', detail: { claim: { claimId: 'c-big', confidence: 0.99, notes: 'n'.repeat(300 * 1024) } } });
+    const input = join(work, 'big.events.jsonl');
+    writeFileSync(input, `${big}\n`);
+    const fixtures = join(ROOT, 'test', 'fixtures', 'replay');
+
+    const run = await cli(['replay', '--workflow', join(fixtures, 'events.yaml'), '--input', input, '--auto-review', join(fixtures, 'events-auto-review.json'), '--timeout', '60']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^problem: PutEvents refused event evt-big: InvalidArgument: .*256 KiB/m);
+    expect(JSON.parse(run.stdout.trimEnd().split('\n').pop() ?? '')).toMatchObject({ records: 1, lost: 1 });
+  });
+});
