@@ -6,11 +6,12 @@
  */
 import { StartHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_UPLOAD_BYTES } from '../../lib/local/local-server';
 import { EmulatorHarness } from '../emulator/harness';
 
 const ROOT = join(__dirname, '..', '..');
@@ -255,5 +256,31 @@ describe('replay of an event PutEvents refuses', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^problem: PutEvents refused event evt-big: InvalidArgument: .*256 KiB/m);
     expect(JSON.parse(run.stdout.trimEnd().split('\n').pop() ?? '')).toMatchObject({ records: 1, lost: 1 });
+  });
+});
+
+describe('dev upload of a file past the limit', () => {
+  test('is one line and exit 1, and sends nothing', async () => {
+    // A sparse file: its size without its bytes on disk.
+    const big = join(work, 'huge.jsonl');
+    writeFileSync(big, '');
+    truncateSync(big, MAX_UPLOAD_BYTES + 1);
+    const requests: string[] = [];
+    const server = createHttpServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.writeHead(500).end();
+    });
+    const port = await listen(server);
+    try {
+      const run = await cli(['dev', 'upload', big, '--port', String(port)]);
+
+      expect(run.code).toBe(1);
+      expectOneLineError(run.stderr);
+      expect(requests).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(big, { force: true });
+    }
   });
 });
