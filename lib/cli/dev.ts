@@ -73,7 +73,9 @@ export async function devCommand(args: DevArgs, io: Io, stop: AbortSignal): Prom
 export async function devUploadCommand(file: string | undefined, args: { port?: string }, io: Io): Promise<number> {
   if (!file) throw new UsageError('dev upload needs a FILE');
   const port = portArg(args.port);
-  const size = statSync(file).size;
+  const stats = statSync(file);
+  if (!stats.isFile()) throw new UsageError(`dev upload takes a file; ${file} is not one`);
+  const { size } = stats;
   // The server refuses a larger body; saying so here spares sending it.
   if (size > MAX_UPLOAD_BYTES) throw new CommandError(`${file} is ${size} bytes, more than the ${MAX_UPLOAD_BYTES} bytes dev upload takes`);
   let response: Response;
