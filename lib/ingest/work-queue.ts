@@ -30,7 +30,8 @@ export interface WorkStaging {
 export async function fitWork(messages: WorkMessage[], staging: WorkStaging, maxBytes = WORK_MESSAGE_MAX_BYTES): Promise<WorkMessage[]> {
   const fitted: WorkMessage[] = [];
   for (const message of messages) {
-    const base = workBaseBytes(message);
+    // encodedItemBytes counts a comma before every item's head: the first has none.
+    const base = workBaseBytes(message) - 1;
     let bytes = base;
     for (const item of message.items) bytes += encodedItemBytes(item);
     if (bytes <= maxBytes) {
