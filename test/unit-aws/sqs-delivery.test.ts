@@ -635,6 +635,22 @@ describe('messageProblems, the validator the bodies above are checked with', () 
     expect(problems.length).toBeGreaterThan(0);
   });
 
+  it('takes decisionRef and recordIdRef in place of decision and recordId, and reports a body with both or neither', () => {
+    // Prepare
+    const { decision: _decision, recordId: _recordId, ...rest } = messageFor(3, { outcome: 'auto-accepted' });
+    const byReference = { ...rest, decisionRef: 's3://payload-bucket/d.json', recordIdRef: 's3://payload-bucket/i.json' };
+
+    // Act, Assess
+    expect(messageProblems(byReference)).toEqual([]);
+    expect(messageProblems({ ...byReference, decision: messageFor(3).decision })).not.toEqual([]);
+    expect(messageProblems({ ...byReference, recordId: 'inv-3' })).not.toEqual([]);
+    const { decisionRef: _ref, ...withoutDecision } = byReference;
+    expect(messageProblems(withoutDecision)).not.toEqual([]);
+    const { decision: _reviewedDecision, ...reviewed } = messageFor(4);
+    expect(messageProblems({ ...reviewed, decisionRef: 's3://payload-bucket/d.json' })).toEqual([]);
+    expect(messageProblems(reviewed)).not.toEqual([]);
+  });
+
   it('is not vacuous: it reports a reviewed body without its review', () => {
     // Prepare
     const { review: _review, ...body } = messageFor(4);
