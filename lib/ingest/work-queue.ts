@@ -89,11 +89,26 @@ export function stagingKey(workflow: string, source: SourceIdentity, index: numb
 
 /** The work messages as SendMessageBatch entries, each labelled by its records for errors and sized as SQS counts it. */
 export function workEntries(messages: WorkMessage[]): OutgoingEntry[] {
-  return messages.map((message) => {
+  return messages.map((message) => workEntry(message, encodeWork(message)));
+}
+
+/**
+ * workEntries(await fitWork(messages)), with each message that fits encoded once (the common case: the
+ * splitter's messages are made to fit).
+ */
+export async function fittedWorkEntries(messages: WorkMessage[], staging: WorkStaging, maxBytes = WORK_MESSAGE_MAX_BYTES): Promise<OutgoingEntry[]> {
+  const entries: OutgoingEntry[] = [];
+  for (const message of messages) {
     const body = encodeWork(message);
-    const first = message.items[0]?.index ?? 0;
-    return { entry: { MessageBody: body }, bytes: sqsMessageBytes(body), label: `${message.workflow} records ${first}-${first + message.items.length - 1}` };
-  });
+    if (sqsMessageBytes(body) <= maxBytes) entries.push(workEntry(message, body));
+    else entries.push(...workEntries(await fitWork([message], staging, maxBytes)));
+  }
+  return entries;
+}
+
+function workEntry(message: WorkMessage, body: string): OutgoingEntry {
+  const first = message.items[0]?.index ?? 0;
+  return { entry: { MessageBody: body }, bytes: sqsMessageBytes(body), label: `${message.workflow} records ${first}-${first + message.items.length - 1}` };
 }
 
 /**

@@ -8,7 +8,7 @@ import { type EventRoute, eventRoutes } from '../ingest/match';
 import type { WorkDeps } from '../ingest/process-work';
 import type { SplitDeps } from '../ingest/split-object';
 import type { WorkMessage } from '../ingest/work-message';
-import { deadLetterReason, fitWork, workEntries, type WorkStaging } from '../ingest/work-queue';
+import { deadLetterReason, fittedWorkEntries, type WorkStaging } from '../ingest/work-queue';
 import { DEFAULT_LEDGER_OPTIONS, DynamoDbLedger } from '../ledger';
 import { A2iLoopStarter } from '../loop-starter';
 import { type Clock, systemClock } from '../clock';
@@ -131,7 +131,7 @@ export function splitterRuntime(env: Env = process.env, clients: AwsClients = aw
 
 /** Work messages onto the work queue, each within SQS's limit (fitWork stages what does not fit). */
 async function sendWork(clients: AwsClients, workQueueUrl: string, messages: WorkMessage[], staging: WorkStaging): Promise<void> {
-  await sendBatches(clients.sqs, workQueueUrl, workEntries(await fitWork(messages, staging)));
+  await sendBatches(clients.sqs, workQueueUrl, await fittedWorkEntries(messages, staging));
 }
 
 export interface EventIngestRuntime {
