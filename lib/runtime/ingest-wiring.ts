@@ -7,7 +7,8 @@ import { type QueueAddress, SqsDelivery } from '../delivery';
 import { type EventRoute, eventRoutes } from '../ingest/match';
 import type { WorkDeps } from '../ingest/process-work';
 import type { SplitDeps } from '../ingest/split-object';
-import { encodeWork, type WorkMessage } from '../ingest/work-message';
+import type { WorkMessage } from '../ingest/work-message';
+import { deadLetterReason, fittedWorkEntries, type WorkStaging } from '../ingest/work-queue';
 import { DEFAULT_LEDGER_OPTIONS, DynamoDbLedger } from '../ledger';
 import { A2iLoopStarter } from '../loop-starter';
 import { type Clock, systemClock } from '../clock';
@@ -58,6 +59,12 @@ export function queueDirectory(workflows: CompiledWorkflow[], env: Env = process
   };
 }
 
+/** Each workflow's queue for `invalid` messages: where a message too large for SQS even by reference goes as its MessageTooLarge stand-in. */
+export function invalidQueueDirectory(workflows: CompiledWorkflow[], queueAddress: (workflow: string, queue: string) => QueueAddress): (workflow: string) => QueueAddress {
+  const queues = new Map(workflows.map(({ definition }) => [definition.name, definition.invalid.queue]));
+  return (workflow) => queueAddress(workflow, queues.get(workflow) ?? '');
+}
+
 /**
  * A workflow's flow definition: its own `arn`, or the current one the stack created, named as the custom
  * resource names it (lib/flows/stack-flow.ts) from the stack's values: FLOW_DEFINITION_ARN_BASE
@@ -106,12 +113,13 @@ export interface SplitterRuntime {
 export function splitterRuntime(env: Env = process.env, clients: AwsClients = awsClients()): SplitterRuntime {
   const workQueueUrl = requireEnv('WORK_QUEUE_URL', env);
   const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
+  const staging: WorkStaging = { stage: (key, text) => payloads.put(key, text) };
   return {
     workflows: deployedWorkflows(env),
     inputBucket: env.INPUT_BUCKET,
     splitDeps: {
-      send: (messages: WorkMessage[]) => sendWork(clients, workQueueUrl, messages),
-      stage: (key, text) => payloads.put(key, text),
+      send: (messages: WorkMessage[]) => sendWork(clients, workQueueUrl, messages, staging),
+      stage: staging.stage,
     },
     async getObject(bucket, key, versionId) {
       const { Body } = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
@@ -121,17 +129,9 @@ export function splitterRuntime(env: Env = process.env, clients: AwsClients = aw
   };
 }
 
-/** Work messages onto the work queue, each labelled by its records for errors. */
-function sendWork(clients: AwsClients, workQueueUrl: string, messages: WorkMessage[]): Promise<void> {
-  return sendBatches(
-    clients.sqs,
-    workQueueUrl,
-    messages.map((message) => {
-      const body = encodeWork(message);
-      const first = message.items[0]?.index ?? 0;
-      return { entry: { MessageBody: body }, bytes: Buffer.byteLength(body), label: `${message.workflow} records ${first}-${first + message.items.length - 1}` };
-    }),
-  );
+/** Work messages onto the work queue, each within SQS's limit (fitWork stages what does not fit). */
+async function sendWork(clients: AwsClients, workQueueUrl: string, messages: WorkMessage[], staging: WorkStaging): Promise<void> {
+  await sendBatches(clients.sqs, workQueueUrl, await fittedWorkEntries(messages, staging));
 }
 
 export interface EventIngestRuntime {
@@ -155,9 +155,6 @@ export interface ConsumerRuntime {
   retryIn(receiptHandle: string, seconds: number): Promise<void>;
 }
 
-/** SQS message attribute values are limited; the reason is for people, so it is cut rather than refused. */
-const MAX_REASON_CHARS = 2000;
-
 /** What the work-queue consumer needs: the ledger, A2I and Step Functions, the destination queues. */
 export function consumerRuntime(env: Env = process.env, clients: AwsClients = awsClients(), clock: Clock = systemClock): ConsumerRuntime {
   const workflows = deployedWorkflows(env);
@@ -167,6 +164,7 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
   const limiters = new Map(workflows.map((workflow) => [workflow.definition.name, new RateLimiter(workflow.definition.ingest.maxStartsPerSecond / consumers, undefined, clock)]));
   const deadLetterUrl = requireEnv('WORK_DLQ_URL', env);
   const workQueueUrl = requireEnv('WORK_QUEUE_URL', env);
+  const queueAddress = queueDirectory(workflows, env);
   return {
     maxReceives: envNumber('WORK_MAX_RECEIVES', 5, env),
     retryIn: async (receiptHandle, seconds) => {
@@ -177,7 +175,7 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
         new SendMessageCommand({
           QueueUrl: deadLetterUrl,
           MessageBody: body,
-          MessageAttributes: { reason: { DataType: 'String', StringValue: sqsSafeJson(reason).slice(0, MAX_REASON_CHARS) } },
+          MessageAttributes: { reason: { DataType: 'String', StringValue: deadLetterReason(body, sqsSafeJson(reason)) } },
         }),
       );
     },
@@ -185,12 +183,12 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
       workflows: new Map(workflows.map((workflow) => [workflow.definition.name, workflow])),
       ledger: new DynamoDbLedger(clients.dynamo, requireEnv('LEDGER_TABLE', env), DEFAULT_LEDGER_OPTIONS, clock),
       loops: new A2iLoopStarter(clients.a2i, clients.sfn, { stateMachineArn: requireEnv('STATE_MACHINE_ARN', env) }),
-      delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock } }),
+      delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock }, invalidQueue: invalidQueueDirectory(workflows, queueAddress) }),
       clock,
-      queueAddress: queueDirectory(workflows, env),
+      queueAddress,
       flowDefinitionArn: flowDefinitionDirectory(workflows, env),
       readStaged: (uri) => payloads.get(uri),
-      handOn: (work) => sendWork(clients, workQueueUrl, [work]),
+      handOn: (work) => sendWork(clients, workQueueUrl, [work], { stage: (key, text) => payloads.put(key, text) }),
       limiterFor: (workflow) => limiters.get(workflow.definition.name),
       onThrottled: (workflow) => workflowMetrics(workflow).addMetric('StartThrottled', 'Count', 1),
     },

@@ -12,7 +12,7 @@ import { parseS3Uri, S3PayloadStore } from '../s3-store';
 import type { CompiledWorkflow } from '../workflow';
 import { type AwsClients, awsClients } from './aws-clients';
 import { ConfigError, requireEnv } from './env';
-import { deployedWorkflows, queueDirectory } from './ingest-wiring';
+import { deployedWorkflows, invalidQueueDirectory, queueDirectory } from './ingest-wiring';
 
 type Env = Record<string, string | undefined>;
 
@@ -35,10 +35,11 @@ export function reviewRuntime(env: Env = process.env, clients: AwsClients = awsC
   };
   const ledger = new DynamoDbLedger(clients.dynamo, requireEnv('LEDGER_TABLE', env), DEFAULT_LEDGER_OPTIONS, clock);
   const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
+  const queueAddress = queueDirectory([...workflows.values()], env);
   const deliver = {
     ledger,
-    delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock } }),
-    queueAddress: queueDirectory([...workflows.values()], env),
+    delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock }, invalidQueue: invalidQueueDirectory([...workflows.values()], queueAddress) }),
+    queueAddress,
     workflow,
   };
   const polls = new SqsPollQueue(clients.sqs, requireEnv('POLL_QUEUE_URL', env));
