@@ -68,6 +68,21 @@ describe('a record whose message cannot fit SQS inline (a 300 KiB recordId)', ()
     expect(messages.get(9)).toMatchObject({ recordId: 'r-9', record: JSON.parse(lines[9]) });
   });
 
+  it('activated, it is invalid before any loop opens (Step Functions would refuse its execution input), and the others go on', async () => {
+    const lines = [prediction('r-0', 0.1), prediction(BIG_ID, 0.1), prediction('r-2', 0.9)];
+
+    await harness.uploadObject('predictions/big-id-activated.jsonl', jsonl(lines));
+    await harness.drain();
+
+    expect(harness.workDlq).toEqual([]);
+    expect(harness.loops.map((loop) => loop.HumanLoopName)).toHaveLength(1);
+    const { messages, wrong } = byIndex(harness.delivered.map(({ message }) => message), 3);
+    // r-0 has its loop open: its message comes with its review.
+    expect(wrong).toEqual([0]);
+    expect(messages.get(1)).toMatchObject({ outcome: 'invalid', failure: { code: 'UnprocessableRecord' } });
+    expect(messages.get(2)).toMatchObject({ outcome: 'auto-accepted' });
+  });
+
   it('a second record with the same 300 KiB id is invalid on its own; the first and the others are delivered', async () => {
     const lines = [prediction(BIG_ID, 0.9), prediction('r-1', 0.9), prediction(BIG_ID, 0.95), prediction('r-3', 0.9)];
 
