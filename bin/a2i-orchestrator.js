@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 require('./run-ts');
-require('../lib/cli/main')
-  .main(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-  });
+const cli = require('../lib/cli/main');
+cli.exitOnUncaught();
+cli.main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,10 +1,9 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { type Clock, systemClock } from './clock';
 import { backoffDelayMs, type RetryBudget } from './retry';
+import { attributeBytes, SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES, SQS_MAX_MESSAGE_BYTES, sqsMessageBytes } from './sqs-limits';
 
-/** SQS's limit for one message (body plus attributes) and for one SendMessageBatch call. */
-export const SQS_MAX_MESSAGE_BYTES = 262_144;
-const SQS_MAX_BATCH_ENTRIES = 10;
+export { attributeBytes, SQS_MAX_MESSAGE_BYTES };
 
 export interface OutgoingEntry {
   entry: Omit<SendMessageBatchRequestEntry, 'Id'>;
@@ -36,12 +35,17 @@ export interface ResendOptions {
 }
 
 /**
- * Sends entries to one queue with SendMessageBatch (10 entries and 256 KiB a call). A call that fails is
- * thrown as the SDK raised it after its own retries (lib/runtime/aws-call-policy.ts); the entries SQS
- * failed on its side are sent again, within PARTIAL_FAILURE_SENDS. Entries SQS rejects as the sender's
- * fault (SenderFault) are not sent again: SendFailedError names them.
+ * Sends entries to one queue with SendMessageBatch (10 entries and 256 KiB a call: lib/sqs-limits.ts). A call
+ * that fails is thrown as the SDK raised it after its own retries (lib/runtime/aws-call-policy.ts); the
+ * entries SQS failed on its side are sent again, within PARTIAL_FAILURE_SENDS. Entries SQS rejects as the
+ * sender's fault (SenderFault) are not sent again: SendFailedError names them. An entry over SQS's limit for
+ * one message (counted as AWS counts it) is a bug of its sender: nothing is sent, SendFailedError names it.
  */
-export async function sendBatches(sqs: SQSClient, queueUrl: string, entries: OutgoingEntry[], resend: ResendOptions = {}, maxBytes = SQS_MAX_MESSAGE_BYTES): Promise<void> {
+export async function sendBatches(sqs: SQSClient, queueUrl: string, entries: OutgoingEntry[], resend: ResendOptions = {}, maxBytes = SQS_MAX_BATCH_BYTES): Promise<void> {
+  const tooLarge = entries.filter((outgoing) => sqsMessageBytes(outgoing.entry.MessageBody ?? '', outgoing.entry.MessageAttributes) > SQS_MAX_MESSAGE_BYTES);
+  if (tooLarge.length > 0) {
+    throw new SendFailedError(`messages over SQS's limit of ${SQS_MAX_MESSAGE_BYTES} bytes, not sent: ${tooLarge.map((outgoing) => outgoing.label).join(', ')}`, tooLarge.map((outgoing) => outgoing.label));
+  }
   for (const batch of packBatches(entries, maxBytes)) await sendBatch(sqs, queueUrl, batch, resend);
 }
 
@@ -83,10 +87,4 @@ async function sendBatch(sqs: SQSClient, queueUrl: string, batch: OutgoingEntry[
     }
     await clock.sleep(backoffDelayMs(budget, send, clock.random()));
   }
-}
-
-export function attributeBytes(attributes: Record<string, { DataType?: string; StringValue?: string }>): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(attributes)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '');
-  return bytes;
 }

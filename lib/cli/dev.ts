@@ -1,9 +1,12 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { parseEventsFile } from '../local/events-file';
 import { Inbox } from '../local/inbox';
+import { MAX_UPLOAD_BYTES } from '../local/local-server';
 import { LocalStack } from '../local/stack';
-import { type Io, UsageError } from './io';
+import { CommandError, type Io, UsageError } from './io';
 import { DEFAULT_DEV_PORT } from './local-usage';
 
 export interface DevArgs {
@@ -25,7 +28,9 @@ export async function devCommand(args: DevArgs, io: Io, stop: AbortSignal): Prom
   const inboxDir = resolve(args.inbox ?? 'inbox');
   const deliveredDir = join(stateDir, 'delivered');
   const fresh = !existsSync(stateDir);
-  const stack = await LocalStack.start({
+  // Before anything starts: a busy port is the common failure, and the answer should not take seconds.
+  await assertPortFree(port);
+  const stack = await startStack(fresh, stateDir, port, () => LocalStack.start({
     workflows: resolve(args.workflows ?? 'workflows'),
     stateDir,
     port,
@@ -36,7 +41,7 @@ export async function devCommand(args: DevArgs, io: Io, stop: AbortSignal): Prom
     },
     onLoopStarted: (task) => io.err(`loop open  ${task.humanLoopName}  ${stack.url}/tasks/${task.humanLoopName}\n`),
     onProblem: (text) => io.err(`problem    ${text}\n`),
-  });
+  }));
   const take = async (name: string, body: Buffer): Promise<string> => {
     if (name.endsWith(EVENTS_SUFFIX)) {
       const result = stack.putEvents(parseEventsFile(body.toString('utf8')) as never);
@@ -68,10 +73,19 @@ export async function devCommand(args: DevArgs, io: Io, stop: AbortSignal): Prom
 export async function devUploadCommand(file: string | undefined, args: { port?: string }, io: Io): Promise<number> {
   if (!file) throw new UsageError('dev upload needs a FILE');
   const port = portArg(args.port);
-  const body = readFileSync(file);
+  const stats = statSync(file);
+  if (!stats.isFile()) throw new UsageError(`dev upload takes a file; ${file} is not one`);
+  const { size } = stats;
+  // The server refuses a larger body; saying so here spares sending it.
+  if (size > MAX_UPLOAD_BYTES) throw new CommandError(`${file} is ${size} bytes, more than the ${MAX_UPLOAD_BYTES} bytes dev upload takes`);
   let response: Response;
   try {
-    response = await fetch(`http://127.0.0.1:${port}/local/upload?name=${encodeURIComponent(basename(file))}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
+    response = await fetch(`http://127.0.0.1:${port}/local/upload?name=${encodeURIComponent(basename(file))}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body: Readable.toWeb(createReadStream(file)) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
   } catch (error) {
     io.err(`a2i-orchestrator: nothing answers on 127.0.0.1:${port}: is \`a2i-orchestrator dev\` (npm start) running? (${(error as Error).message})\n`);
     return 1;
@@ -112,6 +126,39 @@ function banner(stack: LocalStack, inboxDir: string, deliveredDir: string): stri
     'Ctrl-C stops.',
     '',
   ].join('\n');
+}
+
+/** Raised when the port `dev` should listen on is taken. */
+export class PortInUseError extends CommandError {
+  override readonly name = 'PortInUseError';
+}
+
+/**
+ * Starts the stack; when that fails on a first start, the state folder it began is removed, so the next
+ * start is a first start again (with the demo) rather than one that finds a folder and skips it.
+ */
+async function startStack(fresh: boolean, stateDir: string, port: number, start: () => Promise<LocalStack>): Promise<LocalStack> {
+  try {
+    return await start();
+  } catch (error) {
+    if (fresh) rmSync(stateDir, { recursive: true, force: true });
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(port, error as Error);
+    throw error;
+  }
+}
+
+/** Listens on 127.0.0.1:port for a moment, as the stack will. */
+async function assertPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error) => reject((error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portInUse(port, error) : error));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+function portInUse(port: number, cause: Error): PortInUseError {
+  return new PortInUseError(`port ${port} is in use (another dev, or another program, listens on 127.0.0.1:${port}): stop it, or pick another with --port N`, { cause });
 }
 
 function portArg(value: string | undefined): number {

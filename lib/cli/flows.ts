@@ -4,6 +4,7 @@ import { type FlowApi, sageMakerFlowApi } from '../flows/api';
 import { FlowSpecError } from '../flows/errors';
 import { apply, describeAction, type DesiredFlow, desiredFlow, type FlowDefaults, flowTargetOf, plan, readState } from '../flows/flow-plan';
 import { isFlowSpec, loadWorkflows } from '../workflow';
+import { cliClientConfig } from './aws-config';
 import { type Io, UsageError } from './io';
 
 export const FLOWS_USAGE =
@@ -65,7 +66,7 @@ export async function flowsCommand(subcommand: string | undefined, options: Flow
   }
 
   let client: SageMakerClient | undefined;
-  const api = deps.api ?? sageMakerFlowApi((client = new SageMakerClient({})));
+  const api = deps.api ?? sageMakerFlowApi((client = new SageMakerClient(cliClientConfig('SAGEMAKER'))));
   try {
     const flowPlan = plan(desired, await readState(api, desired, 'all'), { prune: true });
     if (subcommand === 'plan') {

@@ -19,3 +19,8 @@ export const processIo: Io = {
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** A failure the operator can act on (a busy port, a missing setting): the CLI prints its message as one line and exits 1. */
+export class CommandError extends Error {
+  override readonly name: string = 'CommandError';
+}

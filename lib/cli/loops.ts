@@ -11,6 +11,7 @@ import { HASH_CHARS } from '../flows/flow-plan';
 import { LOCAL_STACK } from '../local/resources';
 import { ConfigError } from '../runtime/env';
 import { type CompiledWorkflow, isFlowSpec, loadWorkflows } from '../workflow';
+import { cliClientConfig } from './aws-config';
 import { type Io, UsageError } from './io';
 
 export const LOOPS_USAGE = `a2i-orchestrator loops list (--workflow NAME [--workflows DIR] [--stage STAGE] | --flow-definition-arn ARN) [--status STATUS] [--json]
@@ -53,8 +54,8 @@ class LoopsError extends Error {
 export async function loopsCommand(positionals: string[], options: LoopsOptions, io: Io, clients: LoopsClients = {}): Promise<number> {
   const [subcommand, ...args] = positionals;
   const created: Array<{ destroy(): void }> = [];
-  const a2i = () => clients.a2i ?? (clients.a2i = remember(created, new SageMakerA2IRuntimeClient({})));
-  const sagemaker = () => clients.sagemaker ?? (clients.sagemaker = remember(created, new SageMakerClient({})));
+  const a2i = () => clients.a2i ?? (clients.a2i = remember(created, new SageMakerA2IRuntimeClient(cliClientConfig('SAGEMAKER_A2I_RUNTIME'))));
+  const sagemaker = () => clients.sagemaker ?? (clients.sagemaker = remember(created, new SageMakerClient(cliClientConfig('SAGEMAKER'))));
   try {
     switch (subcommand) {
       case 'list': {

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EVAL_USAGE, evalCommand } from './eval';
 import { FLOWS_USAGE, flowsCommand } from './flows';
-import { type Io, processIo, UsageError } from './io';
+import { CommandError, type Io, processIo, UsageError } from './io';
 import { formatIssue, WorkflowConfigError } from '../workflow';
 import { applyLocalDefaults } from './local-defaults';
 import { DEV_USAGE, REPLAY_USAGE } from './local-usage';
@@ -15,6 +17,7 @@ const loadDev = (): typeof import('./dev') => require('./dev');
 const loadReplay = (): typeof import('./replay') => require('./replay');
 
 const USAGE = `usage:
+  a2i-orchestrator --version
   ${VALIDATE_USAGE}
   ${EVAL_USAGE.split('\n').join('\n  ')}
   ${DEV_USAGE.split('\n').join('\n  ')}
@@ -96,6 +99,11 @@ export async function main(argv: string[], io: Io = processIo, stopSignal?: Abor
         });
         return await loopsCommand(positionals, values, io);
       }
+      case '--version':
+      case '-V':
+      case 'version':
+        await io.out(`${packageVersion()}\n`);
+        return 0;
       case undefined:
       case 'help':
       case '--help':
@@ -106,21 +114,64 @@ export async function main(argv: string[], io: Io = processIo, stopSignal?: Abor
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`a2i-orchestrator: ${(error as Error).message}\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof WorkflowConfigError) {
-      for (const issue of error.issues) io.err(`${formatIssue(issue)}\n`);
-      return 2;
-    }
-    if (isInputError(error)) {
-      io.err(`a2i-orchestrator: ${(error as Error).message}\n`);
-      return 2;
-    }
-    io.err(`a2i-orchestrator: ${(error as Error).stack ?? String(error)}\n`);
-    return 70;
+    return reportError(error, io);
   }
+}
+
+/**
+ * The exit codes README's command table documents: 2 for what the user gave (usage, workflow files, input
+ * files), 1 for a command that failed (a busy port, no region, an unreachable endpoint, anything unexpected).
+ * Every error ends in one line on stderr; A2I_DEBUG=1 adds an unexpected error's stack.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function reportError(error: unknown, io: Io): number {
+  if (error instanceof UsageError || (error as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS')) {
+    io.err(`a2i-orchestrator: ${oneLine((error as Error).message)}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (error instanceof WorkflowConfigError) {
+    for (const issue of error.issues) io.err(`${formatIssue(issue)}\n`);
+    return EXIT.usage;
+  }
+  if (isInputError(error)) {
+    io.err(`a2i-orchestrator: ${oneLine((error as Error).message)}\n`);
+    return EXIT.usage;
+  }
+  io.err(`${failureLine(error)}\n`);
+  return EXIT.failed;
+}
+
+/** One line for a failure: the message of an expected one, the name and message of anything else (its stack with A2I_DEBUG=1). */
+export function failureLine(error: unknown): string {
+  if (error instanceof CommandError) return `a2i-orchestrator: ${oneLine(error.message)}`;
+  // The SDK's own words when neither AWS_REGION nor a profile gives one.
+  if (error instanceof Error && error.message === 'Region is missing') return 'a2i-orchestrator: no AWS region: set AWS_REGION (or a region in your AWS profile)';
+  if (error instanceof Error && error.name === 'CredentialsProviderError') return `a2i-orchestrator: no AWS credentials: ${oneLine(error.message)}`;
+  const what = error instanceof Error ? `${error.name}: ${oneLine(error.message)}` : oneLine(String(error));
+  if (process.env.A2I_DEBUG === '1' && error instanceof Error && error.stack) return `${error.stack}\na2i-orchestrator: unexpected ${what}`;
+  return `a2i-orchestrator: unexpected ${what} (A2I_DEBUG=1 prints the stack)`;
+}
+
+/**
+ * What escapes every command (a crash in a timer or a stream of `dev`): one line and exit 1, not Node's stack
+ * trace. The binary installs it; tests call main() without it.
+ */
+export function exitOnUncaught(io: Io = processIo): void {
+  const crash = (error: unknown) => {
+    io.err(`${failureLine(error)}\n`);
+    process.exit(EXIT.failed);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Aborted by the first SIGINT or SIGTERM: `dev` then shuts the stack down cleanly. */
@@ -133,8 +184,8 @@ function onTermination(): AbortSignal {
 }
 
 /** Mistakes in what the user gave (files, rules): a message, not a stack trace. */
-const INPUT_ERRORS = new Set(['AutoReviewConfigError', 'EventsFileError', 'FaultSpecError']);
-const FILE_ERROR_CODES = new Set(['ENOENT', 'EISDIR', 'EACCES', 'ENOTDIR']);
+const INPUT_ERRORS = new Set(['AutoReviewConfigError', 'EventsFileError', 'FaultSpecError', 'ReplayInputError']);
+const FILE_ERROR_CODES = new Set(['ENOENT', 'EISDIR', 'EACCES', 'ENOTDIR', 'EEXIST']);
 
 function isInputError(error: unknown): boolean {
   return error instanceof Error && (INPUT_ERRORS.has(error.name) || FILE_ERROR_CODES.has((error as NodeJS.ErrnoException).code ?? ''));

@@ -1,8 +1,10 @@
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { workflowsForObject } from '../ingest/match';
 import { loadAutoReview } from '../local/auto-review';
-import { loadWorkflows } from '../workflow';
+import { LOCAL_BUCKETS } from '../local/resources';
+import { type CompiledWorkflow, isS3Source, loadWorkflows } from '../workflow';
 import { parseFaultSpec, parseShare } from '../local/faults';
 import { replay, type ReplayProgress } from '../local/replay';
 import { type Io, UsageError } from './io';
@@ -29,6 +31,7 @@ export async function replayCommand(args: ReplayArgs, io: Io, options: { progres
   const duplicateEvents = args['duplicate-events'] === undefined ? undefined : parseShare('--duplicate-events', args['duplicate-events']);
   const timeoutSeconds = numberArg('timeout', args.timeout, autoReview ? AUTO_REVIEW_TIMEOUT_SECONDS : 0);
   const [workflow] = loadWorkflows([args.workflow]);
+  assertWorkflowTakes(workflow, args.input);
   if (args.out) {
     mkdirSync(args.out, { recursive: true });
     // Each run writes its own messages: files of an earlier run would mix with them.
@@ -63,6 +66,25 @@ export async function replayCommand(args: ReplayArgs, io: Io, options: { progres
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/** The --input a workflow would not take (its key is the file's name under the workflow's prefix). */
+export class ReplayInputError extends Error {
+  override readonly name = 'ReplayInputError';
+}
+
+/**
+ * An S3 workflow's suffixes are S3 notification filters, which AWS matches case-sensitively: `BATCH.JSONL`
+ * triggers no `.jsonl` workflow there, so replay says so rather than replaying what the cloud would ignore.
+ * (Which format a taken key is read as is decided case-insensitively: see objectFormat.)
+ */
+function assertWorkflowTakes(workflow: CompiledWorkflow, inputFile: string): void {
+  const { source, name } = workflow.definition;
+  if (!isS3Source(source)) return;
+  const key = `${source.s3.prefix}${basename(inputFile)}`;
+  if (workflowsForObject([workflow], source.s3.bucket ?? LOCAL_BUCKETS.input, key, LOCAL_BUCKETS.input).length > 0) return;
+  const suffixes = source.s3.suffix.join(', ');
+  throw new ReplayInputError(`${name} would not take ${key}: its suffixes (${suffixes}) are S3 filters, matched case-sensitively; rename the file to end in one of them`);
 }
 
 function progressLine({ records, terminal, openLoops }: ReplayProgress): string {

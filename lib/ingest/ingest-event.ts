@@ -22,10 +22,22 @@ export function workForEvent(event: BusEvent, routes: EventRoute[], workflow?: s
     .filter((route) => (workflow === undefined ? route.matches(event) : route.workflow.definition.name === workflow))
     .map((route) => {
       const record = route.recordOf(event);
-      const item =
-        record === null || record === undefined
-          ? { index: 0, error: `the event has no record at ${JSON.stringify(route.recordPath)}` }
-          : { index: 0, text: sqsSafeJson(JSON.stringify(record)) };
+      const item = record === null || record === undefined ? { index: 0, error: `the event has no record at ${JSON.stringify(route.recordPath)}` } : recordItem(record);
       return { workflow: route.workflow.definition.name, source, items: [item] };
     });
+}
+
+/**
+ * The record as work-message text; one too deep to serialise (JSON.stringify recurses: a few thousand levels
+ * exhaust the stack) is that record's problem, an error item that becomes its `invalid` message, as in S3 ingest.
+ */
+function recordItem(record: unknown): { index: number; text: string } | { index: number; error: string } {
+  let text: string;
+  try {
+    text = JSON.stringify(record);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return { index: 0, error: 'the record is nested too deeply to be serialised' };
+  }
+  return { index: 0, text: sqsSafeJson(text) };
 }

@@ -127,7 +127,7 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
     const reference: RecordReference = { ...byIndex(item, batch, messageSource), recordId: item.recordId };
     return invalid(item, batch, reference, 'DuplicateRecordId', `recordId ${JSON.stringify(item.recordId)} is kept by ${describePosition(item.keptBy)}, the first in this source with it`);
   }
-  if ('error' in item) return invalid(item, batch, byIndex(item, batch, messageSource), 'UnreadableRecord', item.error);
+  if ('error' in item) return invalid(item, batch, byIndex(item, batch, messageSource), item.code ?? 'UnreadableRecord', item.error);
   let record: unknown;
   try {
     record = JSON.parse(item.text);
@@ -257,12 +257,6 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
     report.released.push(entry.key.recordIndex);
     return undefined;
   }
-  const reservation = await deps.ledger.reserveStart(entry.key);
-  if (reservation === 'already') {
-    report.alreadyHandled++;
-    return undefined;
-  }
-  if (reservation === 'duplicate-id') return duplicateId(entry, batch);
   const flowDefinitionArn = deps.flowDefinitionArn(workflow);
   const executionInput: ReviewLoopInput = {
     reviewId: entry.key.reviewId,
@@ -272,6 +266,19 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
     source: entry.reference.source,
     ...(entry.reference.recordId !== undefined ? { recordId: entry.reference.recordId } : {}),
   };
+  // Step Functions refuses a larger execution input: found after StartHumanLoop, the loop would stay open
+  // untracked. Only a huge recordId makes it that large; such a record is invalid before any loop opens.
+  const inputBytes = Buffer.byteLength(JSON.stringify(executionInput));
+  if (inputBytes > SFN_MAX_INPUT_BYTES) {
+    const reason = `${whereSource(entry.reference.source)}its recordId is too long to track a review (an execution input of ${inputBytes} bytes; Step Functions takes ${SFN_MAX_INPUT_BYTES})`;
+    return { kind: 'deliver', key: entry.key, outcome: 'invalid', message: reviewMessage(entry.reference, 'invalid', { record: entry.record, failure: { code: 'UnprocessableRecord', reason } }, now) };
+  }
+  const reservation = await deps.ledger.reserveStart(entry.key);
+  if (reservation === 'already') {
+    report.alreadyHandled++;
+    return undefined;
+  }
+  if (reservation === 'duplicate-id') return duplicateId(entry, batch);
   try {
     const started = await deps.loops.start(
       { humanLoopName: entry.key.reviewId, flowDefinitionArn, inputContent: entry.inputContent, contentClassifiers: workflow.definition.contentClassifiers },
@@ -300,6 +307,9 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
     };
   }
 }
+
+/** The largest execution input Step Functions takes (bytes of UTF-8). */
+const SFN_MAX_INPUT_BYTES = 262_144;
 
 /** Waits for the workflow's pacing token; false when the turn (or the clock) is past the start deadline. */
 async function startsInTime(batch: Batch, deps: IngestDeps): Promise<boolean> {

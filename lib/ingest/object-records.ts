@@ -1,34 +1,59 @@
 import { TextDecoder } from 'node:util';
 import { createGunzip, type Gunzip } from 'node:zlib';
+import { ByteAccumulator } from './byte-accumulator';
+import { JsonDocumentStream } from './json-document-stream';
+import type { DocumentRecords } from './records-path';
 
 /**
  * Reading a model-output object (an S3 GetObject body, or any byte stream) as a stream of records.
  *
- * JSON Lines objects are split as they arrive, so a 1 GB object is read with a small, constant amount of memory:
- * only the line in progress is kept, and never more than `maxRecordBytes` of it. A JSON document must be
- * parsed whole, so it is read up to `maxDocumentBytes`. Records are handed over as text: parsing and validating
- * them is the consumer's job, which turns a record that is not JSON into an `invalid` outcome.
+ * Objects are split as they arrive, so a 1 GB object is read with a small, constant amount of memory: only
+ * the record in progress is kept, and never more than `maxRecordBytes` of it. JSON Lines are split on
+ * newlines; a JSON document is tokenized as it streams when its records are at a path of plain fields
+ * (`documentRecords`), and parsed whole, up to `maxDocumentBytes`, only for other `records` expressions.
+ * Every object is read up to `maxRecords` records and `maxObjectBytes` (decompressed) bytes: past either,
+ * the rest is not read and one error item (code ObjectTooLarge) stands for it. Records are handed over as
+ * text: parsing and validating them is the consumer's job, which turns a record that is not JSON into an
+ * `invalid` outcome.
  */
 
 export type RecordFormat = 'json' | 'jsonl';
 
-/** One record of an object: its text (one JSON value, not yet parsed), or why it cannot be read. */
-export type SourceItem = { index: number; line?: number; text: string } | { index: number; line?: number; error: string };
+/** One record of an object: its text (one JSON value, not yet parsed), or why it cannot be read (`code`: the failure code, UnreadableRecord when absent). */
+export type SourceItem = { index: number; line?: number; text: string } | { index: number; line?: number; error: string; code?: ObjectFailureCode };
+
+/** The failure code of an object read only up to a cap: the records from the item's position on were not read. */
+export const OBJECT_TOO_LARGE = 'ObjectTooLarge';
+export type ObjectFailureCode = typeof OBJECT_TOO_LARGE;
 
 export interface ReadOptions {
   format: RecordFormat;
   /** Gunzip the stream first. */
   gzip: boolean;
-  /** For json: the records inside the parsed document (a workflow's `records` JMESPath); undefined = the document is one record. Returns undefined when the path does not yield an array. */
+  /** For json, streamed: where the records are (see records-path.ts), or the document as its one record. Takes precedence over recordsOf. */
+  documentRecords?: DocumentRecords;
+  /** For json, parsed whole (up to maxDocumentBytes): the records inside the parsed document (a workflow's `records` JMESPath); undefined (and no documentRecords) = the document is one record, its own text. Returns undefined when the path does not yield an array. */
   recordsOf?: (document: unknown) => unknown[] | undefined;
-  /** The largest record (JSON Lines line, without its line ending) that is read; a larger one is an error item. */
+  /** The largest record (JSON Lines line without its line ending, or a streamed document's record) that is read; a larger one is an error item. */
   maxRecordBytes?: number;
-  /** json only: the largest document that is read; a larger one is an error item. */
+  /** json parsed whole only: the largest document that is read; a larger one is an error item. */
   maxDocumentBytes?: number;
+  /** Records read from one object: the next one and the rest are one ObjectTooLarge item instead. */
+  maxRecords?: number;
+  /** Bytes read from one object (after gunzip): the records not complete within them are one ObjectTooLarge item. */
+  maxObjectBytes?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 32 * 1024 * 1024;
-export const DEFAULT_MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+/**
+ * A document parsed whole costs about 5 times its size at the peak (the bytes, the text, the parsed values,
+ * the records' text): 64 MiB stays within ingestS3Object's 1,024 MB with room to spare (bench: ingest.peak_rss_mb_json_64mib_whole).
+ */
+export const DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+/** Per object, overridable by a workflow's ingest.maxRecordsPerObject (see README, Ingest limits). */
+export const DEFAULT_MAX_RECORDS = 2_000_000;
+/** Per object, decompressed, overridable by a workflow's ingest.maxObjectBytes (see README, Ingest limits). */
+export const DEFAULT_MAX_OBJECT_BYTES = 2 * 1024 ** 3;
 
 /** Where reading stopped: the index (and, for JSON Lines, the line) of the first record not yielded. */
 export interface ReadPosition {
@@ -54,9 +79,10 @@ export class ObjectReadError extends Error {
 export async function* readObjectRecords(body: AsyncIterable<Uint8Array | string>, options: ReadOptions): AsyncGenerator<SourceItem[]> {
   const settings = withDefaults(options);
   const bytes = asBuffers(body);
-  const chunks = withoutLeadingBom(settings.gzip ? gunzipped(bytes) : bytes);
-  if (settings.format === 'jsonl') yield* readJsonLines(chunks, settings.maxRecordBytes);
-  else yield* readJsonDocument(chunks, settings);
+  const cut: Cut = { reached: false, tooLarge: (position) => tooLargeItem(position, `the object is larger than ${settings.maxObjectBytes} bytes${settings.gzip ? ' gunzipped' : ''}`) };
+  const chunks = withoutLeadingBom(upTo(settings.gzip ? gunzipped(bytes) : bytes, settings.maxObjectBytes, cut));
+  if (settings.format === 'jsonl') yield* withRecordLimit(readJsonLines(chunks, settings.maxRecordBytes, cut), settings.maxRecords);
+  else yield* withRecordLimit(readJsonDocument(chunks, settings, cut), settings.maxRecords);
 }
 
 /** The format for an object key: by suffix after an optional `.gz` (`.jsonl`/`.ndjson` → jsonl, `.json` → json), else `fallback`, else undefined. Also returns whether it is gzip. */
@@ -76,19 +102,24 @@ const FORMAT_SUFFIXES: ReadonlyArray<readonly [string, RecordFormat]> = [
   ['.json', 'json'],
 ];
 
-type Settings = Required<Omit<ReadOptions, 'recordsOf'>> & Pick<ReadOptions, 'recordsOf'>;
+type Settings = Required<Omit<ReadOptions, 'recordsOf' | 'documentRecords'>> & Pick<ReadOptions, 'recordsOf' | 'documentRecords'>;
 
 function withDefaults(options: ReadOptions): Settings {
   const settings: Settings = {
     format: options.format,
     gzip: options.gzip,
+    documentRecords: options.documentRecords,
     recordsOf: options.recordsOf,
     maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
     maxDocumentBytes: options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,
+    maxRecords: options.maxRecords ?? DEFAULT_MAX_RECORDS,
+    maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
   };
   if (settings.format !== 'json' && settings.format !== 'jsonl') throw new RangeError(`format must be 'json' or 'jsonl', not ${String(settings.format)}`);
   assertPositiveInteger('maxRecordBytes', settings.maxRecordBytes);
   assertPositiveInteger('maxDocumentBytes', settings.maxDocumentBytes);
+  assertPositiveInteger('maxRecords', settings.maxRecords);
+  assertPositiveInteger('maxObjectBytes', settings.maxObjectBytes);
   return settings;
 }
 
@@ -185,47 +216,53 @@ async function* withoutLeadingBom(chunks: AsyncIterable<Buffer>): AsyncGenerator
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Bytes kept between chunks.
+// Caps: the bytes and records read from one object.
 
-/** Kept between lines: enough for ordinary partial lines, without holding on to what a rare huge one needed. */
-const RETAINED_CAPACITY = 1024 * 1024;
+/** Whether the byte cap cut the object short, and the item that then stands for the records not read. */
+interface Cut {
+  reached: boolean;
+  tooLarge(position: ReadPosition): SourceItem;
+}
 
-/** A growable byte buffer with a limit: appending copies, and the capacity doubles, so a long line costs linear time. */
-class ByteAccumulator {
-  private buffer = Buffer.alloc(0);
-  private used = 0;
+function tooLargeItem(position: ReadPosition, why: string): SourceItem {
+  return {
+    index: position.nextIndex,
+    ...(position.nextLine === undefined ? {} : { line: position.nextLine }),
+    code: OBJECT_TOO_LARGE,
+    error: `${why}: this record and the rest of the object are not read`,
+  };
+}
 
-  constructor(private readonly limit: number) {}
-
-  get length(): number {
-    return this.used;
+/**
+ * The first `limit` bytes of the stream. Returning stops the reading of the body (and of the gunzip stream),
+ * so what lies past the cap is never downloaded or inflated: 329 bytes of gzip cannot become gigabytes of work.
+ */
+async function* upTo(chunks: AsyncIterable<Buffer>, limit: number, cut: Cut): AsyncGenerator<Buffer> {
+  let left = limit;
+  for await (const chunk of chunks) {
+    if (chunk.length > left) {
+      if (left > 0) yield chunk.subarray(0, left);
+      cut.reached = true;
+      return;
+    }
+    left -= chunk.length;
+    yield chunk;
   }
+}
 
-  /** False (and nothing appended) when the bytes would take the content past the limit. */
-  append(bytes: Buffer): boolean {
-    const needed = this.used + bytes.length;
-    if (needed > this.limit) return false;
-    if (needed > this.buffer.length) this.grow(needed);
-    bytes.copy(this.buffer, this.used);
-    this.used = needed;
-    return true;
-  }
-
-  /** The content, as a view valid until the next append or clear. */
-  bytes(): Buffer {
-    return this.buffer.subarray(0, this.used);
-  }
-
-  clear(): void {
-    this.used = 0;
-    if (this.buffer.length > RETAINED_CAPACITY) this.buffer = Buffer.alloc(0);
-  }
-
-  private grow(needed: number): void {
-    const capacity = Math.min(this.limit, Math.max(needed, this.buffer.length * 2, 4096));
-    const grown = Buffer.allocUnsafe(capacity);
-    this.buffer.copy(grown, 0, 0, this.used);
-    this.buffer = grown;
+/** At most `limit` records; the one after them stands, as an ObjectTooLarge item, for itself and the rest, which are not read. */
+async function* withRecordLimit(batches: AsyncGenerator<SourceItem[]>, limit: number): AsyncGenerator<SourceItem[]> {
+  let left = limit;
+  for await (const batch of batches) {
+    if (batch.length <= left) {
+      left -= batch.length;
+      yield batch;
+      continue;
+    }
+    if (left > 0) yield batch.slice(0, left);
+    const first = batch[left];
+    yield [tooLargeItem({ nextIndex: first.index, nextLine: first.line }, `the object has more than ${limit} records`)];
+    return;
   }
 }
 
@@ -327,7 +364,7 @@ class JsonLinesSplitter {
   }
 }
 
-async function* readJsonLines(chunks: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceItem[]> {
+async function* readJsonLines(chunks: AsyncIterable<Buffer>, maxRecordBytes: number, cut: Cut): AsyncGenerator<SourceItem[]> {
   const splitter = new JsonLinesSplitter(maxRecordBytes);
   try {
     for await (const chunk of chunks) {
@@ -337,7 +374,8 @@ async function* readJsonLines(chunks: AsyncIterable<Buffer>, maxRecordBytes: num
   } catch (error) {
     throw asObjectReadError(error, splitter.position);
   }
-  const last = splitter.end();
+  // Cut short: the line in progress is not the object's last line, and not read.
+  const last = cut.reached ? [cut.tooLarge(splitter.position)] : splitter.end();
   if (last.length > 0) yield last;
 }
 
@@ -347,18 +385,43 @@ async function* readJsonLines(chunks: AsyncIterable<Buffer>, maxRecordBytes: num
 /** Records of a document are yielded in batches of this many, each stringified only when its batch is asked for. */
 const DOCUMENT_BATCH_SIZE = 1000;
 
-async function* readJsonDocument(chunks: AsyncIterable<Buffer>, settings: Settings): AsyncGenerator<SourceItem[]> {
+function readJsonDocument(chunks: AsyncIterable<Buffer>, settings: Settings, cut: Cut): AsyncGenerator<SourceItem[]> {
+  return settings.documentRecords === undefined ? readWholeDocument(chunks, settings, cut) : streamJsonDocument(chunks, settings.documentRecords, settings.maxRecordBytes, cut);
+}
+
+async function* streamJsonDocument(chunks: AsyncIterable<Buffer>, records: DocumentRecords, maxRecordBytes: number, cut: Cut): AsyncGenerator<SourceItem[]> {
+  const stream = new JsonDocumentStream(records, maxRecordBytes);
+  try {
+    for await (const chunk of chunks) {
+      const items = stream.push(chunk);
+      if (items.length > 0) yield items;
+      // The rest of the document is unreadable (its error item was yielded): returning stops the download.
+      if (stream.failed) return;
+    }
+  } catch (error) {
+    throw asObjectReadError(error, { nextIndex: stream.nextIndex });
+  }
+  const last = cut.reached ? [cut.tooLarge({ nextIndex: stream.nextIndex })] : stream.end();
+  if (last.length > 0) yield last;
+}
+
+async function* readWholeDocument(chunks: AsyncIterable<Buffer>, settings: Settings, cut: Cut): AsyncGenerator<SourceItem[]> {
   const document = new ByteAccumulator(settings.maxDocumentBytes);
   try {
     for await (const chunk of chunks) {
       if (!document.append(chunk)) {
         // Returning stops the reading: the rest of the object is never downloaded.
-        yield [{ index: 0, error: `document is larger than ${settings.maxDocumentBytes} bytes; use JSON Lines for large inputs` }];
+        const streamable = settings.recordsOf ? ' or a `records` path of plain fields (items, data.records, items[*]), which is streamed' : '';
+        yield [{ index: 0, code: OBJECT_TOO_LARGE, error: `document is larger than ${settings.maxDocumentBytes} bytes; use JSON Lines for large inputs${streamable}` }];
         return;
       }
     }
   } catch (error) {
     throw asObjectReadError(error, { nextIndex: 0 });
+  }
+  if (cut.reached) {
+    yield [cut.tooLarge({ nextIndex: 0 })];
+    return;
   }
   yield* documentRecords(document.bytes(), settings.recordsOf);
 }

@@ -73,13 +73,17 @@ export async function processWork(body: string, timing: WorkTiming, deps: WorkDe
 }
 
 async function resolveItem(item: WorkItem, deps: WorkDeps): Promise<IngestItem> {
-  if (!('ref' in item)) return item;
+  if (!('ref' in item) && !('recordIdRef' in item)) return item;
   const position = { index: item.index, ...(item.line !== undefined ? { line: item.line } : {}) };
+  const uri = 'ref' in item ? item.ref : item.recordIdRef;
   try {
-    const safe = sqsSafeRecordText(await deps.readStaged(item.ref));
+    const staged = await deps.readStaged(uri);
+    // A duplicate whose id was too large for the work message: the id is staged as its JSON string.
+    if ('recordIdRef' in item) return { ...position, recordId: JSON.parse(staged) as string, keptBy: item.keptBy };
+    const safe = sqsSafeRecordText(staged);
     return 'text' in safe ? { ...position, text: safe.text } : { ...position, error: `not valid JSON: raw control character at column ${safe.controlColumn}` };
   } catch (error) {
     if ((error as Error).name !== 'NoSuchKey') throw error;
-    return { ...position, error: `staged record ${item.ref} no longer exists` };
+    return { ...position, error: `staged record ${uri} no longer exists` };
   }
 }

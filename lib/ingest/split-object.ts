@@ -2,8 +2,9 @@ import type { SourceIdentity } from '../naming';
 import { sqsSafeRecordText } from '../sqs-text';
 import type { CompiledWorkflow } from '../workflow';
 import { FirstRecords } from './first-records';
-import { ObjectReadError, objectFormat, readObjectRecords, type SourceItem } from './object-records';
+import { OBJECT_TOO_LARGE, ObjectReadError, objectFormat, readObjectRecords, type SourceItem } from './object-records';
 import { recordIdOfText } from './record-id-text';
+import { type DocumentRecords, streamableRecordsPath, WHOLE_DOCUMENT } from './records-path';
 import { encodedItemBytes, type WorkItem, type WorkMessage } from './work-message';
 
 export interface SplitDeps {
@@ -33,6 +34,8 @@ export interface SplitReport {
   duplicates: number;
   /** Records whose id the splitter could not remember (more distinct ids than FirstRecords holds): the ledger decides for them. */
   idsUnchecked: number;
+  /** 1 when a cap per object stopped the reading (the last record sent is its ObjectTooLarge item), else 0: logged with the report. */
+  tooLarge: number;
 }
 
 /**
@@ -54,8 +57,18 @@ export async function splitObject(
     await packer.add({ index: 0, error: `cannot tell the format of "${source.key}": name it .json or .jsonl (optionally .gz), or set the workflow's format` });
     return packer.finish();
   }
+  const { maxRecordsPerObject, maxObjectBytes } = workflow.definition.ingest;
+  const reading = {
+    format,
+    gzip,
+    documentRecords: documentRecordsOf(workflow),
+    // Only for a `records` expression that cannot be streamed: the document is parsed whole, up to a size that fits memory.
+    recordsOf: (document: unknown) => workflow.recordsOf(document),
+    ...(maxRecordsPerObject === undefined ? {} : { maxRecords: maxRecordsPerObject }),
+    ...(maxObjectBytes === undefined ? {} : { maxObjectBytes }),
+  };
   try {
-    for await (const batch of readObjectRecords(body, { format, gzip, recordsOf: (document) => workflow.recordsOf(document) })) {
+    for await (const batch of readObjectRecords(body, reading)) {
       for (const item of batch) await packer.add(item);
     }
   } catch (error) {
@@ -64,6 +77,12 @@ export async function splitObject(
     await packer.add({ index: error.nextIndex, line: error.nextLine, error: `the object cannot be read from here on: ${error.message}` });
   }
   return packer.finish();
+}
+
+/** How a JSON document of the workflow is streamed: the records at its `records` path, or the document as the one record; undefined when it must be parsed whole. */
+function documentRecordsOf(workflow: CompiledWorkflow): DocumentRecords | undefined {
+  const { records } = workflow.definition;
+  return records === undefined ? WHOLE_DOCUMENT : streamableRecordsPath(records);
 }
 
 class WorkPacker {
@@ -75,7 +94,7 @@ class WorkPacker {
   readonly #workflow: string;
   readonly #idOf: ((text: string) => string | undefined) | undefined;
   readonly #firsts = new FirstRecords();
-  readonly report: SplitReport = { records: 0, messages: 0, staged: 0, duplicates: 0, idsUnchecked: 0 };
+  readonly report: SplitReport = { records: 0, messages: 0, staged: 0, duplicates: 0, idsUnchecked: 0, tooLarge: 0 };
 
   constructor(
     workflow: CompiledWorkflow,
@@ -89,6 +108,7 @@ class WorkPacker {
 
   async add(read: SourceItem): Promise<void> {
     this.report.records++;
+    if ('code' in read && read.code === OBJECT_TOO_LARGE) this.report.tooLarge = 1;
     const item = sqsSafeItem(read);
     let work: WorkItem = this.#duplicate(item) ?? item;
     let bytes = encodedItemBytes(work);

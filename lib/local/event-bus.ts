@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../clock';
 import { compileEventPattern, type EventPattern } from '../event-pattern';
 import { compileTargetInput, lambdaPayload, type RenderedInput, type TargetInputSettings } from './event-targets';
 import { lambdaContext } from './lambda-context';
+import { deepJsonText } from './deep-json';
 
 /** An event as EventBridge delivers it to a target (a type, so that it is a MatchedEvent too). */
 export type BridgeEvent<Detail = unknown> = {
@@ -159,11 +160,11 @@ export class LocalEventBus {
       let event: BridgeEvent;
       try {
         // What a target receives went through JSON, as with EventBridge.
-        event = JSON.parse(JSON.stringify(this.complete(input))) as BridgeEvent;
+        event = JSON.parse(deepJsonText(this.complete(input))) as BridgeEvent;
       } catch (error) {
         return { errorCode: 'MalformedDetail', errorMessage: `detail is not JSON: ${(error as Error).message}` };
       }
-      if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) return { errorCode: 'InvalidArgument', errorMessage: 'the event is larger than 256 KiB, PutEvents\' limit' };
+      if (Buffer.byteLength(deepJsonText(event)) > MAX_EVENT_BYTES) return { errorCode: 'InvalidArgument', errorMessage: 'the event is larger than 256 KiB, PutEvents\' limit' };
       const ingestionTime = isoSeconds(new Date());
       for (const rule of this.rules.values()) {
         if (!rule.matches(event)) continue;
@@ -274,7 +275,7 @@ function isoSeconds(date: Date): string {
 
 /** Each target gets its own copy: one cannot change what another sees. */
 function copy(event: BridgeEvent): BridgeEvent {
-  return JSON.parse(JSON.stringify(event)) as BridgeEvent;
+  return JSON.parse(deepJsonText(event)) as BridgeEvent;
 }
 
 function entryProblem(input: BridgeEventInput): string | undefined {

@@ -12,6 +12,8 @@
  * is the empty string; a placeholder that names no variable is refused when the target is created.
  */
 
+import { deepJsonText } from './deep-json';
+
 /** A target's input settings, as AWS::Events::Rule Target (and PutTargets) take them. */
 export interface TargetInputSettings {
   Input?: string;
@@ -60,7 +62,7 @@ export function compileTargetInput(targetId: string, settings: TargetInputSettin
   if (settings.Input !== undefined) return constantInput(targetId, settings.Input);
   if (settings.InputPath !== undefined) return pathInput(targetId, settings.InputPath);
   if (settings.InputTransformer !== undefined) return transformedInput(targetId, settings.InputTransformer, rule);
-  return (event) => ({ text: JSON.stringify(event) });
+  return (event) => ({ text: deepJsonText(event) });
 }
 
 /** The Invoke payload as the Lambda runtime hands it to the handler: JSON, or Lambda refuses the invocation. */
@@ -143,9 +145,9 @@ function predefinedText(name: Predefined, inString: boolean, json: boolean, even
       return variableText({ found: true, value: ingestionTime }, inString, json);
     // Both are JSON "not escaped": usable only as a field's value; inside a string they break it.
     case 'aws.events.event':
-      return JSON.stringify(eventWithoutDetail(event, ingestionTime));
+      return deepJsonText(eventWithoutDetail(event, ingestionTime));
     case 'aws.events.event.json':
-      return JSON.stringify(event);
+      return deepJsonText(event);
   }
 }
 

@@ -26,7 +26,15 @@ export interface LocalServerDeps {
   readObject(bucket: string, key: string, reader: { roleArn?: string }): Promise<ObjectRead>;
   /** `dev upload`: puts a file into the input bucket as the cloud would receive it; resolves to what was done. */
   upload(fileName: string, body: Buffer): Promise<unknown>;
+  /** The largest body POST /local/upload takes (default MAX_UPLOAD_BYTES). */
+  maxUploadBytes?: number;
 }
+
+/**
+ * The largest file `dev upload` sends: the upload is held in memory while it goes to the local S3, and this is
+ * twice the largest JSON document ingest reads (256 MiB); JSON Lines files beyond it go through the inbox.
+ */
+export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 
 /** What S3 answers a GET of an object with: the object, or its error (AccessDenied, NoSuchKey, NoSuchBucket). */
 export type ObjectRead = { status: 200; body: Uint8Array; contentType?: string } | { status: 403 | 404; code: string; message: string };
@@ -42,7 +50,7 @@ const GRANTED_ROLE_PARAMETER = 'X-Amz-Role';
 export function grantedObjectUrl(s3Uri: string, roleArn: string | undefined): string {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(s3Uri);
   if (!match) return s3Uri;
-  const path = `/s3/${encodeURIComponent(match[1])}/${match[2].split('/').map(encodeURIComponent).join('/')}`;
+  const path = `${OBJECT_PREFIX}${encodeURIComponent(match[1])}/${match[2].split('/').map(encodeURIComponent).join('/')}`;
   return roleArn ? `${path}?${GRANTED_ROLE_PARAMETER}=${encodeURIComponent(roleArn)}` : path;
 }
 
@@ -55,6 +63,7 @@ const PAGE_HEADERS = {
 };
 const TASK_PATH = /^\/tasks\/([a-z0-9-]{1,63})$/;
 const ANSWER_PATH = /^\/tasks\/([a-z0-9-]{1,63})\/answer$/;
+const OBJECT_PREFIX = '/s3/';
 const OBJECT_PATH = /^\/s3\/([^/]+)\/(.+)$/;
 
 /**
@@ -71,13 +80,49 @@ export function createLocalServer(deps: LocalServerDeps): Server {
   });
 }
 
-/** Names a browser may use for this server: anything else is a DNS-rebinding page reaching for loopback. */
-const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
+/**
+ * What a browser page on another site (or a DNS-rebinding name resolving to 127.0.0.1) must not do here: this
+ * port starts, stops and answers loops and takes uploads, and a simple cross-site POST (text/plain, a form)
+ * needs no preflight. The SDKs and the CLI send neither `Origin` nor `Sec-Fetch-Site`; this server's own pages
+ * send their own origin. The answer is a reason to refuse, or undefined.
+ */
+export function browserRequestRefusal(headers: IncomingMessage['headers'], port: number | undefined): { status: 403 | 421; message: string } | undefined {
+  const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+  // Port 80 may be left out of Host.
+  if (port === 80) hosts.push('127.0.0.1', 'localhost');
+  if (!hosts.includes((headers.host ?? '').toLowerCase())) return { status: 421, message: `This server answers only to ${hosts[0]} and ${hosts[1]}` };
+  const site = headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return { status: 403, message: `Cross-site requests are refused (Sec-Fetch-Site: ${site})` };
+  const origin = headers.origin;
+  if (origin !== undefined && !hosts.some((host) => origin === `http://${host}`)) return { status: 403, message: `Requests from another origin are refused (Origin: ${origin})` };
+  return undefined;
+}
+
+/**
+ * The request target as a URL, or undefined when it is malformed: not a path (`*`, `//host/…`, an absolute
+ * URL), or a path whose percent-encoding does not decode. Routes may then decode path segments safely.
+ */
+export function requestUrl(target: string | undefined): URL | undefined {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) return undefined;
+  try {
+    const url = new URL(target, 'http://localhost');
+    decodeURIComponent(url.pathname);
+    return url;
+  } catch {
+    return undefined;
+  }
+}
 
 async function route(req: IncomingMessage, res: ServerResponse, deps: LocalServerDeps): Promise<void> {
-  if (!LOOPBACK_HOST.test(req.headers.host ?? '')) {
+  const refusal = browserRequestRefusal(req.headers, req.socket.localPort);
+  if (refusal) {
     req.resume();
-    return sendText(res, 421, 'This server answers only to 127.0.0.1 and localhost');
+    return sendText(res, refusal.status, refusal.message);
+  }
+  const url = requestUrl(req.url);
+  if (!url) {
+    req.resume();
+    return sendText(res, 400, 'Malformed request target: send a path, with valid percent-encoding');
   }
   const faults = deps.faults?.();
   if (faults) {
@@ -87,7 +132,6 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: LocalServe
   }
   if (await deps.emulator.handle(req, res)) return;
   for (const api of deps.apis) if (await api.handle(req, res)) return;
-  const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   const method = req.method ?? 'GET';
   if (method === 'GET' && path === '/health') return sendJson(res, deps.ready() ? 200 : 503, { status: deps.ready() ? 'ready' : 'starting' });
@@ -102,6 +146,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: LocalServe
   if (method === 'POST' && answer) return acceptAnswer(req, res, deps, answer[1]);
   const object = OBJECT_PATH.exec(path);
   if (method === 'GET' && object) return serveObject(res, deps, decodeURIComponent(object[1]), decodeURIComponent(object[2]), url.searchParams.get(GRANTED_ROLE_PARAMETER) ?? undefined);
+  if (method === 'GET' && path.startsWith(OBJECT_PREFIX)) return sendText(res, 400, `An object is served at ${OBJECT_PREFIX}BUCKET/KEY`);
   if (method === 'POST' && path === '/local/upload') return acceptUpload(req, res, deps, url.searchParams.get('name'));
   req.resume();
   sendText(res, 404, `Nothing at ${method} ${path}`);
@@ -181,13 +226,41 @@ async function acceptUpload(req: IncomingMessage, res: ServerResponse, deps: Loc
     req.resume();
     return sendJson(res, 400, { message: 'POST the file as application/octet-stream with ?name=<file name>' });
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  const limit = deps.maxUploadBytes ?? MAX_UPLOAD_BYTES;
+  const body = await readLimited(req, limit);
+  if (!body) return refuseTooLarge(req, res, limit);
   try {
-    sendJson(res, 200, await deps.upload(name, Buffer.concat(chunks)));
+    sendJson(res, 200, await deps.upload(name, body));
   } catch (error) {
     sendJson(res, 400, { message: (error as Error).message });
   }
+}
+
+/** The body, or undefined as soon as it is known to be larger than `limit` (its Content-Length, or the bytes so far): the rest is not read. */
+function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.pause();
+      req.off('data', onData);
+      chunks.length = 0;
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/** 413, then the connection is closed: the client is not left sending (and this server reading) the rest of a body it refused. */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  const text = JSON.stringify({ message: `the upload is larger than ${limit} bytes, the most dev upload takes` });
+  res.writeHead(413, { ...PAGE_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close' });
+  res.end(text, () => req.socket.destroy());
 }
 
 function isJson(req: IncomingMessage): boolean {

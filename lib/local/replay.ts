@@ -78,6 +78,11 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const loops = new Set<string>();
   let settle: () => void = () => undefined;
   const allTerminal = new Promise<void>((resolve) => (settle = resolve));
+  // Events PutEvents refused: no message will come for them (they count as lost), so nothing waits for them.
+  const refused = new Set<string>();
+  const settleIfDone = () => {
+    if ([...expected.identities].every((id) => terminal.has(id) || refused.has(id))) settle();
+  };
   const progress = () => options.onProgress?.({ records: expected.identities.size, terminal: terminal.size, openLoops: stack.emulator.openTasks().length });
   const onDelivered = (delivery: Delivery) => {
     delivered[delivery.queue] = (delivered[delivery.queue] ?? 0) + 1;
@@ -85,7 +90,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     terminal.set(identity, [...(terminal.get(identity) ?? []), delivery.message]);
     options.onDelivered?.(delivery);
     progress();
-    if ([...expected.identities].every((id) => terminal.has(id))) settle();
+    settleIfDone();
   };
   let waitingAnnounced = false;
   const onLoopStarted = (task: OpenTask) => {
@@ -125,7 +130,17 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
         options.onProblem?.(error.message);
         triggerFailed = true;
       }
-    } else stack.putEvents((expected.events ?? []) as never);
+    } else {
+      const events = expected.events ?? [];
+      const put = stack.putEvents(events as never);
+      // What PutEvents refuses never reaches a workflow: said here, or it would only show as lost.
+      for (const [index, entry] of put.entries.entries()) {
+        if (!('errorCode' in entry)) continue;
+        options.onProblem?.(`PutEvents refused event ${events[index].id}: ${entry.errorCode}: ${entry.errorMessage}`);
+        refused.add(eventIdentity(events[index]));
+      }
+      settleIfDone();
+    }
     progress();
     // After a failed trigger nothing more starts: the replay ends when what it did send has settled.
     await withDeadline(triggerFailed ? Promise.race([allTerminal, stack.quiesce()]) : allTerminal, options.timeoutMs ?? 0);
@@ -184,7 +199,7 @@ function eventIdentities(workflow: CompiledWorkflow, body: Buffer, inputName: st
   if (withoutId >= 0) throw new EventsFileError(`event ${withoutId + 1} of ${basename(inputName)} has no "id": replay follows each event by its id`);
   for (const event of events) {
     // Matched as the bus delivers it: with the account and region PutEvents fills in.
-    if (workForEvent({ account: LOCAL_ACCOUNT, region: LOCAL_REGION, resources: [], ...event } as BusEvent, routes).length > 0) identities.add(`${event.source}\u0000${event.id}`);
+    if (workForEvent({ account: LOCAL_ACCOUNT, region: LOCAL_REGION, resources: [], ...event } as BusEvent, routes).length > 0) identities.add(eventIdentity(event));
   }
   return {
     identities,
@@ -192,6 +207,8 @@ function eventIdentities(workflow: CompiledWorkflow, body: Buffer, inputName: st
     identityOf: (message) => (message.source.type === 'event' ? `${message.source.eventSource}\u0000${message.source.eventId}` : `unexpected ${message.reviewId}`),
   };
 }
+
+const eventIdentity = (event: BusEvent): string => `${event.source}\u0000${event.id}`;
 
 function summarise(identities: Set<string>, terminal: Map<string, ReviewMessage[]>, delivered: Record<string, number>, loopsStarted: number): ReplaySummary {
   const summary: ReplaySummary = { records: identities.size, activated: 0, autoAccepted: 0, invalid: 0, loopsStarted, reviewed: 0, failed: 0, delivered, lost: 0, duplicates: 0 };

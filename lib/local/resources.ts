@@ -3,6 +3,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import { join } from 'node:path';
 import { stagePrefix, workflowDlqName, workflowQueueName } from '../resource-names';
 import { FAUXQS_ACCOUNT } from './fauxqs';
+import { SQS_MAX_MESSAGE_BYTES } from '../sqs-limits';
 import { sub } from '../deploy/cfn';
 import { functionName, inputBucketName, type StackOptions, stateMachineName } from '../deploy/stack-model';
 import type { CompiledWorkflow } from '../workflow';
@@ -125,13 +126,19 @@ export async function createLocalResources(clients: { s3: S3Client; sqs: SQSClie
   return { work, poll, eventsDlq, triggerFailuresDlq, destinations, versionedBuckets, environment };
 }
 
+/**
+ * Every local queue takes at most what every AWS queue takes (lib/sqs-limits.ts): fauxqs's own default is
+ * 1 MiB, so a message too large for AWS would pass here unnoticed.
+ */
+const SIZE_LIMIT = { MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES) };
+
 async function plainQueue(sqs: SQSClient, name: string): Promise<LocalDeadLetterQueue> {
-  const url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
+  const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: SIZE_LIMIT }))).QueueUrl as string;
   return { url, arn: await queueArn(sqs, url) };
 }
 
 async function queueWithDlq(sqs: SQSClient, queue: { name: string; dlqName: string; fifo: boolean; visibilitySeconds: number }): Promise<LocalQueue> {
-  const fifoAttributes: Record<string, string> = queue.fifo ? { FifoQueue: 'true' } : {};
+  const fifoAttributes: Record<string, string> = queue.fifo ? { FifoQueue: 'true', ...SIZE_LIMIT } : SIZE_LIMIT;
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: queue.dlqName, Attributes: fifoAttributes }));
   const dlqArn = await queueArn(sqs, dlq.QueueUrl as string);
   const created = await sqs.send(

@@ -10,11 +10,15 @@ export interface ReviewMessage {
   outcome: Outcome;
   source: MessageSource;
   recordId?: string;
+  /** s3:// URI of the recordId (its JSON string) when it is too large to travel in the message. */
+  recordIdRef?: string;
   record?: unknown;
   /** s3:// URI of the record when it is too large to travel in the message. */
   recordRef?: string;
   /** A Decision, or its JSON text (RawJson) where ingest already has it. */
   decision?: Decision | RawJson;
+  /** s3:// URI of the decision (its JSON) when it is too large to travel in the message. */
+  decisionRef?: string;
   review?: ReviewResult;
   failure?: { code: string; reason: string };
   createdAt: string;

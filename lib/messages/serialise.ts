@@ -33,9 +33,11 @@ const quote = (text: string): string => quoter.quote(text);
 export function serialiseMessage(message: ReviewMessage): string {
   let json = `{"schemaVersion":${quote(message.schemaVersion)},"reviewId":${quote(message.reviewId)},"workflow":${quote(message.workflow)},"outcome":${quote(message.outcome)},"source":${serialiseSource(message.source)},"createdAt":${quote(message.createdAt)}`;
   if (message.recordId !== undefined) json += `,"recordId":${quote(message.recordId)}`;
+  if (message.recordIdRef !== undefined) json += `,"recordIdRef":${quote(message.recordIdRef)}`;
   if (message.record !== undefined) json += `,"record":${jsonOf(message.record)}`;
   if (message.recordRef !== undefined) json += `,"recordRef":${quote(message.recordRef)}`;
   if (message.decision !== undefined) json += `,"decision":${jsonOf(message.decision)}`;
+  if (message.decisionRef !== undefined) json += `,"decisionRef":${quote(message.decisionRef)}`;
   if (message.review !== undefined) json += `,"review":${JSON.stringify(message.review)}`;
   if (message.failure !== undefined) json += `,"failure":${JSON.stringify(message.failure)}`;
   return `${json}}`;

@@ -44,3 +44,9 @@ export function queueDirectory(workflows: CompiledWorkflow[], env: Env = process
     return address;
   };
 }
+
+/** Each workflow's queue for `invalid` messages: where a message too large for SQS even by reference goes as its MessageTooLarge stand-in. */
+export function invalidQueueDirectory(workflows: CompiledWorkflow[], queueAddress: (workflow: string, queue: string) => QueueAddress): (workflow: string) => QueueAddress {
+  const queues = new Map(workflows.map(({ definition }) => [definition.name, definition.invalid.queue]));
+  return (workflow) => queueAddress(workflow, queues.get(workflow) ?? '');
+}

@@ -1,6 +1,7 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import type { WorkDeps } from '../ingest/process-work';
+import { deadLetterReason } from '../ingest/work-queue';
 import { SqsDelivery } from '../delivery';
 import { DEFAULT_LEDGER_OPTIONS, DynamoDbLedger } from '../ledger';
 import { A2iLoopStarter } from '../loop-starter';
@@ -13,15 +14,15 @@ import { parseWorkflowTemplates } from '../workflow/bundle';
 import { type CompiledWorkflow, compileWorkflow } from '../workflow/compiled';
 import { isFlowSpec } from '../workflow/types';
 import { type AwsClients, processAwsClients } from './aws-clients';
-import { deployedWorkflows, queueDirectory, workflowBundleFile } from './deployed-workflows';
+import { deployedWorkflows, invalidQueueDirectory, queueDirectory, workflowBundleFile } from './deployed-workflows';
 import { ConfigError, envNumber, requireEnv } from './env';
 import { workflowMetrics } from './observability';
-import { sendWork } from './work-queue';
+import { sendWork } from './send-work';
 
 // The work queue's consumer is wired here; the splitters (S3, EventBridge: ./splitter-wiring) and what several
 // functions share have modules of their own, so that each function's bundle holds only its own clients, and
 // only this one the condition compiler.
-export { queueDirectory } from './deployed-workflows';
+export { invalidQueueDirectory, queueDirectory } from './deployed-workflows';
 
 type Env = Record<string, string | undefined>;
 
@@ -72,9 +73,6 @@ export interface ConsumerRuntime {
   retryIn(receiptHandle: string, seconds: number): Promise<void>;
 }
 
-/** SQS message attribute values are limited; the reason is for people, so it is cut rather than refused. */
-const MAX_REASON_CHARS = 2000;
-
 /** What the work-queue consumer needs: the ledger, A2I and Step Functions, the destination queues. */
 export function consumerRuntime(env: Env = process.env, clients: AwsClients = processAwsClients(), clock: Clock = systemClock): ConsumerRuntime {
   // The one function that evaluates records: its workflows' conditions are compiled (and re2js bundled).
@@ -85,6 +83,7 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = pr
   const limiters = new Map(workflows.map((workflow) => [workflow.definition.name, new RateLimiter(workflow.definition.ingest.maxStartsPerSecond / consumers, undefined, clock)]));
   const deadLetterUrl = requireEnv('WORK_DLQ_URL', env);
   const workQueueUrl = requireEnv('WORK_QUEUE_URL', env);
+  const queueAddress = queueDirectory(workflows, env);
   return {
     maxReceives: envNumber('WORK_MAX_RECEIVES', 5, env),
     retryIn: async (receiptHandle, seconds) => {
@@ -95,7 +94,7 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = pr
         new SendMessageCommand({
           QueueUrl: deadLetterUrl,
           MessageBody: body,
-          MessageAttributes: { reason: { DataType: 'String', StringValue: sqsSafeJson(reason).slice(0, MAX_REASON_CHARS) } },
+          MessageAttributes: { reason: { DataType: 'String', StringValue: deadLetterReason(body, sqsSafeJson(reason)) } },
         }),
       );
     },
@@ -103,12 +102,12 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = pr
       workflows: new Map(workflows.map((workflow) => [workflow.definition.name, workflow])),
       ledger: new DynamoDbLedger(clients.dynamo, requireEnv('LEDGER_TABLE', env), DEFAULT_LEDGER_OPTIONS, clock),
       loops: new A2iLoopStarter(clients.a2i, clients.sfn, { stateMachineArn: requireEnv('STATE_MACHINE_ARN', env) }),
-      delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock } }),
+      delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock }, invalidQueue: invalidQueueDirectory(workflows, queueAddress) }),
       clock,
-      queueAddress: queueDirectory(workflows, env),
+      queueAddress,
       flowDefinitionArn: flowDefinitionDirectory(workflows, env),
       readStaged: (uri) => payloads.get(uri),
-      handOn: (work) => sendWork(clients, workQueueUrl, [work]),
+      handOn: (work) => sendWork(clients, workQueueUrl, [work], { stage: (key, text) => payloads.put(key, text) }),
       limiterFor: (workflow) => limiters.get(workflow.definition.name),
       onThrottled: (workflow) => workflowMetrics(workflow).addMetric('StartThrottled', 'Count', 1),
     },

@@ -17,7 +17,7 @@ import { processDynamoClient } from './clients/dynamo';
 import { processS3Client } from './clients/s3';
 import { processSfnClient } from './clients/sfn';
 import { processSqsClient } from './clients/sqs';
-import { deployedWorkflows, queueDirectory } from './deployed-workflows';
+import { deployedWorkflows, invalidQueueDirectory, queueDirectory } from './deployed-workflows';
 import { ConfigError, requireEnv } from './env';
 
 type Env = Record<string, string | undefined>;
@@ -116,10 +116,11 @@ function pollQueue(env: Env, clients: Pick<AwsClients, 'sqs'>): SqsPollQueue {
 
 function deliverDeps(env: Env, clients: Pick<AwsClients, 'sqs' | 's3'>, workflows: ReviewWorkflows, ledger: Ledger, clock: Clock): DeliverDeps {
   const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
+  const queueAddress = queueDirectory(workflows.all, env);
   return {
     ledger,
-    delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock } }),
-    queueAddress: queueDirectory(workflows.all, env),
+    delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock }, invalidQueue: invalidQueueDirectory(workflows.all, queueAddress) }),
+    queueAddress,
     workflow: workflows.byName,
   };
 }

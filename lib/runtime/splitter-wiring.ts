@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { type EventRoute, eventRoutes } from '../ingest/match';
 import type { SplitDeps } from '../ingest/split-object';
 import type { WorkMessage } from '../ingest/work-message';
+import type { WorkStaging } from '../ingest/work-queue';
 import { S3PayloadStore } from '../s3-store';
 import { compileWorkflowWithoutConditions, type CompiledWorkflow } from '../workflow/assemble';
 import type { AwsClients } from './aws-clients';
@@ -10,7 +11,7 @@ import { processS3Client } from './clients/s3';
 import { processSqsClient } from './clients/sqs';
 import { deployedWorkflows } from './deployed-workflows';
 import { requireEnv } from './env';
-import { sendWork } from './work-queue';
+import { sendWork } from './send-work';
 
 type Env = Record<string, string | undefined>;
 
@@ -22,18 +23,19 @@ export interface SplitterRuntime {
 }
 
 /**
- * What the S3 entry point needs: read objects, stage big records, send work. The splitters match records to
+ * What the S3 and EventBridge entry points need: read objects, stage big records, send work. The splitters match records to
  * workflows and never evaluate a condition (the work queue's consumer does): workflows load without them.
  */
 export function splitterRuntime(env: Env = process.env, clients: Pick<AwsClients, 's3' | 'sqs'> = { s3: processS3Client(), sqs: processSqsClient() }): SplitterRuntime {
   const workQueueUrl = requireEnv('WORK_QUEUE_URL', env);
   const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
+  const staging: WorkStaging = { stage: (key, text) => payloads.put(key, text) };
   return {
     workflows: deployedWorkflows(env, compileWorkflowWithoutConditions),
     inputBucket: env.INPUT_BUCKET,
     splitDeps: {
-      send: (messages: WorkMessage[]) => sendWork(clients, workQueueUrl, messages),
-      stage: (key, text) => payloads.put(key, text),
+      send: (messages: WorkMessage[]) => sendWork(clients, workQueueUrl, messages, staging),
+      stage: staging.stage,
     },
     async getObject(bucket, key, versionId) {
       const { Body } = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
@@ -48,11 +50,8 @@ export interface EventIngestRuntime {
   splitDeps: Pick<SplitDeps, 'send'>;
 }
 
-/** What the EventBridge entry point needs: the workflows' event patterns and the work queue (an event's record is sent whole, never staged). */
-export function eventIngestRuntime(env: Env = process.env, clients: Pick<AwsClients, 'sqs'> = { sqs: processSqsClient() }): EventIngestRuntime {
-  const workQueueUrl = requireEnv('WORK_QUEUE_URL', env);
-  return {
-    routes: eventRoutes(deployedWorkflows(env, compileWorkflowWithoutConditions)),
-    splitDeps: { send: (messages: WorkMessage[]) => sendWork(clients, workQueueUrl, messages) },
-  };
+/** What the EventBridge entry point needs: the workflows' event patterns and the work queue (a record too large for a work message is staged in S3). */
+export function eventIngestRuntime(env: Env = process.env, clients: Pick<AwsClients, 's3' | 'sqs'> = { s3: processS3Client(), sqs: processSqsClient() }): EventIngestRuntime {
+  const runtime = splitterRuntime(env, clients);
+  return { routes: eventRoutes(runtime.workflows), splitDeps: runtime.splitDeps };
 }

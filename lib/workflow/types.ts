@@ -22,7 +22,8 @@ export interface Workflow {
   failures: Destination;
   invalid: Destination;
   tracking: { initialPollSeconds: number; maxPollSeconds: number; timeoutSeconds: number };
-  ingest: { maxStartsPerSecond: number };
+  /** maxRecordsPerObject / maxObjectBytes: caps per object (lib/ingest/object-records.ts has the defaults). */
+  ingest: { maxStartsPerSecond: number; maxRecordsPerObject?: number; maxObjectBytes?: number };
 }
 
 export type RecordFormat = 'json' | 'jsonl';

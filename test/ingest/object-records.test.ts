@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import {
+  DEFAULT_MAX_DOCUMENT_BYTES,
   DEFAULT_MAX_RECORD_BYTES,
+  DEFAULT_MAX_RECORDS,
   ObjectReadError,
   objectFormat,
   readObjectRecords,
@@ -473,7 +475,7 @@ describe('readObjectRecords: JSON documents', () => {
     const items = await itemsOf(tenChunks(), { ...JSON_DOCUMENT, maxDocumentBytes: 250 });
 
     // Assess
-    expect(items).toEqual([{ index: 0, error: 'document is larger than 250 bytes; use JSON Lines for large inputs' }]);
+    expect(items).toEqual([{ index: 0, code: 'ObjectTooLarge', error: 'document is larger than 250 bytes; use JSON Lines for large inputs' }]);
     expect(pulled).toBe(3);
   });
 
@@ -501,5 +503,139 @@ describe('objectFormat', () => {
     ['a.json.txt', undefined, { format: undefined, gzip: false }],
   ] as const)('%s (fallback %s) → %j', (key, fallback, expected) => {
     expect(objectFormat(key, fallback)).toEqual(expected);
+  });
+});
+
+describe('readObjectRecords: caps per object', () => {
+  const tooLarge = (index: number, line: number | undefined, why: string) => ({
+    index,
+    ...(line === undefined ? {} : { line }),
+    code: 'ObjectTooLarge',
+    error: `${why}: this record and the rest of the object are not read`,
+  });
+
+  test('past maxRecords, the next record stands for the rest as one ObjectTooLarge item, and the body is no longer read', async () => {
+    // Prepare
+    let pulled = 0;
+    const chunks = inChunks(Buffer.from(`${jsonLines(5)}\n\n${jsonLines(995, 5)}`), 64);
+    async function* watched(): AsyncGenerator<Buffer> {
+      for (const chunk of chunks) {
+        pulled++;
+        yield chunk;
+      }
+    }
+
+    // Act
+    const items = await itemsOf(watched(), { ...JSONL, maxRecords: 7 });
+
+    // Assess: every record read is there, once; the item after them is at the first record not read (line 10: two blank lines).
+    expect(items.slice(0, 7).map((item) => [item.index, item.line])).toEqual([0, 1, 2, 3, 4, 7, 8].map((line, index) => [index, line + 1]));
+    expect(items[7]).toEqual(tooLarge(7, 10, 'the object has more than 7 records'));
+    expect(items).toHaveLength(8);
+    expect(pulled).toBeLessThan(chunks.length / 4);
+  });
+
+  test('an object of exactly maxRecords records is read whole, with no extra item', async () => {
+    const items = await itemsOf(body(jsonLines(7), '\n  \n'), { ...JSONL, maxRecords: 7 });
+
+    expect(items).toHaveLength(7);
+    expect(items.every((item) => 'text' in item)).toBe(true);
+  });
+
+  test('a few kilobytes of gzip are not 3 million records by default: at most DEFAULT_MAX_RECORDS, then one ObjectTooLarge item', async () => {
+    // Prepare: 3 million empty objects, a few kilobytes of gzip.
+    const bomb = gzipSync(Buffer.from('{}\n'.repeat(3_000_000)), { level: 9 });
+    expect(bomb.length).toBeLessThan(20_000);
+
+    // Act
+    let records = 0;
+    let last: SourceItem | undefined;
+    for await (const batch of readObjectRecords(body(bomb), { format: 'jsonl', gzip: true })) {
+      records += batch.length;
+      last = batch[batch.length - 1];
+    }
+
+    // Assess
+    expect(records).toBe(DEFAULT_MAX_RECORDS + 1);
+    expect(last).toEqual(tooLarge(DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS + 1, `the object has more than ${DEFAULT_MAX_RECORDS} records`));
+  });
+
+  test('past maxObjectBytes (counted gunzipped), the records complete within them are read; one item stands for the line cut and the rest', async () => {
+    // Prepare: 25-byte lines, so the cap at 90 bytes cuts line 4.
+    const lines = Array.from({ length: 10_000 }, (_, index) => `{"id":"rec-${String(index).padStart(5, '0')}","n":${index % 10}}\n`);
+    expect(lines[0]).toHaveLength(25);
+    const object = gzipSync(Buffer.from(lines.join('')));
+
+    // Act
+    const items = await itemsOf(body(...inChunks(object, 50)), { format: 'jsonl', gzip: true, maxObjectBytes: 90 });
+
+    // Assess
+    expect(textsOf(items.slice(0, 3))).toEqual(lines.slice(0, 3).map((line) => line.trimEnd()));
+    expect(items[3]).toEqual(tooLarge(3, 4, 'the object is larger than 90 bytes gunzipped'));
+    expect(items).toHaveLength(4);
+  });
+
+  test('the byte cap stops the gunzip: a bomb is not inflated past it', async () => {
+    // Prepare: 1 GiB of spaces (valid, blank JSON Lines) in about a megabyte of gzip, inflated only up to the cap.
+    const megabyte = gzipSync(Buffer.alloc(MiB, ' '), { level: 9 });
+    const bomb = Buffer.concat(Array.from({ length: 1024 }, () => megabyte)); // concatenated gzip members
+    let pulled = 0;
+    async function* watched(): AsyncGenerator<Buffer> {
+      for (const chunk of inChunks(bomb, 1024)) {
+        pulled++;
+        yield chunk;
+      }
+    }
+
+    // Act
+    const items = await itemsOf(watched(), { format: 'jsonl', gzip: true, maxObjectBytes: 4 * MiB });
+
+    // Assess
+    expect(items).toEqual([tooLarge(0, 1, `the object is larger than ${4 * MiB} bytes gunzipped`)]);
+    expect(pulled * 1024).toBeLessThan(bomb.length / 16);
+  });
+
+  test('an object of exactly maxObjectBytes is read whole', async () => {
+    const object = jsonLines(10);
+
+    const items = await itemsOf(body(object), { ...JSONL, maxObjectBytes: Buffer.byteLength(object) });
+
+    expect(items).toHaveLength(10);
+    expect(items.every((item) => 'text' in item)).toBe(true);
+  });
+
+  test('a streamed JSON document is capped the same way, by its records index', async () => {
+    const document = JSON.stringify({ items: Array.from({ length: 50 }, (_, id) => ({ id })) });
+
+    const byRecords = await itemsOf(body(...inChunks(Buffer.from(document), 16)), { ...JSON_DOCUMENT, documentRecords: { fields: ['items'], dropNulls: false }, maxRecords: 20 });
+    const byBytes = await itemsOf(body(document), { ...JSON_DOCUMENT, documentRecords: { fields: ['items'], dropNulls: false }, maxObjectBytes: 30 });
+
+    expect(byRecords.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, id) => ({ index: id, text: `{"id":${id}}` })));
+    expect(byRecords[20]).toEqual(tooLarge(20, undefined, 'the object has more than 20 records'));
+    expect(byRecords).toHaveLength(21);
+    // `{"items":[{"id":0},{"id":1},{"i`: two records are complete within 30 bytes.
+    expect(byBytes).toEqual([
+      { index: 0, text: '{"id":0}' },
+      { index: 1, text: '{"id":1}' },
+      tooLarge(2, undefined, 'the object is larger than 30 bytes'),
+    ]);
+  });
+
+  test('a document parsed whole (a records expression that is not plain fields) is refused past maxDocumentBytes, 64 MiB by default', async () => {
+    const items = await itemsOf(body('{"items": [', ' '.repeat(200), ']}'), { ...JSON_DOCUMENT, recordsOf: (document) => (document as { items: unknown[] }).items, maxDocumentBytes: 100 });
+
+    expect(DEFAULT_MAX_DOCUMENT_BYTES).toBe(64 * MiB);
+    expect(items).toEqual([
+      {
+        index: 0,
+        code: 'ObjectTooLarge',
+        error: 'document is larger than 100 bytes; use JSON Lines for large inputs or a `records` path of plain fields (items, data.records, items[*]), which is streamed',
+      },
+    ]);
+  });
+
+  test('rejects caps that are not positive integers', async () => {
+    await expect(itemsOf(body('{}\n'), { ...JSONL, maxRecords: 0 })).rejects.toThrow(RangeError);
+    await expect(itemsOf(body('{}\n'), { ...JSONL, maxObjectBytes: 1.5 })).rejects.toThrow(RangeError);
   });
 });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { splitObject } from '../../lib/ingest/split-object';
 import { decodeWork, encodeWork, type WorkMessage } from '../../lib/ingest/work-message';
 import { parseWorkflow } from '../../lib/workflow';
@@ -25,7 +26,7 @@ failures: {queue: out}
   return compiled!;
 }
 
-async function split(text: string, key: string, extra: string, maxItemsPerMessage = 100) {
+async function split(text: string | Buffer, key: string, extra: string, maxItemsPerMessage = 100) {
   const sent: WorkMessage[] = [];
   const staged: string[] = [];
   const report = await splitObject(
@@ -80,5 +81,64 @@ describe('splitObject and repeated record ids', () => {
 
     expect(items.every((item) => 'text' in item)).toBe(true);
     expect(report.duplicates).toBe(0);
+  });
+});
+
+describe('splitObject and JSON documents', () => {
+  it('streams a pretty-printed document: each record travels as written (its newlines too), with the positions and kept ids of a whole parse', async () => {
+    // Prepare
+    const document = '{\n  "items": [\n    {"id": "a", "amount": 1.50},\n    {\n      "id": "b"\n    },\n    {"id": "a", "n": 12345678901234567890}\n  ]\n}\n';
+
+    // Act
+    const { report, items } = await split(document, 'docs/pretty.json', 'records: items\nrecordId: id');
+
+    // Assess
+    expect(items).toEqual([
+      { index: 0, text: '{"id": "a", "amount": 1.50}' },
+      { index: 1, text: '{\n      "id": "b"\n    }' },
+      { index: 2, recordId: 'a', keptBy: { index: 0 } },
+    ]);
+    expect(report).toMatchObject({ records: 3, duplicates: 1 });
+  });
+
+  it('a workflow without records: the document is its one record, as written', async () => {
+    const { items } = await split('{\n  "id": "only",\n  "score": 0.10\n}\n', 'docs/one.json', 'format: json');
+
+    expect(items).toEqual([{ index: 0, text: '{\n  "id": "only",\n  "score": 0.10\n}' }]);
+  });
+
+  it('a records expression that is not plain fields is still read, parsed whole', async () => {
+    const { items } = await split(JSON.stringify({ items: [{ id: 'a', ok: true }, { id: 'b' }, { id: 'c', ok: true }] }), 'docs/filtered.json', 'records: "items[?ok]"');
+
+    expect(items).toEqual([
+      { index: 0, text: '{"id":"a","ok":true}' },
+      { index: 1, text: '{"id":"c","ok":true}' },
+    ]);
+  });
+});
+
+describe('splitObject and the caps of a workflow', () => {
+  it("ingest.maxRecordsPerObject: the records up to it are sent, then one ObjectTooLarge item; nothing else", async () => {
+    const lines = Array.from({ length: 10 }, (_, index) => JSON.stringify({ id: `r${index}` })).join('\n');
+
+    const { report, items } = await split(lines, 'docs/capped.jsonl', 'recordId: id\ningest: {maxRecordsPerObject: 4}', 3);
+
+    expect(items).toEqual([
+      ...[0, 1, 2, 3].map((index) => ({ index, line: index + 1, text: `{"id":"r${index}"}` })),
+      { index: 4, line: 5, code: 'ObjectTooLarge', error: 'the object has more than 4 records: this record and the rest of the object are not read' },
+    ]);
+    expect(report).toMatchObject({ records: 5, tooLarge: 1 });
+  });
+
+  it('ingest.maxObjectBytes: counted gunzipped', async () => {
+    const lines = Array.from({ length: 1000 }, (_, index) => JSON.stringify({ id: `r${String(index).padStart(3, '0')}` })).join('\n');
+
+    const { items } = await split(gzipSync(lines), 'docs/capped.jsonl.gz', 'ingest: {maxObjectBytes: 45}');
+
+    // 13-byte lines and their newlines: three complete within 45 bytes.
+    expect(items).toEqual([
+      ...[0, 1, 2].map((index) => ({ index, line: index + 1, text: `{"id":"r00${index}"}` })),
+      { index: 3, line: 4, code: 'ObjectTooLarge', error: 'the object is larger than 45 bytes gunzipped: this record and the rest of the object are not read' },
+    ]);
   });
 });

@@ -10,7 +10,10 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenTask } from '../../lib/emulator/a2i-emulator';
-import { grantedObjectUrl } from '../../lib/local/local-server';
+import { request, type Server } from 'node:http';
+import type { A2iEmulator } from '../../lib/emulator/a2i-emulator';
+import { createLocalServer, grantedObjectUrl } from '../../lib/local/local-server';
+import { Journal } from '../../lib/local/journal';
 import { LOCAL_BUCKETS } from '../../lib/local/resources';
 import { type Delivery, LocalStack } from '../../lib/local/stack';
 
@@ -315,5 +318,131 @@ describe('local server', () => {
     } finally {
       client.destroy();
     }
+  });
+
+  it('answers a malformed request target 400: bad percent-encoding, /s3/ paths that name no object, not a path', async () => {
+    const port = Number(new URL(stack.url).port);
+    const targets = ['/s3/%ZZ/key', `/s3/${INPUT_BUCKET}/%E0%A4%A`, '/s3/', `/s3/${INPUT_BUCKET}`, `/s3/${INPUT_BUCKET}/`, '/human-loops/%ZZ', '/tasks/%E0', '/a2i-emulator/human-task-uis/%ZZ/template', '//elsewhere/status', '*', 'http://127.0.0.1/health'];
+    const answers: Array<[string, number]> = [];
+    for (const target of targets) answers.push([target, await rawStatus(port, 'GET', target)]);
+
+    expect(answers).toEqual(targets.map((target) => [target, 400]));
+  });
+});
+
+/** The status of one request sent as written (fetch would normalise the target). */
+function rawStatus(port: number, method: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+describe('POST /local/upload past the limit', () => {
+  const LIMIT = 1024 * 1024;
+  /** How much the client is prepared to send before calling the server deaf: far past the limit. */
+  const GIVE_UP_BYTES = 64 * LIMIT;
+  const CHUNK = Buffer.alloc(64 * 1024, 'a');
+  let server: Server;
+  let port: number;
+  const uploads: number[] = [];
+
+  beforeAll(async () => {
+    server = createLocalServer({
+      // Only the upload route is reached: no emulator or other API takes these requests.
+      emulator: { handle: async () => false } as unknown as A2iEmulator,
+      apis: [],
+      journal: new Journal([]),
+      ready: () => true,
+      readObject: async () => ({ status: 404, code: 'NoSuchKey', message: 'none' }),
+      upload: async (_name, body) => {
+        uploads.push(body.byteLength);
+        return { taken: body.byteLength };
+      },
+      maxUploadBytes: LIMIT,
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  interface Outcome {
+    status?: number;
+    /** Whether the client had sent its whole body when the answer came (it never ends a refused one). */
+    bodyFinished: boolean;
+    sent: number;
+    /** The server closed the connection. */
+    closed: boolean;
+  }
+
+  /** Streams chunks until the server answers (or closes), or GIVE_UP_BYTES are sent; never ends the body of its own accord before then. */
+  function streamUpload(headers: Record<string, string>): Promise<Outcome> {
+    return new Promise((resolve) => {
+      const outcome: Outcome = { bodyFinished: false, sent: 0, closed: false };
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/local/upload?name=big.jsonl', headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/octet-stream', ...headers } });
+      let answered = false;
+      const finish = () => resolve(outcome);
+      req.on('response', (res) => {
+        answered = true;
+        outcome.status = res.statusCode;
+        res.resume();
+        res.on('end', () => {
+          // The server hangs up rather than read the rest.
+          req.socket?.once('close', () => {
+            outcome.closed = true;
+            finish();
+          });
+          if (req.socket?.destroyed) {
+            outcome.closed = true;
+            finish();
+          }
+        });
+      });
+      req.on('error', () => {
+        outcome.closed = true;
+        if (!answered) finish();
+      });
+      const pump = () => {
+        while (!answered && !req.destroyed) {
+          if (outcome.sent >= GIVE_UP_BYTES) {
+            outcome.bodyFinished = true;
+            req.end();
+            return;
+          }
+          outcome.sent += CHUNK.length;
+          if (!req.write(CHUNK)) return void req.once('drain', pump);
+        }
+      };
+      pump();
+    });
+  }
+
+  it('refuses a body whose Content-Length is past the limit at once: 413, nothing taken, the connection closed', async () => {
+    const outcome = await streamUpload({ 'content-length': String(GIVE_UP_BYTES) });
+
+    expect(outcome).toMatchObject({ status: 413, bodyFinished: false, closed: true });
+    expect(uploads).toEqual([]);
+  });
+
+  it('refuses a chunked body as soon as it passes the limit, before the client has sent it all', async () => {
+    const outcome = await streamUpload({});
+
+    expect(outcome).toMatchObject({ status: 413, bodyFinished: false, closed: true });
+    expect(outcome.sent).toBeLessThan(GIVE_UP_BYTES);
+    expect(uploads).toEqual([]);
+  });
+
+  it('takes a body at the limit', async () => {
+    const body = Buffer.alloc(LIMIT, 'b');
+    const response = await fetch(`http://127.0.0.1:${port}/local/upload?name=exact.jsonl`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
+
+    expect(response.status).toBe(200);
+    await expect(response.json()).resolves.toEqual({ taken: LIMIT });
+    expect(uploads).toEqual([LIMIT]);
   });
 });

@@ -112,6 +112,22 @@ describe('a loop that completes', () => {
   });
 });
 
+describe('a reviewed message that does not fit SQS even by reference', () => {
+  it('is delivered as an invalid MessageTooLarge of its record on the invalid queue, the whole message kept in the payload bucket', async () => {
+    const stored = new Map<string, string>();
+    harness.s3.on(PutObjectCommand).callsFake(({ Bucket, Key, Body }) => void stored.set(`s3://${Bucket}/${Key}`, String(Body)));
+    // The consolidated verdict is the reviewer's 300 KB label: it cannot move by reference.
+    const answers = [answer(`fraud ${'!'.repeat(300_000)}`, 'w1', 5)];
+
+    const message = theMessage(await harness.run(claimInput('c7'), { steps: [{ at: HOUR, status: 'Completed' }], answers }), 'failures');
+
+    expect(message).toMatchObject({ reviewId: 'claims-c7', outcome: 'invalid', failure: { code: 'MessageTooLarge' } });
+    expect(message).not.toHaveProperty('review');
+    const whole = JSON.parse(stored.get(message.failure?.reason.split(' at ').pop() as string) as string);
+    expect(whole).toMatchObject({ reviewId: 'claims-c7', outcome: 'reviewed', review: { consolidated: { verdict: { label: `fraud ${'!'.repeat(300_000)}` } } } });
+  });
+});
+
 describe('a loop that ends without a review', () => {
   it.each([
     ['Failed with InternalError', { status: 'Failed', failureCode: 'InternalError', failureReason: 'A2I failed' }, 'InternalError', 'Failed'],

@@ -2,7 +2,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConflictException, SageMakerA2IRuntimeClient, StartHumanLoopCommand, type StartHumanLoopCommandInput } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, type StartExecutionCommandInput } from '@aws-sdk/client-sfn';
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  BatchRequestTooLong,
+  ChangeMessageVisibilityCommand,
+  SQSServiceException,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -22,6 +30,7 @@ import type { ReviewMessage } from '../../lib/messages';
 import { workflowQueueName } from '../../lib/resource-names';
 import { consumerRuntime, flowDefinitionDirectory } from '../../lib/runtime/ingest-wiring';
 import { splitterRuntime } from '../../lib/runtime/splitter-wiring';
+import { SQS_MAX_BATCH_BYTES, SQS_MAX_MESSAGE_BYTES, sqsMessageBytes } from '../../lib/sqs-limits';
 import { type CompiledWorkflow, loadWorkflows } from '../../lib/workflow';
 import type { AwsClients } from '../../lib/runtime/aws-clients';
 import { lambdaContext as localLambdaContext } from '../../lib/local/lambda-context';
@@ -256,12 +265,24 @@ export class IngestHarness {
       this.objects.set(`${Bucket}/${Key}`, Buffer.from(Body as string));
       return {};
     });
+    // SQS's size limits, as AWS applies them: a call over the batch limit fails whole, an entry over the message limit fails alone.
     this.sqs.on(SendMessageBatchCommand).callsFake(({ QueueUrl, Entries }) => {
-      for (const entry of Entries ?? []) {
+      const entries: SendMessageBatchRequestEntry[] = Entries ?? [];
+      const sizes = entries.map((entry) => sqsMessageBytes(entry.MessageBody ?? '', entry.MessageAttributes));
+      if (sizes.reduce((sum, size) => sum + size, 0) > SQS_MAX_BATCH_BYTES) {
+        throw new BatchRequestTooLong({ message: `Batch requests cannot be longer than ${SQS_MAX_BATCH_BYTES} bytes.`, $metadata: { httpStatusCode: 400 } });
+      }
+      const accepted = entries.filter((_, index) => sizes[index] <= SQS_MAX_MESSAGE_BYTES);
+      for (const entry of accepted) {
         if (QueueUrl === WORK_QUEUE_URL) this.work.push({ body: entry.MessageBody as string, receives: 0 });
         else this.delivered.push({ queueUrl: QueueUrl as string, message: JSON.parse(entry.MessageBody as string), entry });
       }
-      return { Successful: (Entries ?? []).map((entry: SendMessageBatchRequestEntry) => ({ Id: entry.Id, MessageId: `id-${entry.Id}`, MD5OfMessageBody: '' })), Failed: [] };
+      return {
+        Successful: accepted.map((entry) => ({ Id: entry.Id, MessageId: `id-${entry.Id}`, MD5OfMessageBody: '' })),
+        Failed: entries
+          .filter((_, index) => sizes[index] > SQS_MAX_MESSAGE_BYTES)
+          .map((entry) => ({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: `Message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes.` })),
+      };
     });
     this.sqs.on(ChangeMessageVisibilityCommand).callsFake(({ QueueUrl, VisibilityTimeout }) => {
       if (QueueUrl !== WORK_QUEUE_URL) throw new Error(`unexpected ChangeMessageVisibility on ${QueueUrl}`);
@@ -270,6 +291,9 @@ export class IngestHarness {
     });
     this.sqs.on(SendMessageCommand).callsFake(({ QueueUrl, MessageBody, MessageAttributes }) => {
       if (QueueUrl !== WORK_DLQ_URL) throw new Error(`unexpected SendMessage to ${QueueUrl}`);
+      if (sqsMessageBytes(MessageBody ?? '', MessageAttributes) > SQS_MAX_MESSAGE_BYTES) {
+        throw new SQSServiceException({ name: 'InvalidParameterValue', $fault: 'client', message: `Message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes.`, $metadata: { httpStatusCode: 400 } });
+      }
       this.workDlq.push({ body: MessageBody as string, reason: MessageAttributes?.reason?.StringValue });
       return { MessageId: 'dlq' };
     });

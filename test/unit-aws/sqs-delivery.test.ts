@@ -9,11 +9,12 @@ import {
   SQSServiceException,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type Envelope, type PayloadStore, type QueueAddress, SqsDelivery } from '../../lib/delivery';
+import { type Envelope, type PayloadStore, type QueueAddress, SqsDelivery, UNDELIVERABLE_CODE } from '../../lib/delivery';
 import { type Outcome, type ReviewMessage, reviewMessage } from '../../lib/messages';
 import { messageProblems } from '../../lib/messages/validate';
 import { reviewIdFor } from '../../lib/naming';
 import { type OutgoingEntry, PARTIAL_FAILURE_SENDS, type ResendOptions, SendFailedError, sendBatches } from '../../lib/sqs-batch';
+import { SQS_MAX_MESSAGE_BYTES } from '../../lib/sqs-limits';
 import { FakeClock, TEST_CREDENTIALS, TEST_REGION } from './helpers';
 
 /** SQS's documented limits: 10 entries and 262,144 bytes (bodies plus attribute names, types and values) a call. */
@@ -109,6 +110,12 @@ class RecordingPayloadStore implements PayloadStore {
     this.puts.push({ key, body, uri });
     return uri;
   }
+}
+
+/** The workflow's invalid queue, as the wiring gives it, and the workflows it was asked for. */
+function invalidQueueSpy(): { of: (workflow: string) => QueueAddress; asked: string[] } {
+  const asked: string[] = [];
+  return { asked, of: (workflow) => (asked.push(workflow), OTHER_STANDARD) };
 }
 
 function resendWith(clock: FakeClock, maxAttempts = PARTIAL_FAILURE_SENDS.maxAttempts): ResendOptions {
@@ -315,14 +322,14 @@ describe('SqsDelivery', () => {
       expect(messageProblems(body)).toEqual([]);
     });
 
-    it('moves the record and the raw answers of a large reviewed message by reference, and keeps everything else', async () => {
+    it('moves the record and the raw answers of a large reviewed message by reference when both are needed, and keeps everything else', async () => {
       // Prepare
       acceptEverything();
       const store = new RecordingPayloadStore();
       const record = { pages: Array.from({ length: 3_000 }, (_, page) => ({ page, text: 'lorem ipsum dolor sit amet '.repeat(4) })) };
-      const answers = [{ workerId: 'w1', answerContent: { verdict: 'ok' } }, { workerId: 'w2', answerContent: { verdict: 'ok' } }];
+      const answers = [{ workerId: 'w1', answerContent: { notes: 'n'.repeat(MAX_BYTES) } }, { workerId: 'w2', answerContent: { verdict: 'ok' } }];
       const message = messageFor(3, { record, answers, consolidated: { verdict: 'ok' } });
-      expect(Buffer.byteLength(JSON.stringify(message))).toBeGreaterThan(MAX_BYTES);
+      expect(Buffer.byteLength(JSON.stringify(record))).toBeGreaterThan(MAX_BYTES);
 
       // Act
       await new SqsDelivery(sqs, { payloads: store }).deliver([{ queue: FIFO, message }]);
@@ -339,9 +346,84 @@ describe('SqsDelivery', () => {
       expect(body.review).not.toHaveProperty('answers');
       const { answers: _answers, ...review } = message.review ?? { humanLoopName: '', status: 'Completed' as const };
       expect(body.review).toEqual({ ...review, answersRef: answersPut?.uri });
-      expect(body).toMatchObject({ reviewId: message.reviewId, outcome: 'reviewed', decision: message.decision, source: message.source, createdAt: message.createdAt });
+      expect(body).toMatchObject({ reviewId: message.reviewId, outcome: 'reviewed', recordId: message.recordId, decision: message.decision, source: message.source, createdAt: message.createdAt });
       expect(entryBytes(entry)).toBeLessThanOrEqual(MAX_BYTES);
       expect(entry.MessageDeduplicationId).toBe(message.reviewId);
+      expect(messageProblems(body)).toEqual([]);
+    });
+
+    it('moves only what it must, largest first: a large record goes by reference, small answers stay inline', async () => {
+      // Prepare
+      acceptEverything();
+      const store = new RecordingPayloadStore();
+      const record = { pages: Array.from({ length: 3_000 }, (_, page) => ({ page, text: 'lorem ipsum dolor sit amet '.repeat(4) })) };
+      const message = messageFor(3, { record });
+
+      // Act
+      await new SqsDelivery(sqs, { payloads: store }).deliver([{ queue: STANDARD, message }]);
+
+      // Assess
+      expect(store.puts.map((put) => put.body)).toEqual([JSON.stringify(record)]);
+      const [body] = sentBodies();
+      expect(body.recordRef).toBe(store.puts[0].uri);
+      expect(body.review?.answers).toEqual(message.review?.answers);
+      expect(messageProblems(body)).toEqual([]);
+    });
+
+    it('moves a decision over the limit to the payload store as decisionRef, exactly as it was, and keeps the record inline', async () => {
+      // Prepare: an `In` list of 20,000 values makes every decision larger than SQS takes.
+      acceptEverything();
+      const store = new RecordingPayloadStore();
+      const values = Array.from({ length: 20_000 }, (_, index) => `value-${index}`);
+      const decision = {
+        activated: false,
+        humanTaskActivationConditionResults: { Conditions: [{ ConditionType: 'Expression', ConditionParameters: { Path: 'label', In: values }, EvaluationResult: false }] },
+      };
+      const reference = { ...messageFor(1), recordId: 'inv-1' };
+      const message = reviewMessage(
+        { reviewId: reference.reviewId, workflow: WORKFLOW, source: reference.source, recordId: 'inv-1' },
+        'auto-accepted',
+        { record: { invoiceId: 'inv-1' }, decision },
+        CREATED_AT,
+      );
+      expect(Buffer.byteLength(JSON.stringify(decision))).toBeGreaterThan(MAX_BYTES);
+
+      // Act
+      await new SqsDelivery(sqs, { payloads: store }).deliver([{ queue: STANDARD, message }]);
+
+      // Assess
+      const [entry] = sentInputs()[0].Entries ?? [];
+      const body = JSON.parse(entry.MessageBody ?? '') as ReviewMessage;
+      expect(entryBytes(entry)).toBeLessThanOrEqual(MAX_BYTES);
+      expect(body).not.toHaveProperty('decision');
+      expect(body.record).toEqual({ invoiceId: 'inv-1' });
+      expect(store.puts).toHaveLength(1);
+      expect(body.decisionRef).toBe(store.puts[0].uri);
+      expect(JSON.parse(store.puts[0].body)).toEqual(decision);
+      expect(messageProblems(body)).toEqual([]);
+    });
+
+    it('moves a recordId over the limit to the payload store as recordIdRef (with the record that holds it)', async () => {
+      // Prepare
+      acceptEverything();
+      const store = new RecordingPayloadStore();
+      const recordId = `big-${'é'.repeat(150 * 1024)}`;
+      const base = messageFor(2, { outcome: 'auto-accepted' });
+      const message = reviewMessage({ reviewId: base.reviewId, workflow: WORKFLOW, source: base.source, recordId }, 'auto-accepted', { record: { invoiceId: recordId }, decision: base.decision }, CREATED_AT);
+
+      // Act
+      await new SqsDelivery(sqs, { payloads: store }).deliver([{ queue: STANDARD, message }]);
+
+      // Assess
+      const [entry] = sentInputs()[0].Entries ?? [];
+      const body = JSON.parse(entry.MessageBody ?? '') as ReviewMessage;
+      expect(entryBytes(entry)).toBeLessThanOrEqual(MAX_BYTES);
+      expect(body).not.toHaveProperty('recordId');
+      expect(body).not.toHaveProperty('record');
+      const stored = new Map(store.puts.map((put) => [put.uri, put.body]));
+      expect(JSON.parse(stored.get(body.recordIdRef as string) as string)).toBe(recordId);
+      expect(JSON.parse(stored.get(body.recordRef as string) as string)).toEqual({ invoiceId: recordId });
+      expect(body).toMatchObject({ reviewId: message.reviewId, outcome: 'auto-accepted', decision: message.decision });
       expect(messageProblems(body)).toEqual([]);
     });
 
@@ -396,19 +478,31 @@ describe('SqsDelivery', () => {
       expect(sentBodies().map((body) => body.reviewId)).not.toContain(message.reviewId);
     });
 
-    it('fails with SendFailedError when the message is still too large with its record and answers by reference', async () => {
+    it('replaces a message that does not fit even by reference with an invalid MessageTooLarge on the invalid queue, and sends the others', async () => {
       // Prepare
       acceptEverything();
       const store = new RecordingPayloadStore();
-      const message = messageFor(5, { consolidated: { notes: 'n'.repeat(MAX_BYTES) } });
+      const tooLarge = messageFor(5, { consolidated: { notes: 'n'.repeat(MAX_BYTES) } });
+      const others = [messageFor(4), messageFor(6)];
+      const invalidQueue = invalidQueueSpy();
 
       // Act
-      const error = await failureOf(new SqsDelivery(sqs, { payloads: store }).deliver([{ queue: STANDARD, message }]));
+      await new SqsDelivery(sqs, { payloads: store, invalidQueue: invalidQueue.of }).deliver([others[0], tooLarge, others[1]].map((message) => ({ queue: STANDARD, message })));
 
       // Assess
-      expect(error).toBeInstanceOf(SendFailedError);
-      expect((error as SendFailedError).labels).toEqual([message.reviewId]);
-      expect(sentInputs()).toHaveLength(0);
+      expect(sentBodies(STANDARD.url)).toEqual(others);
+      const [standIn] = sentBodies(OTHER_STANDARD.url);
+      expect(invalidQueue.asked).toEqual([WORKFLOW]);
+      expect(standIn).toMatchObject({ reviewId: tooLarge.reviewId, outcome: 'invalid', source: tooLarge.source, recordId: tooLarge.recordId, failure: { code: UNDELIVERABLE_CODE } });
+      expect(standIn).not.toHaveProperty('review');
+      expect(messageProblems(standIn)).toEqual([]);
+      const attributes = sentInputs().find((input) => input.QueueUrl === OTHER_STANDARD.url)?.Entries?.[0].MessageAttributes;
+      expect(attributes?.outcome).toEqual({ DataType: 'String', StringValue: 'invalid' });
+      // The whole message is kept, and the reason says where, without any of the record's content.
+      const whole = store.puts.find((put) => put.key.endsWith('/message.json'));
+      expect(JSON.parse(whole?.body ?? 'null')).toEqual(tooLarge);
+      expect(standIn.failure?.reason).toContain(whole?.uri);
+      expect(standIn.failure?.reason).not.toContain('nnnn');
     });
   });
 
@@ -541,6 +635,22 @@ describe('messageProblems, the validator the bodies above are checked with', () 
     expect(problems.length).toBeGreaterThan(0);
   });
 
+  it('takes decisionRef and recordIdRef in place of decision and recordId, and reports a body with both or neither', () => {
+    // Prepare
+    const { decision: _decision, recordId: _recordId, ...rest } = messageFor(3, { outcome: 'auto-accepted' });
+    const byReference = { ...rest, decisionRef: 's3://payload-bucket/d.json', recordIdRef: 's3://payload-bucket/i.json' };
+
+    // Act, Assess
+    expect(messageProblems(byReference)).toEqual([]);
+    expect(messageProblems({ ...byReference, decision: messageFor(3).decision })).not.toEqual([]);
+    expect(messageProblems({ ...byReference, recordId: 'inv-3' })).not.toEqual([]);
+    const { decisionRef: _ref, ...withoutDecision } = byReference;
+    expect(messageProblems(withoutDecision)).not.toEqual([]);
+    const { decision: _reviewedDecision, ...reviewed } = messageFor(4);
+    expect(messageProblems({ ...reviewed, decisionRef: 's3://payload-bucket/d.json' })).toEqual([]);
+    expect(messageProblems(reviewed)).not.toEqual([]);
+  });
+
   it('is not vacuous: it reports a reviewed body without its review', () => {
     // Prepare
     const { review: _review, ...body } = messageFor(4);
@@ -591,6 +701,33 @@ describe('sendBatches', () => {
 
     // Assess
     expect(sentInputs().map((input) => input.Entries?.length)).toEqual([4, 4, 4]);
+  });
+
+  it('sends nothing when an entry is over SQS\'s limit for one message, counted as AWS counts it, and names it', async () => {
+    // Prepare
+    acceptEverything();
+    const attributes = { workflow: { DataType: 'String', StringValue: 'invoices' } };
+    const atLimit = 'a'.repeat(SQS_MAX_MESSAGE_BYTES - 'workflow'.length - 'String'.length - 'invoices'.length - 2) + 'é';
+    const over = `${atLimit}x`;
+
+    // Act
+    const error = await failureOf(
+      sendBatches(sqs, STANDARD.url, [
+        { entry: { MessageBody: atLimit, MessageAttributes: attributes }, bytes: 1, label: 'at-limit' },
+        { entry: { MessageBody: over, MessageAttributes: attributes }, bytes: 1, label: 'one-over' },
+      ]),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(SendFailedError);
+    expect((error as SendFailedError).labels).toEqual(['one-over']);
+    expect(sentInputs()).toHaveLength(0);
+
+    // Act: the one at the limit alone is sent.
+    await sendBatches(sqs, STANDARD.url, [{ entry: { MessageBody: atLimit, MessageAttributes: attributes }, bytes: 1, label: 'at-limit' }]);
+
+    // Assess
+    expect(entryBytes(sentInputs()[0].Entries?.[0] as SendMessageBatchRequestEntry)).toBe(SQS_MAX_MESSAGE_BYTES);
   });
 
   it('names the labels of the entries SQS rejected in SendFailedError', async () => {
