@@ -3,7 +3,8 @@ import type { ReviewLoopState } from '../lib/review/loop-state';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
-import { checkRuntime, type ReviewRuntime } from '../lib/runtime/review-wiring';
+import { checkRuntime } from '../lib/runtime/check-wiring';
+import type { ReviewRuntime } from '../lib/runtime/review-wiring';
 
 /** The review-loop machine's CheckLoop task: DescribeHumanLoop and the next step; returns the execution's next state. */
 export function createHandler(deps: () => Pick<ReviewRuntime, 'check'> = once(checkRuntime)) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { QueueAddress } from '../delivery';
 import { workflowQueueName } from '../resource-names';
-import type { CompiledWorkflow } from '../workflow/assemble';
+import { type CompiledWorkflow, compileWorkflowWithoutConditions } from '../workflow/assemble';
 import { parseWorkflowBundle, WORKFLOW_BUNDLE_FILE } from '../workflow/bundle';
 import type { Workflow } from '../workflow/types';
 import { ConfigError, requireEnv } from './env';
@@ -49,4 +49,24 @@ export function queueDirectory(workflows: CompiledWorkflow[], env: Env = process
 export function invalidQueueDirectory(workflows: CompiledWorkflow[], queueAddress: (workflow: string, queue: string) => QueueAddress): (workflow: string) => QueueAddress {
   const queues = new Map(workflows.map(({ definition }) => [definition.name, definition.invalid.queue]));
   return (workflow) => queueAddress(workflow, queues.get(workflow) ?? '');
+}
+
+export interface WorkflowLookup {
+  all: CompiledWorkflow[];
+  /** The deployed workflow of that name; a ConfigError if there is none. */
+  byName(name: string): CompiledWorkflow;
+}
+
+/** The deployed workflows without their activation conditions (the review loop's steps never evaluate one), by name. */
+export function deployedWorkflowLookup(env: Env = process.env): WorkflowLookup {
+  const all = deployedWorkflows(env, compileWorkflowWithoutConditions);
+  const byName = new Map(all.map((workflow) => [workflow.definition.name, workflow]));
+  return {
+    all,
+    byName(name) {
+      const found = byName.get(name);
+      if (!found) throw new ConfigError(`workflow "${name}" is not deployed`);
+      return found;
+    },
+  };
 }

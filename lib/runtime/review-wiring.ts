@@ -10,15 +10,17 @@ import { SqsPollQueue } from '../review/poll-queue';
 import type { ReviewDeps } from '../review/deliver-review';
 import type { WaitDeps } from '../review/wait-for-status';
 import { parseS3Uri, S3PayloadStore } from '../s3-store';
-import { compileWorkflowWithoutConditions, type CompiledWorkflow } from '../workflow/assemble';
 import type { AwsClients } from './aws-clients';
 import { processA2iClient } from './clients/a2i';
 import { processDynamoClient } from './clients/dynamo';
 import { processS3Client } from './clients/s3';
 import { processSfnClient } from './clients/sfn';
 import { processSqsClient } from './clients/sqs';
-import { deployedWorkflows, invalidQueueDirectory, queueDirectory } from './deployed-workflows';
-import { ConfigError, requireEnv } from './env';
+import { deployedWorkflowLookup, invalidQueueDirectory, queueDirectory, type WorkflowLookup } from './deployed-workflows';
+import { requireEnv } from './env';
+
+// CheckLoop's part has its module: it needs no ledger, so its bundle holds no DynamoDB client.
+export { checkRuntime } from './check-wiring';
 
 type Env = Record<string, string | undefined>;
 
@@ -34,11 +36,12 @@ export interface ReviewRuntime {
 
 /**
  * Every review-loop function's dependencies, sharing one ledger and set of clients (local mode and tests).
- * Each deployed function wires only its own part below (checkRuntime …), so that its bundle holds only the
- * SDK clients that part uses.
+ * Each deployed function wires only its own part (checkRuntime, waitRuntime …), so that its bundle holds only
+ * the SDK clients that part uses; the workflows load without their activation conditions: no review step
+ * evaluates one.
  */
 export function reviewRuntime(env: Env = process.env, clients: AwsClients = { s3: processS3Client(), sqs: processSqsClient(), sfn: processSfnClient(), a2i: processA2iClient(), dynamo: processDynamoClient() }, clock: Clock = systemClock): ReviewRuntime {
-  const workflows = reviewWorkflows(env);
+  const workflows = deployedWorkflowLookup(env);
   const ledger = ledgerOf(env, clients, clock);
   const deliver = deliverDeps(env, clients, workflows, ledger, clock);
   const polls = pollQueue(env, clients);
@@ -52,14 +55,9 @@ export function reviewRuntime(env: Env = process.env, clients: AwsClients = { s3
   };
 }
 
-/** CheckLoop: DescribeHumanLoop only. */
-export function checkRuntime(env: Env = process.env, clients: Pick<AwsClients, 'a2i'> = { a2i: processA2iClient() }, clock: Clock = systemClock): Pick<ReviewRuntime, 'check'> {
-  return { check: { a2i: clients.a2i, workflow: reviewWorkflows(env).byName, clock } };
-}
-
 /** WaitForStatus and the status-event function: the ledger's token, Step Functions, the poll queue. */
 export function waitRuntime(env: Env = process.env, clients: Pick<AwsClients, 'dynamo' | 'sfn' | 'sqs'> = { dynamo: processDynamoClient(), sfn: processSfnClient(), sqs: processSqsClient() }, clock: Clock = systemClock): Pick<ReviewRuntime, 'wait'> {
-  return { wait: { ledger: ledgerOf(env, clients, clock), sfn: clients.sfn, polls: pollQueue(env, clients), workflow: reviewWorkflows(env).byName, clock } };
+  return { wait: { ledger: ledgerOf(env, clients, clock), sfn: clients.sfn, polls: pollQueue(env, clients), workflow: deployedWorkflowLookup(env).byName, clock } };
 }
 
 /** The poll queue's consumer: DescribeHumanLoop, the ledger's token, Step Functions, the poll queue. */
@@ -68,12 +66,12 @@ export function pollRuntime(
   clients: Pick<AwsClients, 'a2i' | 'dynamo' | 'sfn' | 'sqs'> = { a2i: processA2iClient(), dynamo: processDynamoClient(), sfn: processSfnClient(), sqs: processSqsClient() },
   clock: Clock = systemClock,
 ): Pick<ReviewRuntime, 'poll'> {
-  return { poll: { a2i: clients.a2i, sfn: clients.sfn, ledger: ledgerOf(env, clients, clock), polls: pollQueue(env, clients), workflow: reviewWorkflows(env).byName, clock } };
+  return { poll: { a2i: clients.a2i, sfn: clients.sfn, ledger: ledgerOf(env, clients, clock), polls: pollQueue(env, clients), workflow: deployedWorkflowLookup(env).byName, clock } };
 }
 
 /** DeliverReview: output.json from S3, the ledger's claim, the destination queues (big messages staged in S3). */
 export function deliverReviewRuntime(env: Env = process.env, clients: Pick<AwsClients, 'dynamo' | 'sqs' | 's3'> = { dynamo: processDynamoClient(), sqs: processSqsClient(), s3: processS3Client() }, clock: Clock = systemClock): Pick<ReviewRuntime, 'review'> {
-  const workflows = reviewWorkflows(env);
+  const workflows = deployedWorkflowLookup(env);
   return { review: reviewDeps(deliverDeps(env, clients, workflows, ledgerOf(env, clients, clock), clock), clients, clock) };
 }
 
@@ -83,27 +81,8 @@ export function deliverFailureRuntime(
   clients: Pick<AwsClients, 'a2i' | 'dynamo' | 'sqs' | 's3'> = { a2i: processA2iClient(), dynamo: processDynamoClient(), sqs: processSqsClient(), s3: processS3Client() },
   clock: Clock = systemClock,
 ): Pick<ReviewRuntime, 'failure'> {
-  const workflows = reviewWorkflows(env);
+  const workflows = deployedWorkflowLookup(env);
   return { failure: { ...deliverDeps(env, clients, workflows, ledgerOf(env, clients, clock), clock), a2i: clients.a2i, clock } };
-}
-
-interface ReviewWorkflows {
-  all: CompiledWorkflow[];
-  byName(name: string): CompiledWorkflow;
-}
-
-/** The deployed workflows, without their activation conditions: no review step evaluates one. */
-function reviewWorkflows(env: Env): ReviewWorkflows {
-  const all = deployedWorkflows(env, compileWorkflowWithoutConditions);
-  const byName = new Map(all.map((workflow) => [workflow.definition.name, workflow]));
-  return {
-    all,
-    byName(name) {
-      const found = byName.get(name);
-      if (!found) throw new ConfigError(`workflow "${name}" is not deployed`);
-      return found;
-    },
-  };
 }
 
 function ledgerOf(env: Env, clients: Pick<AwsClients, 'dynamo'>, clock: Clock): Ledger {
@@ -114,7 +93,7 @@ function pollQueue(env: Env, clients: Pick<AwsClients, 'sqs'>): SqsPollQueue {
   return new SqsPollQueue(clients.sqs, requireEnv('POLL_QUEUE_URL', env));
 }
 
-function deliverDeps(env: Env, clients: Pick<AwsClients, 'sqs' | 's3'>, workflows: ReviewWorkflows, ledger: Ledger, clock: Clock): DeliverDeps {
+function deliverDeps(env: Env, clients: Pick<AwsClients, 'sqs' | 's3'>, workflows: WorkflowLookup, ledger: Ledger, clock: Clock): DeliverDeps {
   const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
   const queueAddress = queueDirectory(workflows.all, env);
   return {
