@@ -1,4 +1,5 @@
 'use strict';
+const { join } = require('node:path');
 /**
  * The esbuild options of every function bundle, in one place: serverless-esbuild reads them through
  * custom.esbuild.config in serverless.yml (it calls this function), and bench/bundle.ts builds with them.
@@ -23,7 +24,7 @@ const options = {
   // signs in with (STS, SSO, SSO-OIDC): ~115 KB in every bundle with A2I. Later releases of the chain declare
   // themselves compatible (^3.972), and the other clients already use the project's one: A2I uses it too. In
   // Lambda every chain answers from the environment's credentials (test/deploy/bundles.test.ts signs through it).
-  alias: { '@aws-sdk/credential-provider-node': './node_modules/@aws-sdk/credential-provider-node' },
+  alias: { '@aws-sdk/credential-provider-node': join(__dirname, 'node_modules/@aws-sdk/credential-provider-node') },
 };
 
 module.exports = () => JSON.parse(JSON.stringify(options));
