@@ -1,4 +1,5 @@
 'use strict';
+const { join } = require('node:path');
 /**
  * The esbuild options of every function bundle, in one place: serverless-esbuild reads them through
  * custom.esbuild.config in serverless.yml (it calls this function), and bench/bundle.ts builds with them.
@@ -18,6 +19,12 @@ const options = {
   mainFields: ['module', 'main'],
   // The AWS SDK is bundled (not taken from the runtime) so each function ships the versions it was tested with.
   exclude: [],
+  // One credential chain for every client. @aws-sdk/client-sagemaker-a2i-runtime's latest release (3.922.0) pins
+  // its own credential-provider-node 3.922.0, which brings a second copy of the chain and of the clients it
+  // signs in with (STS, SSO, SSO-OIDC): ~115 KB in every bundle with A2I. Later releases of the chain declare
+  // themselves compatible (^3.972), and the other clients already use the project's one: A2I uses it too. In
+  // Lambda every chain answers from the environment's credentials (test/deploy/bundles.test.ts signs through it).
+  alias: { '@aws-sdk/credential-provider-node': join(__dirname, 'node_modules/@aws-sdk/credential-provider-node') },
 };
 
 module.exports = () => JSON.parse(JSON.stringify(options));

@@ -26,7 +26,8 @@ export interface ServerlessConfig {
 const PLUGIN_OPTIONS = ['concurrency', 'zipConcurrency', 'nativeZip', 'packager', 'packagePath', 'watch', 'keepOutputDirectory', 'packagerOptions', 'installExtraArgs', 'outputFileExtension', 'outputBuildFolder', 'outputWorkFolder', 'nodeExternals', 'skipBuild', 'skipRebuild', 'skipBuildExcludeFns', 'stripEntryResolveExtensions', 'disposeContext'];
 
 export function serverlessConfig(): ServerlessConfig {
-  return parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as ServerlessConfig;
+  // CloudFormation's tags (!GetAtt, !Ref) mean nothing here: only the functions and the esbuild options are read.
+  return parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as ServerlessConfig;
 }
 
 /** The esbuild options serverless-esbuild builds each function with: the file custom.esbuild.config names. */

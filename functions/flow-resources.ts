@@ -2,7 +2,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { sageMakerFlowApi } from '../lib/flows/api';
 import { type CustomResourceEvent, type FlowResourceDeps, handleFlowResourceEvent, putResponse, type ResponseSender } from '../lib/flows/custom-resource';
-import { awsClientConfig } from '../lib/runtime/aws-clients';
+import { awsClientConfig } from '../lib/runtime/aws-client-config';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger, tracer } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';

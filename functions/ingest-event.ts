@@ -1,5 +1,5 @@
 import { type BusEvent, workForEvent } from '../lib/ingest/ingest-event';
-import { type EventIngestRuntime, eventIngestRuntime } from '../lib/runtime/ingest-wiring';
+import { type EventIngestRuntime, eventIngestRuntime } from '../lib/runtime/splitter-wiring';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger, metrics, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';

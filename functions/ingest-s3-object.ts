@@ -1,7 +1,7 @@
 import type { S3Event } from 'aws-lambda';
 import { type ObjectIngestDeps, ingestCreatedObject } from '../lib/ingest/ingest-object';
 import { createdObjects } from '../lib/ingest/s3-notification';
-import { splitterRuntime } from '../lib/runtime/ingest-wiring';
+import { splitterRuntime } from '../lib/runtime/splitter-wiring';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger, metrics, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';

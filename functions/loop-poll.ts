@@ -4,7 +4,7 @@ import { pollLoop } from '../lib/review/poll-loop';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
-import { type ReviewRuntime, reviewRuntime } from '../lib/runtime/review-wiring';
+import { pollRuntime, type ReviewRuntime } from '../lib/runtime/review-wiring';
 
 /** Kept in the queue on purpose (a poll not due yet): reported as a batch item failure, not an error. */
 class NotDueYet extends Error {
@@ -16,7 +16,7 @@ class NotDueYet extends Error {
  * hidden until it is and stays in the queue; a due one looks at the loop and wakes the execution or
  * schedules the next poll.
  */
-export function createHandler(deps: () => Pick<ReviewRuntime, 'poll'> = once(reviewRuntime)) {
+export function createHandler(deps: () => Pick<ReviewRuntime, 'poll'> = once(pollRuntime)) {
   const processor = new BatchProcessor(EventType.SQS);
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     const result = await pollLoop(record.body, record.receiptHandle, deps().poll);

@@ -3,10 +3,10 @@ import type { ReviewLoopState } from '../lib/review/loop-state';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
-import { type ReviewRuntime, reviewRuntime } from '../lib/runtime/review-wiring';
+import { deliverReviewRuntime, type ReviewRuntime } from '../lib/runtime/review-wiring';
 
 /** The review-loop machine's DeliverReview task: collect, consolidate, route, deliver. */
-export function createHandler(deps: () => ReviewRuntime = once(reviewRuntime)) {
+export function createHandler(deps: () => Pick<ReviewRuntime, 'review'> = once(deliverReviewRuntime)) {
   return withPowertools(async (state: ReviewLoopState) => {
     const result = await deliverReview(state, deps().review);
     logger.info('review delivered', { reviewId: state.reviewId, queue: result.queue, sentNow: result.delivered });

@@ -3,10 +3,10 @@ import type { ReviewLoopState } from '../lib/review/loop-state';
 import { withPowertools } from '../lib/runtime/handler';
 import { logger, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
-import { type ReviewRuntime, reviewRuntime } from '../lib/runtime/review-wiring';
+import { deliverFailureRuntime, type ReviewRuntime } from '../lib/runtime/review-wiring';
 
 /** The review-loop machine's DeliverFailure task: stop the loop if it is open, deliver a failed message. */
-export function createHandler(deps: () => ReviewRuntime = once(reviewRuntime)) {
+export function createHandler(deps: () => Pick<ReviewRuntime, 'failure'> = once(deliverFailureRuntime)) {
   return withPowertools(async (state: ReviewLoopState) => {
     const result = await deliverFailure(state, deps().failure);
     logger.warn('loop failed', { reviewId: state.reviewId, code: result.code, queue: result.queue, sentNow: result.delivered });

@@ -10,7 +10,8 @@ import { createHandler as reviewLoopFail } from '../../functions/review-loop-fai
 import { createHandler as reviewLoopWait } from '../../functions/review-loop-wait';
 import type { HumanLoopStatusDetail } from '../review/status-event';
 import type { AwsClients } from '../runtime/aws-clients';
-import { consumerRuntime, eventIngestRuntime, splitterRuntime } from '../runtime/ingest-wiring';
+import { consumerRuntime } from '../runtime/ingest-wiring';
+import { eventIngestRuntime, splitterRuntime } from '../runtime/splitter-wiring';
 import { once } from '../runtime/once';
 import { reviewRuntime } from '../runtime/review-wiring';
 import { lambdaContext } from './lambda-context';

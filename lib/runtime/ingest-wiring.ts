@@ -1,69 +1,30 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Readable } from 'node:stream';
-import { type QueueAddress, SqsDelivery } from '../delivery';
-import { type EventRoute, eventRoutes } from '../ingest/match';
 import type { WorkDeps } from '../ingest/process-work';
-import type { SplitDeps } from '../ingest/split-object';
-import type { WorkMessage } from '../ingest/work-message';
-import { deadLetterReason, fittedWorkEntries, type WorkStaging } from '../ingest/work-queue';
+import { deadLetterReason } from '../ingest/work-queue';
+import { SqsDelivery } from '../delivery';
 import { DEFAULT_LEDGER_OPTIONS, DynamoDbLedger } from '../ledger';
 import { A2iLoopStarter } from '../loop-starter';
 import { type Clock, systemClock } from '../clock';
 import { RateLimiter } from '../rate-limiter';
 import { S3PayloadStore } from '../s3-store';
-import { sendBatches } from '../sqs-batch';
 import { sqsSafeJson } from '../sqs-text';
 import { stackFlowDefinitionName, type StackFlowValues } from '../flows/stack-flow';
-import { workflowQueueName } from '../resource-names';
-import { parseWorkflowBundle, parseWorkflowTemplates, WORKFLOW_BUNDLE_FILE } from '../workflow/bundle';
-import type { CompiledWorkflow } from '../workflow/compiled';
+import { parseWorkflowTemplates } from '../workflow/bundle';
+import { type CompiledWorkflow, compileWorkflow } from '../workflow/compiled';
 import { isFlowSpec } from '../workflow/types';
-import { type AwsClients, awsClients } from './aws-clients';
+import { type AwsClients, processAwsClients } from './aws-clients';
+import { deployedWorkflows, invalidQueueDirectory, queueDirectory, workflowBundleFile } from './deployed-workflows';
 import { ConfigError, envNumber, requireEnv } from './env';
 import { workflowMetrics } from './observability';
+import { sendWork } from './send-work';
+
+// The work queue's consumer is wired here; the splitters (S3, EventBridge: ./splitter-wiring) and what several
+// functions share have modules of their own, so that each function's bundle holds only its own clients, and
+// only this one the condition compiler.
+export { invalidQueueDirectory, queueDirectory } from './deployed-workflows';
 
 type Env = Record<string, string | undefined>;
-
-/** The deployed workflows' bundle, packaged with the function (WORKFLOWS_BUNDLE, relative to the function's root). */
-function bundleFile(env: Env): string {
-  return resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), env.WORKFLOWS_BUNDLE ?? WORKFLOW_BUNDLE_FILE);
-}
-
-/** The deployed workflows. */
-export function deployedWorkflows(env: Env = process.env): CompiledWorkflow[] {
-  const file = bundleFile(env);
-  return parseWorkflowBundle(readFileSync(file, 'utf8'), file);
-}
-
-/**
- * Each workflow queue's address, from its name (lib/resource-names.ts): QUEUE_URL_BASE (the account's SQS
- * URL, `https://sqs.<region>.<suffix>/<account>/`) and QUEUE_NAME_PREFIX (`<service>-<stage>`).
- */
-export function queueDirectory(workflows: CompiledWorkflow[], env: Env = process.env): (workflow: string, queue: string) => QueueAddress {
-  const base = requireEnv('QUEUE_URL_BASE', env);
-  if (!base.endsWith('/')) throw new ConfigError(`QUEUE_URL_BASE must end with "/", got ${JSON.stringify(base)}`);
-  const stage = requireEnv('QUEUE_NAME_PREFIX', env);
-  const directory = new Map<string, QueueAddress>();
-  for (const { definition } of workflows) {
-    for (const [queue, { fifo }] of Object.entries(definition.queues)) {
-      directory.set(`${definition.name}/${queue}`, { url: `${base}${workflowQueueName(stage, definition.name, queue, fifo)}`, fifo });
-    }
-  }
-  return (workflow, queue) => {
-    const address = directory.get(`${workflow}/${queue}`);
-    if (!address) throw new ConfigError(`no queue "${queue}" for workflow "${workflow}"`);
-    return address;
-  };
-}
-
-/** Each workflow's queue for `invalid` messages: where a message too large for SQS even by reference goes as its MessageTooLarge stand-in. */
-export function invalidQueueDirectory(workflows: CompiledWorkflow[], queueAddress: (workflow: string, queue: string) => QueueAddress): (workflow: string) => QueueAddress {
-  const queues = new Map(workflows.map(({ definition }) => [definition.name, definition.invalid.queue]));
-  return (workflow) => queueAddress(workflow, queues.get(workflow) ?? '');
-}
 
 /**
  * A workflow's flow definition: its own `arn`, or the current one the stack created, named as the custom
@@ -87,7 +48,7 @@ export function flowDefinitionDirectory(workflows: CompiledWorkflow[], env: Env 
       outputPath: (workflow) => `s3://${outputBucket}/${workflow}`,
       kmsKeyId: env.KMS_KEY_ARN || undefined,
     };
-    const file = bundleFile(env);
+    const file = workflowBundleFile(env);
     const templates = parseWorkflowTemplates(readFileSync(file, 'utf8'), file);
     for (const { definition } of specs) {
       const template = templates.get(definition.name);
@@ -102,49 +63,6 @@ export function flowDefinitionDirectory(workflows: CompiledWorkflow[], env: Env 
   };
 }
 
-export interface SplitterRuntime {
-  workflows: CompiledWorkflow[];
-  inputBucket?: string;
-  splitDeps: SplitDeps;
-  getObject(bucket: string, key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
-}
-
-/** What the S3 and EventBridge entry points need: read objects, stage big records, send work. */
-export function splitterRuntime(env: Env = process.env, clients: AwsClients = awsClients()): SplitterRuntime {
-  const workQueueUrl = requireEnv('WORK_QUEUE_URL', env);
-  const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
-  const staging: WorkStaging = { stage: (key, text) => payloads.put(key, text) };
-  return {
-    workflows: deployedWorkflows(env),
-    inputBucket: env.INPUT_BUCKET,
-    splitDeps: {
-      send: (messages: WorkMessage[]) => sendWork(clients, workQueueUrl, messages, staging),
-      stage: staging.stage,
-    },
-    async getObject(bucket, key, versionId) {
-      const { Body } = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
-      if (!Body) throw new Error(`GetObject returned no body for s3://${bucket}/${key}`);
-      return Body as Readable;
-    },
-  };
-}
-
-/** Work messages onto the work queue, each within SQS's limit (fitWork stages what does not fit). */
-async function sendWork(clients: AwsClients, workQueueUrl: string, messages: WorkMessage[], staging: WorkStaging): Promise<void> {
-  await sendBatches(clients.sqs, workQueueUrl, await fittedWorkEntries(messages, staging));
-}
-
-export interface EventIngestRuntime {
-  routes: EventRoute[];
-  splitDeps: Pick<SplitDeps, 'send'>;
-}
-
-/** What the EventBridge entry point needs: the workflows' event patterns and the work queue. */
-export function eventIngestRuntime(env: Env = process.env, clients: AwsClients = awsClients()): EventIngestRuntime {
-  const runtime = splitterRuntime(env, clients);
-  return { routes: eventRoutes(runtime.workflows), splitDeps: runtime.splitDeps };
-}
-
 export interface ConsumerRuntime {
   workDeps: WorkDeps;
   /** ApproximateReceiveCount at which a work message has its last try (the queue's maxReceiveCount). */
@@ -156,8 +74,9 @@ export interface ConsumerRuntime {
 }
 
 /** What the work-queue consumer needs: the ledger, A2I and Step Functions, the destination queues. */
-export function consumerRuntime(env: Env = process.env, clients: AwsClients = awsClients(), clock: Clock = systemClock): ConsumerRuntime {
-  const workflows = deployedWorkflows(env);
+export function consumerRuntime(env: Env = process.env, clients: AwsClients = processAwsClients(), clock: Clock = systemClock): ConsumerRuntime {
+  // The one function that evaluates records: its workflows' conditions are compiled (and re2js bundled).
+  const workflows = deployedWorkflows(env, compileWorkflow);
   const payloads = new S3PayloadStore(clients.s3, requireEnv('PAYLOAD_BUCKET', env));
   // Each concurrent consumer takes its share of a workflow's StartHumanLoop rate.
   const consumers = envNumber('CONSUMER_CONCURRENCY', 10, env);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { compileWorkflow, type CompiledWorkflow } from './compiled';
+import type { CompiledWorkflow } from './assemble';
 import { isFlowSpec, type Workflow } from './types';
 
 /**
@@ -25,8 +25,12 @@ export function serialiseWorkflowBundle(workflows: CompiledWorkflow[]): string {
   return `${JSON.stringify({ format: WORKFLOW_BUNDLE_FORMAT, workflows: workflows.map((workflow) => workflow.definition), templates }, null, 1)}\n`;
 }
 
-export function parseWorkflowBundle(text: string, source: string): CompiledWorkflow[] {
-  return parseBundle(text, source).workflows.map((definition) => compileWorkflow(definition));
+/**
+ * The bundle's workflows, each compiled by `compile`: compileWorkflow (./compiled) where records are evaluated,
+ * compileWorkflowWithoutConditions (./assemble) elsewhere. Passed in, so that this module imports no condition compiler.
+ */
+export function parseWorkflowBundle(text: string, source: string, compile: (definition: Workflow) => CompiledWorkflow): CompiledWorkflow[] {
+  return parseBundle(text, source).workflows.map((definition) => compile(definition));
 }
 
 /** The worker template of each workflow with a flow spec, by workflow name. */

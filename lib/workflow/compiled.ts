@@ -1,51 +1,10 @@
-import { compileConditions, type CompiledConditions, conditionErrors, type Decision } from '../conditions';
-import { compileJmesPath, type Evaluator } from '../jmespath';
+import { compileConditions } from '../conditions';
+import { assembleWorkflow, type CompiledWorkflow } from './assemble';
 import type { Workflow } from './types';
 
-/** A workflow with every expression compiled once, ready to evaluate records. */
-export interface CompiledWorkflow {
-  readonly definition: Workflow;
-  readonly conditions: CompiledConditions;
-  /** The record's id per `recordId`, as a string; undefined when not configured or not a string/number. */
-  recordIdOf(record: unknown): string | undefined;
-  /** The records inside a JSON document per `records` (the document itself when not configured). */
-  recordsOf(document: unknown): unknown[] | undefined;
-  /** InputContent's projection of the record. */
-  project(record: unknown): unknown;
-  /** The queue a reviewed-record message goes to: the first route whose `when` is truthy. */
-  routes: ReadonlyArray<{ readonly queue: string; readonly when?: Evaluator }>;
-  /**
-   * The record's decision as the workflow acts on it: with `onConditionError: review`, a record on which a
-   * condition could not be evaluated is activated (a person sees it, and the decision's EvaluationError says
-   * why); with `invalid` (the default) ingest makes it invalid before it gets here.
-   */
-  decide(record: unknown, identity: () => string): Decision;
-}
+export { type CompiledWorkflow, compileWorkflowWithoutConditions, ConditionsNotLoadedError } from './assemble';
 
+/** The workflow with its activation conditions compiled (lib/conditions, whose Matches runs on re2js). */
 export function compileWorkflow(definition: Workflow): CompiledWorkflow {
-  const conditions = compileConditions(definition.activation);
-  const recordId = definition.recordId === undefined ? undefined : compileJmesPath(definition.recordId);
-  const records = definition.records === undefined ? undefined : compileJmesPath(definition.records);
-  const projection = compileJmesPath(definition.input.projection);
-  return {
-    definition,
-    conditions,
-    recordIdOf(record) {
-      if (!recordId) return undefined;
-      const id = recordId(record);
-      return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-    },
-    recordsOf(document) {
-      if (!records) return [document];
-      const found = records(document);
-      return Array.isArray(found) ? found : undefined;
-    },
-    project: projection,
-    routes: definition.routes.map((route) => ({ queue: route.queue, when: route.when === undefined ? undefined : compileJmesPath(route.when) })),
-    decide(record, identity) {
-      const decision = conditions.evaluate(record, identity);
-      if (decision.activated || definition.onConditionError !== 'review') return decision;
-      return conditionErrors(decision.humanTaskActivationConditionResults.Conditions).length > 0 ? { ...decision, activated: true } : decision;
-    },
-  };
+  return assembleWorkflow(definition, compileConditions);
 }

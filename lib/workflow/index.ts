@@ -1,4 +1,4 @@
-export { compileWorkflow, type CompiledWorkflow } from './compiled';
+export { compileWorkflow, compileWorkflowWithoutConditions, type CompiledWorkflow, ConditionsNotLoadedError } from './compiled';
 export { type ConfigIssue, formatIssue, WorkflowConfigError } from './errors';
 export { loadWorkflowFile, loadWorkflows, parseWorkflow } from './load';
 export * from './types';
