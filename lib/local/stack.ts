@@ -256,7 +256,7 @@ export class LocalStack {
 
   private async boot(): Promise<void> {
     const { options } = this;
-    [this.fauxqs, this.dynalite] = await Promise.all([startFauxqsProcess({ defaultRegion: LOCAL_REGION }), startDynalite()]);
+    [this.fauxqs, this.dynalite] = await Promise.all([startFauxqsProcess({ defaultRegion: LOCAL_REGION }), startDynalite({ journalPath: join(options.stateDir, LEDGER_JOURNAL) })]);
     if (options.faults) {
       this.faults = new FaultInjector(options.faults, this.random);
       this.faultProxy = await startFaultProxy(this.fauxqs.endpoint, this.faults);
@@ -617,6 +617,9 @@ function markedInternal<T extends S3Client | SQSClient>(client: T): T {
   );
   return client;
 }
+
+/** The local DynamoDB's journal in the state folder: the ledger survives a restart. */
+const LEDGER_JOURNAL = 'dynamodb.jsonl';
 
 /** Lambda's asynchronous invocation: the first try and two retries. */
 const ASYNC_ATTEMPTS = 3;
