@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
 import type { S3Event, SQSEvent } from 'aws-lambda';
 import { Agent as HttpAgent, type Server } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -16,7 +17,7 @@ import type { CustomResourceEvent, CustomResourceResponse } from '../flows';
 import { sageMakerFlowApi } from '../flows/api';
 import { createHandler as flowResources } from '../../functions/flow-resources';
 import { workflowsForObject } from '../ingest/match';
-import { DynamoDbLedger } from '../ledger';
+import { DynamoDbLedger, type LedgerEntry } from '../ledger';
 import type { ReviewMessage } from '../messages';
 import { LOCAL_AWS_CALL_POLICY } from '../runtime/aws-call-policy';
 import { createAwsClients, type AwsClients } from '../runtime/aws-clients';
@@ -52,7 +53,8 @@ import {
   type LocalResources,
   WORK_MAX_RECEIVES,
 } from './resources';
-import { uploadAndNotify } from './s3-notifier';
+import { s3ObjectCreatedEvent, uploadAndNotify } from './s3-notifier';
+import { ConsumedLog, UploadJournal } from './durable-logs';
 import { SqsEventSource } from './sqs-event-source';
 import { localStackValues } from './stack-values';
 import { LocalStepFunctions } from './step-functions';
@@ -123,7 +125,16 @@ let running = false;
  */
 export class LocalStack {
   private readonly sources: SqsEventSource[] = [];
-  private readonly consumed = new Set<string>();
+  /** What the local consumer took (kept in the state folder), so a message redelivered after a restart is not taken twice. */
+  private consumed!: ConsumedLog;
+  /** Uploads begun and not finished, kept in the state folder (see upload()). */
+  private uploads!: UploadJournal;
+  /**
+   * Records whose delivery was claimed, and perhaps sent, when an earlier process was killed: their claims are
+   * released at start so the delivery is retried at once, and the consumer takes one message for each (it
+   * dedupes on reviewId, as consumers do), whichever of the copies comes first.
+   */
+  private readonly inDoubt = new Set<string>();
   private ready = false;
   private closing = false;
   private restoreEnv: () => void = () => undefined;
@@ -175,28 +186,48 @@ export class LocalStack {
     }
   }
 
-  /** Puts a file into S3 as the cloud would receive it and runs the S3 trigger; `name` is a key, or a file name placed under each workflow's prefix that takes it. */
+  /**
+   * Puts a file into S3 as the cloud would receive it and runs the S3 trigger; `name` is a key, or a file name
+   * placed under each workflow's prefix that takes it. An upload a killed process had not finished (the same
+   * key and content, journaled as begun and never as done) is resumed: the trigger runs again for the same
+   * object version, so its records keep their review ids and the ledger keeps them from being sent twice.
+   */
   async upload(name: string, body: Buffer): Promise<UploadResult[]> {
     const targets = this.uploadTargets(name);
     if (targets.length === 0) throw new Error(`no workflow takes ${name}: ${this.describeSources()}`);
     const results: UploadResult[] = [];
+    const eTag = createHash('md5').update(body).digest('hex');
     for (const { bucket, key } of targets) {
-      const trigger = (event: S3Event) => this.invokeAsync('ingestS3Object', event, () => this.functions.ingestS3Object(event, contextFor('ingestS3Object')));
-      await uploadAndNotify(
-        this.s3,
-        bucket,
-        key,
-        body,
-        async (event) => {
-          await trigger(event);
-          // S3 delivers notifications at least once.
-          if (this.drawDuplicate()) await trigger(event);
-        },
-        { versioned: this.resources.versionedBuckets.has(bucket) },
-      );
+      const trigger = async (event: S3Event) => {
+        const versionId = event.Records[0]?.s3.object.versionId;
+        this.uploads.begin({ bucket, key, eTag, ...(versionId ? { versionId } : {}) });
+        await this.invokeAsync('ingestS3Object', event, () => this.functions.ingestS3Object(event, contextFor('ingestS3Object')));
+      };
+      const notify = async (event: S3Event) => {
+        await trigger(event);
+        // S3 delivers notifications at least once.
+        if (this.drawDuplicate()) await trigger(event);
+      };
+      const unfinished = this.uploads.unfinished(bucket, key);
+      if (unfinished?.eTag === eTag && (await this.objectStored(bucket, key, eTag, unfinished.versionId))) {
+        await notify(s3ObjectCreatedEvent({ bucket, key, size: body.length, eTag, ...(unfinished.versionId ? { versionId: unfinished.versionId } : {}), region: LOCAL_REGION }));
+      } else {
+        await uploadAndNotify(this.s3, bucket, key, body, notify, { versioned: this.resources.versionedBuckets.has(bucket) });
+      }
+      this.uploads.done(bucket, key);
       results.push({ bucket, key, workflows: workflowsForObject(this.workflows, bucket, key, LOCAL_BUCKETS.input).map((workflow) => workflow.definition.name) });
     }
     return results;
+  }
+
+  /** The object is still stored with this content (and version, when the store keeps versions). */
+  private async objectStored(bucket: string, key: string, eTag: string, versionId?: string): Promise<boolean> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return head.ETag?.replace(/"/g, '') === eTag && (!head.VersionId || !versionId || head.VersionId === versionId || head.VersionId === 'null');
+    } catch {
+      return false;
+    }
   }
 
   /** PutEvents on the local bus: custom events reach the workflows whose pattern they match. */
@@ -250,6 +281,8 @@ export class LocalStack {
     await this.dynalite?.close().catch(() => undefined);
     await this.faultProxy?.close();
     await this.fauxqs?.stop().catch(() => undefined);
+    this.consumed?.close();
+    this.uploads?.close();
     this.restoreEnv();
     running = false;
   }
@@ -272,6 +305,8 @@ export class LocalStack {
       onDeadLetter: (letter) => this.problem(`event ${letter.event.id} (${letter.event['detail-type']}) not delivered by rule ${letter.rule} to ${letter.targetArn}: ${letter.errorCode}: ${letter.errorMessage}${letter.deadLetterArn ? ` (to the DLQ ${letter.deadLetterArn})` : ' (dropped: no DLQ)'}`),
     });
     this.journal = new Journal(this.workflows.map((workflow) => workflow.definition.name));
+    this.consumed = new ConsumedLog(join(options.stateDir, CONSUMED_LOG));
+    this.uploads = new UploadJournal(join(options.stateDir, UPLOADS_JOURNAL));
     this.emulator = new A2iEmulator({
       stateDir: options.stateDir,
       region: LOCAL_REGION,
@@ -352,7 +387,7 @@ export class LocalStack {
           tasks: this.functions.tasks,
         },
       ],
-      { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, onExecutionEnd: (summary) => summary.status !== 'SUCCEEDED' && this.problem(`execution ${summary.name} ${summary.status}: ${summary.error ?? ''} ${summary.cause ?? ''}`) },
+      { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, journalPath: join(options.stateDir, EXECUTIONS_JOURNAL), onExecutionEnd: (summary) => summary.status !== 'SUCCEEDED' && this.problem(`execution ${summary.name} ${summary.status}: ${summary.error ?? ''} ${summary.cause ?? ''}`) },
     );
     const concurrency = options.consumerConcurrency ?? 2;
     // What `serverless package` ships to the functions, from the same files.
@@ -373,9 +408,31 @@ export class LocalStack {
       WORK_MAX_RECEIVES: String(WORK_MAX_RECEIVES),
     });
     this.addRules();
+    await this.releaseInterruptedClaims();
     await this.startSources(concurrency);
     this.ready = true;
+    this.stepFunctions?.resume();
     await this.resumeTracking();
+  }
+
+  /**
+   * A delivery claimed by a process that was killed: nobody holds the claim any more, so it is released (not
+   * left to its lease), and the record is in doubt: its message may have been sent before the kill.
+   */
+  private async releaseInterruptedClaims(): Promise<void> {
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    this.functionClients.push(dynamo);
+    const ledger = new DynamoDbLedger(dynamo, LEDGER_TABLE);
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamo.send(new ScanCommand({ TableName: LEDGER_TABLE, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      for (const entry of (page.Items ?? []) as LedgerEntry[]) {
+        if (entry.state !== 'delivering') continue;
+        this.inDoubt.add(entry.reviewId);
+        await ledger.releaseClaim(entry.reviewId);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
 
   /** The bus routes only by what the stack says: its rules, patterns, target inputs and permissions. */
@@ -408,17 +465,24 @@ export class LocalStack {
   private async take(workflow: string, queue: string, event: SQSEvent): Promise<void> {
     for (const record of event.Records) {
       // SQS delivers at least once: the same message (not a second message for the record) can come back.
-      if (this.consumed.has(record.messageId)) continue;
-      this.consumed.add(record.messageId);
+      if (this.consumed.hasMessage(record.messageId)) continue;
       const message = JSON.parse(record.body) as ReviewMessage;
+      // A record in doubt after a kill: its message may have been sent both before and after the restart.
+      if (this.inDoubt.has(message.reviewId) && this.consumed.hasReview(message.reviewId, message.outcome)) {
+        this.consumed.add(record.messageId, message.reviewId, message.outcome);
+        continue;
+      }
       this.journal.delivered(message, queue);
       this.options.onDelivered?.({ workflow, queue, message, body: record.body, receivedAt: Date.now() });
+      // After the listener has it (dev writes it to its file): a kill in between takes it again, never loses it.
+      this.consumed.add(record.messageId, message.reviewId, message.outcome);
     }
   }
 
   /**
-   * Loops left open by an earlier run (the emulator keeps them; executions and the ledger do not survive):
-   * an execution tracks each again, named as ingest names it, so a reviewed one is still delivered.
+   * Loops left open by an earlier run that no execution tracks (the ledger and the executions are journaled in
+   * the state folder, so only a state folder from before that, or a loop started just before a kill, has such
+   * loops): an execution tracks each, named as ingest names it, so a reviewed one is still delivered.
    */
   private async resumeTracking(): Promise<void> {
     // What ingest did for these loops, done again by the stack itself (not a function, so not held to a role).
@@ -429,6 +493,7 @@ export class LocalStack {
       const input = task.inputContent as { reviewId?: string; workflow?: string; recordId?: string; source?: unknown };
       if (typeof input?.reviewId !== 'string' || typeof input.workflow !== 'string' || !this.workflows.some((workflow) => workflow.definition.name === input.workflow)) continue;
       this.journal.loopStarted(task);
+      if (this.stepFunctions?.hasExecution(STATE_MACHINE_ARN, task.humanLoopName)) continue;
       // The ledger did not survive either: the record is known again as started, so its wait parks a token.
       const recordIndex = (input.source as { recordIndex?: unknown } | undefined)?.recordIndex;
       await ledger.reserveStart({ reviewId: input.reviewId, workflow: input.workflow, recordIndex: typeof recordIndex === 'number' ? recordIndex : 0 });
@@ -620,6 +685,12 @@ function markedInternal<T extends S3Client | SQSClient>(client: T): T {
 
 /** The local DynamoDB's journal in the state folder: the ledger survives a restart. */
 const LEDGER_JOURNAL = 'dynamodb.jsonl';
+/** Step Functions executions, started and ended. */
+const EXECUTIONS_JOURNAL = 'executions.jsonl';
+/** The messages the local consumer took off the destination queues. */
+const CONSUMED_LOG = 'consumed.jsonl';
+/** Uploads begun and finished. */
+const UPLOADS_JOURNAL = 'uploads.jsonl';
 
 /** Lambda's asynchronous invocation: the first try and two retries. */
 const ASYNC_ATTEMPTS = 3;

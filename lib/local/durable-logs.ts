@@ -1,0 +1,115 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Small append-only JSON Lines files in the state folder. Each line is written with one synchronous write
+ * before the caller goes on, so what was written survives a kill of the process (the kernel has it); a line
+ * cut short by a kill is skipped when the file is read back.
+ */
+class AppendLog<T> {
+  private fd?: number;
+
+  constructor(
+    private readonly path: string,
+    read: (line: T) => void,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    if (existsSync(path)) {
+      for (const text of readFileSync(path, 'utf8').split('\n')) {
+        if (text === '') continue;
+        try {
+          read(JSON.parse(text) as T);
+        } catch {
+          // A line cut short by a kill.
+        }
+      }
+    }
+  }
+
+  append(line: T): void {
+    this.fd ??= openSync(this.path, 'a');
+    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** The local consumer's record of what it took: message ids (SQS redelivers), and each reviewId's outcomes. */
+export class ConsumedLog {
+  private readonly messages = new Set<string>();
+  private readonly reviews = new Map<string, Set<string>>();
+  private readonly log: AppendLog<{ m: string; r: string; o: string }>;
+
+  constructor(path: string) {
+    this.log = new AppendLog(path, (line) => this.remember(line.m, line.r, line.o));
+  }
+
+  hasMessage(messageId: string): boolean {
+    return this.messages.has(messageId);
+  }
+
+  hasReview(reviewId: string, outcome: string): boolean {
+    return this.reviews.get(reviewId)?.has(outcome) ?? false;
+  }
+
+  add(messageId: string, reviewId: string, outcome: string): void {
+    this.remember(messageId, reviewId, outcome);
+    this.log.append({ m: messageId, r: reviewId, o: outcome });
+  }
+
+  close(): void {
+    this.log.close();
+  }
+
+  private remember(messageId: string, reviewId: string, outcome: string): void {
+    this.messages.add(messageId);
+    let outcomes = this.reviews.get(reviewId);
+    if (!outcomes) this.reviews.set(reviewId, (outcomes = new Set()));
+    outcomes.add(outcome);
+  }
+}
+
+export interface UploadBegun {
+  bucket: string;
+  key: string;
+  eTag: string;
+  versionId?: string;
+}
+
+/** Uploads whose trigger was started and had not finished: the one a kill interrupted, per bucket and key. */
+export class UploadJournal {
+  private readonly open = new Map<string, UploadBegun>();
+  private readonly log: AppendLog<{ op: 'begin'; upload: UploadBegun } | { op: 'done'; bucket: string; key: string }>;
+
+  constructor(path: string) {
+    this.log = new AppendLog(path, (line) => {
+      if (line.op === 'begin') this.open.set(slot(line.upload.bucket, line.upload.key), line.upload);
+      else this.open.delete(slot(line.bucket, line.key));
+    });
+  }
+
+  unfinished(bucket: string, key: string): UploadBegun | undefined {
+    return this.open.get(slot(bucket, key));
+  }
+
+  begin(upload: UploadBegun): void {
+    const current = this.open.get(slot(upload.bucket, upload.key));
+    if (current && current.eTag === upload.eTag && current.versionId === upload.versionId) return;
+    this.open.set(slot(upload.bucket, upload.key), upload);
+    this.log.append({ op: 'begin', upload });
+  }
+
+  done(bucket: string, key: string): void {
+    if (!this.open.delete(slot(bucket, key))) return;
+    this.log.append({ op: 'done', bucket, key });
+  }
+
+  close(): void {
+    this.log.close();
+  }
+}
+
+const slot = (bucket: string, key: string): string => `${bucket}\u0000${key}`;
