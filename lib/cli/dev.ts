@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseEventsFile } from '../local/events-file';
-import { Inbox } from '../local/inbox';
+import { Inbox, InboxLockedError, lockInbox } from '../local/inbox';
 import { LocalStack } from '../local/stack';
 import { type Io, UsageError } from './io';
 import { DEFAULT_DEV_PORT } from './local-usage';
@@ -18,11 +18,31 @@ export interface DevArgs {
 const EVENTS_SUFFIX = '.events.jsonl';
 const SAMPLES_DIR = join(__dirname, '..', '..', 'samples');
 
+/** `dev` exits with this when another live `dev` holds the inbox (README, command line). */
+export const INBOX_LOCKED_EXIT = 1;
+
 /** Runs until `stop` aborts (the binary aborts on SIGINT/SIGTERM). */
 export async function devCommand(args: DevArgs, io: Io, stop: AbortSignal): Promise<number> {
   const port = portArg(args.port);
-  const stateDir = resolve(args.state ?? '.a2i-local');
   const inboxDir = resolve(args.inbox ?? 'inbox');
+  // Before anything is started or written: a second dev on the same inbox would take its files twice.
+  let unlockInbox: () => void;
+  try {
+    unlockInbox = lockInbox(inboxDir);
+  } catch (error) {
+    if (!(error instanceof InboxLockedError)) throw error;
+    io.err(`a2i-orchestrator: ${error.message}\n`);
+    return INBOX_LOCKED_EXIT;
+  }
+  try {
+    return await runDev(args, io, stop, port, inboxDir);
+  } finally {
+    unlockInbox();
+  }
+}
+
+async function runDev(args: DevArgs, io: Io, stop: AbortSignal, port: number, inboxDir: string): Promise<number> {
+  const stateDir = resolve(args.state ?? '.a2i-local');
   const deliveredDir = join(stateDir, 'delivered');
   const fresh = !existsSync(stateDir);
   const stack = await LocalStack.start({

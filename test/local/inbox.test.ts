@@ -1,7 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DONE_DIR, FAILED_DIR, Inbox } from '../../lib/local/inbox';
+import { spawnSync } from 'node:child_process';
+import { DONE_DIR, FAILED_DIR, Inbox, InboxLockedError, LOCK_FILE, lockInbox } from '../../lib/local/inbox';
 
 const SETTLE_MS = 20;
 const DEADLINE_MS = 10_000;
@@ -250,5 +251,74 @@ describe('Inbox', () => {
     inbox.start();
     await takes.until(1);
     expect(takes.seen).toEqual([{ name: 'pending.jsonl', body: 'later' }]);
+  });
+
+  it('forgets a file that disappears before it is taken, without failing it or stopping', async () => {
+    // Prepare: the first take holds the line while the second file settles and waits its turn
+    const takes = new Takes();
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    takes.behaviour = (take) => (take.name === 'first.jsonl' ? released : Promise.resolve());
+    const errors: string[] = [];
+    writeFileSync(join(dir, 'first.jsonl'), 'first');
+    writeFileSync(join(dir, 'gone.jsonl'), 'gone');
+    inbox = new Inbox({ dir, take: takes.take, settleMs: SETTLE_MS, onError: (name) => errors.push(name) });
+    inbox.start();
+    await takes.until(1);
+    // Both have settled once the first is being taken and the second has been seen at the same size twice.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS * 5));
+
+    // Act: the second file goes (moved away mid-upload), then the first take ends; then a third file arrives
+    rmSync(join(dir, 'gone.jsonl'));
+    release();
+    writeFileSync(join(dir, 'third.jsonl'), 'third');
+    await takes.until(2);
+    await inbox.stop();
+
+    // Assess: the inbox went on; nothing failed
+    expect(takes.seen.map((take) => take.name)).toEqual(['first.jsonl', 'third.jsonl']);
+    expect(errors).toEqual([]);
+    expect(readdirSync(join(dir, FAILED_DIR))).toEqual([]);
+    expect(movedAs(join(dir, DONE_DIR), 'third.jsonl')).toHaveLength(1);
+  });
+});
+
+describe('lockInbox', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'a2i-inbox-lock-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses an inbox whose lock a live process holds, and frees it on release', () => {
+    // Prepare: this test's process holds it (as another dev would)
+    const release = lockInbox(dir, process.pid);
+
+    // Act, Assess: another process may not take it
+    let refusal: unknown;
+    try {
+      lockInbox(dir, process.pid + 1);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(InboxLockedError);
+    expect(refusal).toMatchObject({ pid: process.pid });
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8').trim()).toBe(String(process.pid));
+    release();
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    lockInbox(dir, process.pid + 1)();
+  });
+
+  it('takes over a lock left by a process that was killed', () => {
+    // Prepare: the pid of a process that has ended
+    const { pid } = spawnSync(process.execPath, ['-e', '']);
+    writeFileSync(join(dir, LOCK_FILE), `${pid}\n`);
+
+    // Act
+    const release = lockInbox(dir, process.pid);
+
+    // Assess
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8').trim()).toBe(String(process.pid));
+    release();
   });
 });
