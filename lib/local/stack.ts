@@ -30,7 +30,6 @@ import { type BridgeEventInput, LocalEventBus, type PutResult, type TargetHandle
 import { busRulesOf } from './event-rules';
 import { type FaultProxy, INTERNAL_HEADER, startFaultProxy } from './fault-proxy';
 import { FaultInjector, type FaultSpec } from './faults';
-import { type FauxqsProcess, startFauxqsProcess } from './fauxqs';
 import { createFlowResources } from './flow-resources';
 import { contextFor, type LocalFunctions, localFunctions } from './functions';
 import type { RoleAuthorizer } from './iam/authorizer';
@@ -56,6 +55,7 @@ import {
 import { s3ObjectCreatedEvent, uploadAndNotify } from './s3-notifier';
 import { ConsumedLog, UploadJournal } from './durable-logs';
 import { SqsEventSource } from './sqs-event-source';
+import { type LocalStorage, startLocalStorage, storageDirOf } from './storage/server';
 import { localStackValues } from './stack-values';
 import { LocalStepFunctions } from './step-functions';
 
@@ -118,7 +118,7 @@ const CALL_ENVIRONMENT = { region: LOCAL_REGION, account: LOCAL_ACCOUNT };
 let running = false;
 
 /**
- * The whole pipeline on loopback with the cloud's handler code and SDK clients: fauxqs (S3 and SQS), dynalite
+ * The whole pipeline on loopback with the cloud's handler code and SDK clients: the local S3 and SQS, dynalite
  * (the ledger), our A2I emulator, the review-loop state machine on aws-local-stepfunctions, a local event bus,
  * SQS event sources for the work and poll queues, and the review UI. Destination queues are drained into the
  * journal (and files), as a downstream consumer would.
@@ -138,7 +138,7 @@ export class LocalStack {
   private ready = false;
   private closing = false;
   private restoreEnv: () => void = () => undefined;
-  private fauxqs?: FauxqsProcess;
+  private storage?: LocalStorage;
   private faults?: FaultInjector;
   private faultProxy?: FaultProxy;
   private readonly random: () => number;
@@ -280,7 +280,7 @@ export class LocalStack {
     this.agents.httpsAgent.destroy();
     await this.dynalite?.close().catch(() => undefined);
     await this.faultProxy?.close();
-    await this.fauxqs?.stop().catch(() => undefined);
+    await this.storage?.close().catch(() => undefined);
     this.consumed?.close();
     this.uploads?.close();
     this.restoreEnv();
@@ -289,13 +289,14 @@ export class LocalStack {
 
   private async boot(): Promise<void> {
     const { options } = this;
-    [this.fauxqs, this.dynalite] = await Promise.all([startFauxqsProcess({ defaultRegion: LOCAL_REGION }), startDynalite({ journalPath: join(options.stateDir, LEDGER_JOURNAL) })]);
+    // S3 and SQS in this process, durable in the state folder (lib/local/storage).
+    [this.storage, this.dynalite] = await Promise.all([startLocalStorage({ dir: storageDirOf(options.stateDir), region: LOCAL_REGION, account: LOCAL_ACCOUNT }), startDynalite({ journalPath: join(options.stateDir, LEDGER_JOURNAL) })]);
     if (options.faults) {
       this.faults = new FaultInjector(options.faults, this.random);
-      this.faultProxy = await startFaultProxy(this.fauxqs.endpoint, this.faults);
+      this.faultProxy = await startFaultProxy(this.storage.endpoint, this.faults);
     }
     // With faults on, S3 and SQS calls go through the proxy (queue URLs name it); the stack's own calls are marked internal.
-    const storage = this.faultProxy?.endpoint ?? this.fauxqs.endpoint;
+    const storage = this.faultProxy?.endpoint ?? this.storage.endpoint;
     const env: Record<string, string | undefined> = {};
     // Before the emulator: loops restored from stateDir may expire at once and announce it.
     this.bus = new LocalEventBus({
