@@ -57,18 +57,18 @@ async function runDev(args: DevArgs, io: Io, stop: AbortSignal, port: number, in
     onLoopStarted: (task) => io.err(`loop open  ${task.humanLoopName}  ${stack.url}/tasks/${task.humanLoopName}\n`),
     onProblem: (text) => io.err(`problem    ${text}\n`),
   });
-  const take = async (name: string, body: Buffer): Promise<string> => {
+  const take = async (name: string, body: Buffer, resumed = false): Promise<string> => {
     if (name.endsWith(EVENTS_SUFFIX)) {
       const result = stack.putEvents(parseEventsFile(body.toString('utf8')) as never);
       return `${name}: ${result.entries.length - result.failedEntryCount} event(s) put on the local bus`;
     }
-    const uploads = await stack.upload(name, body);
+    const uploads = await stack.upload(name, body, { resume: resumed });
     return uploads.map((upload) => `${name} → s3://${upload.bucket}/${upload.key} (${upload.workflows.join(', ')})`).join('\n');
   };
   stack.uploadHandler = async (name, body) => ({ message: await take(name, body) });
   const inbox = new Inbox({
     dir: inboxDir,
-    take: async (name, body) => io.err(`inbox      ${await take(name, body)}\n`),
+    take: async (name, body, resumed) => io.err(`inbox      ${await take(name, body, resumed)}\n`),
     onError: (name, error) => io.err(`inbox      ${name} moved to failed/: ${(error as Error).message}\n`),
   });
   try {

@@ -79,31 +79,37 @@ export interface UploadBegun {
   versionId?: string;
 }
 
-/** Uploads whose trigger was started and had not finished: the one a kill interrupted, per bucket and key. */
+/** The last upload of each bucket and key whose trigger was started, and whether it finished. */
 export class UploadJournal {
-  private readonly open = new Map<string, UploadBegun>();
+  private readonly last = new Map<string, UploadBegun & { done: boolean }>();
   private readonly log: AppendLog<{ op: 'begin'; upload: UploadBegun } | { op: 'done'; bucket: string; key: string }>;
 
   constructor(path: string) {
     this.log = new AppendLog(path, (line) => {
-      if (line.op === 'begin') this.open.set(slot(line.upload.bucket, line.upload.key), line.upload);
-      else this.open.delete(slot(line.bucket, line.key));
+      if (line.op === 'begin') this.last.set(slot(line.upload.bucket, line.upload.key), { ...line.upload, done: false });
+      else {
+        const last = this.last.get(slot(line.bucket, line.key));
+        if (last) last.done = true;
+      }
     });
   }
 
-  unfinished(bucket: string, key: string): UploadBegun | undefined {
-    return this.open.get(slot(bucket, key));
+  /** The last upload of the key, finished or not. */
+  lastOf(bucket: string, key: string): (UploadBegun & { done: boolean }) | undefined {
+    return this.last.get(slot(bucket, key));
   }
 
   begin(upload: UploadBegun): void {
-    const current = this.open.get(slot(upload.bucket, upload.key));
-    if (current && current.eTag === upload.eTag && current.versionId === upload.versionId) return;
-    this.open.set(slot(upload.bucket, upload.key), upload);
+    const current = this.last.get(slot(upload.bucket, upload.key));
+    if (current && !current.done && current.eTag === upload.eTag && current.versionId === upload.versionId) return;
+    this.last.set(slot(upload.bucket, upload.key), { ...upload, done: false });
     this.log.append({ op: 'begin', upload });
   }
 
   done(bucket: string, key: string): void {
-    if (!this.open.delete(slot(bucket, key))) return;
+    const last = this.last.get(slot(bucket, key));
+    if (!last || last.done) return;
+    last.done = true;
     this.log.append({ op: 'done', bucket, key });
   }
 

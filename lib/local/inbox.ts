@@ -3,8 +3,12 @@ import { join } from 'node:path';
 
 export interface InboxOptions {
   dir: string;
-  /** Takes one file's content; resolves once all its work is queued (durably: a kill after that loses nothing). A rejection moves the file to `failed/`. */
-  take(name: string, body: Buffer): Promise<void>;
+  /**
+   * Takes one file's content; resolves once all its work is queued (durably: a kill after that loses nothing).
+   * A rejection moves the file to `failed/`. `resumed`: the take of this file was begun by a process that was
+   * killed, and this is the same file again (not a new upload of it).
+   */
+  take(name: string, body: Buffer, resumed: boolean): Promise<void>;
   onError?(name: string, error: unknown): void;
   /** How long a file's size must stay the same before it is taken: a copy in progress is not read half-written. */
   settleMs?: number;
@@ -13,6 +17,8 @@ export interface InboxOptions {
 /** Files taken go here, so a restart does not take them again. */
 export const DONE_DIR = 'done';
 export const FAILED_DIR = 'failed';
+/** A file being taken: moved here first, so a file found here at start is one whose take a kill interrupted. Hidden. */
+export const TAKING_DIR = '.taking';
 /** The lock file in the inbox: the pid of the process that watches it. Hidden, so never taken. */
 export const LOCK_FILE = '.a2i-inbox.lock';
 
@@ -81,10 +87,10 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * A folder watched for files: each new top-level file, once it has stopped growing, is handed to `take` and,
- * once `take` has resolved, moved to `done/` (or `failed/`). Files already there when it starts are taken too,
- * so a file whose take a kill interrupted is taken again. Hidden files are ignored; a file that disappears
- * before it is taken is forgotten.
+ * A folder watched for files: each new top-level file, once it has stopped growing, is moved to `.taking/`,
+ * handed to `take` and, once `take` has resolved, moved to `done/` (or `failed/`). Files already there when it
+ * starts are taken too; a file left in `.taking/` by a kill is taken again first, as resumed. Hidden files are
+ * ignored; a file that disappears before it is taken is forgotten.
  */
 export class Inbox {
   private watcher?: FSWatcher;
@@ -96,7 +102,12 @@ export class Inbox {
   constructor(private readonly options: InboxOptions) {}
 
   start(): void {
-    for (const dir of [this.options.dir, join(this.options.dir, DONE_DIR), join(this.options.dir, FAILED_DIR)]) mkdirSync(dir, { recursive: true });
+    for (const dir of [this.options.dir, join(this.options.dir, DONE_DIR), join(this.options.dir, FAILED_DIR), join(this.options.dir, TAKING_DIR)]) mkdirSync(dir, { recursive: true });
+    // First what an earlier process was taking when it was killed.
+    for (const name of readdirSync(join(this.options.dir, TAKING_DIR))) {
+      this.busy.add(name);
+      this.chain = this.chain.then(() => this.takeFile(name, true));
+    }
     this.watcher = watch(this.options.dir, (_event, name) => {
       if (name) this.consider(name.toString());
     });
@@ -132,21 +143,25 @@ export class Inbox {
     }
     this.busy.add(name);
     // One file at a time, in the order they settled.
-    this.chain = this.chain.then(() => this.takeFile(name, path));
+    this.chain = this.chain.then(() => this.takeFile(name, false));
   }
 
-  private async takeFile(name: string, path: string): Promise<void> {
+  private async takeFile(name: string, resumed: boolean): Promise<void> {
+    const path = join(this.options.dir, TAKING_DIR, name);
     try {
-      let body: Buffer;
-      try {
-        body = readFileSync(path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
+      if (!resumed) {
+        try {
+          renameSync(join(this.options.dir, name), path);
+        } catch (error) {
+          // Gone before its turn (moved away, deleted): nothing to take.
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          throw error;
+        }
       }
+      const body = readFileSync(path);
       let destination = DONE_DIR;
       try {
-        await this.options.take(name, body);
+        await this.options.take(name, body, resumed);
       } catch (error) {
         destination = FAILED_DIR;
         this.options.onError?.(name, error);

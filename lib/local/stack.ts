@@ -189,10 +189,11 @@ export class LocalStack {
   /**
    * Puts a file into S3 as the cloud would receive it and runs the S3 trigger; `name` is a key, or a file name
    * placed under each workflow's prefix that takes it. An upload a killed process had not finished (the same
-   * key and content, journaled as begun and never as done) is resumed: the trigger runs again for the same
-   * object version, so its records keep their review ids and the ledger keeps them from being sent twice.
+   * key and content, journaled as begun and never as done), or with `resume` (the inbox's file whose take a
+   * kill interrupted) the last upload of the key with the same content, is resumed: the trigger runs again for
+   * the same object version, so its records keep their review ids and the ledger keeps them from being sent twice.
    */
-  async upload(name: string, body: Buffer): Promise<UploadResult[]> {
+  async upload(name: string, body: Buffer, options: { resume?: boolean } = {}): Promise<UploadResult[]> {
     const targets = this.uploadTargets(name);
     if (targets.length === 0) throw new Error(`no workflow takes ${name}: ${this.describeSources()}`);
     const results: UploadResult[] = [];
@@ -208,9 +209,9 @@ export class LocalStack {
         // S3 delivers notifications at least once.
         if (this.drawDuplicate()) await trigger(event);
       };
-      const unfinished = this.uploads.unfinished(bucket, key);
-      if (unfinished?.eTag === eTag && (await this.objectStored(bucket, key, eTag, unfinished.versionId))) {
-        await notify(s3ObjectCreatedEvent({ bucket, key, size: body.length, eTag, ...(unfinished.versionId ? { versionId: unfinished.versionId } : {}), region: LOCAL_REGION }));
+      const last = this.uploads.lastOf(bucket, key);
+      if (last && (!last.done || options.resume) && last.eTag === eTag && (await this.objectStored(bucket, key, eTag, last.versionId))) {
+        await notify(s3ObjectCreatedEvent({ bucket, key, size: body.length, eTag, ...(last.versionId ? { versionId: last.versionId } : {}), region: LOCAL_REGION }));
       } else {
         await uploadAndNotify(this.s3, bucket, key, body, notify, { versioned: this.resources.versionedBuckets.has(bucket) });
       }
