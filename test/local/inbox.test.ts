@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { DONE_DIR, FAILED_DIR, Inbox, InboxLockedError, LOCK_FILE, lockInbox } from '../../lib/local/inbox';
+import { DONE_DIR, FAILED_DIR, Inbox, InboxLockedError, LOCK_FILE, lockInbox, TAKING_DIR } from '../../lib/local/inbox';
 
 const SETTLE_MS = 20;
 const DEADLINE_MS = 10_000;
@@ -87,7 +87,7 @@ describe('Inbox', () => {
     expect(movedAs(join(dir, DONE_DIR), 'a.jsonl')).toHaveLength(1);
     expect(movedAs(join(dir, DONE_DIR), 'b.jsonl')).toHaveLength(1);
     expect(readFileSync(join(dir, DONE_DIR, movedAs(join(dir, DONE_DIR), 'a.jsonl')[0]), 'utf8')).toBe('first\n');
-    expect(readdirSync(dir).sort()).toEqual([DONE_DIR, FAILED_DIR]);
+    expect(readdirSync(dir).sort()).toEqual([TAKING_DIR, DONE_DIR, FAILED_DIR]);
     expect(readdirSync(join(dir, FAILED_DIR))).toEqual([]);
   });
 
@@ -96,7 +96,7 @@ describe('Inbox', () => {
     inbox = new Inbox({ dir: nested, take: new Takes().take, settleMs: SETTLE_MS });
     inbox.start();
     await inbox.stop();
-    expect(readdirSync(nested).sort()).toEqual([DONE_DIR, FAILED_DIR]);
+    expect(readdirSync(nested).sort()).toEqual([TAKING_DIR, DONE_DIR, FAILED_DIR]);
   });
 
   it('takes a file dropped in while it runs', async () => {
@@ -220,9 +220,10 @@ describe('Inbox', () => {
     });
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 
-    // Assess: still waiting, the file not yet moved
+    // Assess: still waiting, the file not yet moved to done/
     expect(stopped).toBe(false);
-    expect(existsSync(join(dir, 'slow.jsonl'))).toBe(true);
+    expect(existsSync(join(dir, TAKING_DIR, 'slow.jsonl'))).toBe(true);
+    expect(movedAs(join(dir, DONE_DIR), 'slow.jsonl')).toEqual([]);
 
     // Act: the take finishes
     release();
@@ -280,6 +281,43 @@ describe('Inbox', () => {
     expect(errors).toEqual([]);
     expect(readdirSync(join(dir, FAILED_DIR))).toEqual([]);
     expect(movedAs(join(dir, DONE_DIR), 'third.jsonl')).toHaveLength(1);
+  });
+});
+
+describe('Inbox after a kill', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'a2i-inbox-kill-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('takes again, first and as resumed, a file whose take a killed process had begun; then moves it to done/', async () => {
+    // Prepare: what a process killed mid-take leaves (the file in .taking/), and a new file
+    mkdirSync(join(dir, TAKING_DIR), { recursive: true });
+    writeFileSync(join(dir, TAKING_DIR, 'interrupted.jsonl'), 'half-queued');
+    writeFileSync(join(dir, 'new.jsonl'), 'new');
+    const seen: [string, string, boolean][] = [];
+    const inbox = new Inbox({
+      dir,
+      settleMs: SETTLE_MS,
+      take: async (name, body, resumed) => {
+        seen.push([name, body.toString('utf8'), resumed]);
+      },
+    });
+
+    // Act
+    inbox.start();
+    const deadline = Date.now() + DEADLINE_MS;
+    while (seen.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await inbox.stop();
+
+    // Assess
+    expect(seen).toEqual([
+      ['interrupted.jsonl', 'half-queued', true],
+      ['new.jsonl', 'new', false],
+    ]);
+    expect(readdirSync(join(dir, TAKING_DIR))).toEqual([]);
+    expect(movedAs(join(dir, DONE_DIR), 'interrupted.jsonl')).toHaveLength(1);
   });
 });
 
