@@ -1,3 +1,4 @@
+import './xray-manual-mode';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -452,15 +453,20 @@ export class LocalStack {
     const onError = (stage: string) => (error: unknown) => this.problem(`${stage}: ${(error as Error).name}: ${(error as Error).message}`);
     this.sources.push(
       // Lambda's event source mapping receives and deletes with the function's role.
-      new SqsEventSource({ client: this.lambdaServiceClient('ingestWork'), queueUrl: this.resources.work.url, queueArn: this.resources.work.arn, handler: this.functions.ingestWork, functionName: localFunctionName('ingestWork'), concurrency, timeoutMs: 300_000, onError: onError('work queue') }),
-      new SqsEventSource({ client: this.lambdaServiceClient('loopPoll'), queueUrl: this.resources.poll.url, queueArn: this.resources.poll.arn, handler: this.functions.loopPoll, functionName: localFunctionName('loopPoll'), onError: onError('poll queue') }),
+      new SqsEventSource({ client: this.lambdaServiceClient('ingestWork'), queueUrl: this.resources.work.url, queueArn: this.resources.work.arn, handler: this.functions.ingestWork, functionName: localFunctionName('ingestWork'), concurrency, timeoutMs: 300_000, onError: onError('work queue'), inFlightLog: this.inFlightLog('work') }),
+      new SqsEventSource({ client: this.lambdaServiceClient('loopPoll'), queueUrl: this.resources.poll.url, queueArn: this.resources.poll.arn, handler: this.functions.loopPoll, functionName: localFunctionName('loopPoll'), onError: onError('poll queue'), inFlightLog: this.inFlightLog('poll') }),
     );
     for (const [workflow, queues] of this.resources.destinations) {
       for (const [queue, { url, arn }] of queues) {
-        this.sources.push(new SqsEventSource({ client: this.sqs, queueUrl: url, queueArn: arn, handler: async (event) => this.take(workflow, queue, event), functionName: `consumer-${workflow}-${queue}`, onError: onError(`queue ${queue}`) }));
+        this.sources.push(new SqsEventSource({ client: this.sqs, queueUrl: url, queueArn: arn, handler: async (event) => this.take(workflow, queue, event), functionName: `consumer-${workflow}-${queue}`, onError: onError(`queue ${queue}`), inFlightLog: this.inFlightLog(`consumer-${workflow}-${queue}`) }));
       }
     }
     await Promise.all(this.sources.map((source) => source.start()));
+  }
+
+  /** Where an event source journals the batches it has in hand (see SqsEventSourceOptions.inFlightLog). */
+  private inFlightLog(source: string): string {
+    return join(this.options.stateDir, IN_FLIGHT_DIR, `${source.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl`);
   }
 
   /** The downstream consumer of local mode: every message goes to the journal and the listener. */
@@ -693,6 +699,8 @@ const EXECUTIONS_JOURNAL = 'executions.jsonl';
 const CONSUMED_LOG = 'consumed.jsonl';
 /** Uploads begun and finished. */
 const UPLOADS_JOURNAL = 'uploads.jsonl';
+/** The event sources' batches in hand. */
+const IN_FLIGHT_DIR = 'in-flight';
 
 /** Lambda's asynchronous invocation: the first try and two retries. */
 const ASYNC_ATTEMPTS = 3;
