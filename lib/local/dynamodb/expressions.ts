@@ -482,13 +482,18 @@ export function evaluateCondition(condition: Condition, item: Item | undefined, 
 
 /** Applies an update to a copy of the item (or a new one with the key); returns the new item and the top-level attributes it touched. */
 export function applyUpdate(update: Update, old: Item | undefined, key: Item, placeholders: Placeholders): { item: Item; touched: Set<string> } {
-  const item: Item = structuredClone(old ?? key);
+  // A shallow copy: an attribute changed inside (a nested path) is deep-copied first, the others are shared.
+  const item: Item = { ...(old ?? key) };
   const touched = new Set<string>();
+  const copied = new Set<string>();
   const keyNames = new Set(Object.keys(key));
   const target = (path: Path): PathElement[] => {
     const elements = resolve(path, placeholders);
-    if (elements.length === 1 && keyNames.has(elements[0] as string)) throw validation(`One or more parameter values were invalid: Cannot update attribute ${elements[0]}. This attribute is part of the key`);
-    touched.add(String(elements[0]));
+    const top = String(elements[0]);
+    if (elements.length === 1 && keyNames.has(top)) throw validation(`One or more parameter values were invalid: Cannot update attribute ${top}. This attribute is part of the key`);
+    if (elements.length > 1 && !copied.has(top) && item[top] !== undefined) item[top] = structuredClone(item[top]);
+    copied.add(top);
+    touched.add(top);
     return elements;
   };
   // Every value is read from the item as it was before the update, as DynamoDB does.
