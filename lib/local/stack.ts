@@ -542,7 +542,7 @@ export class LocalStack {
 
   /** A function's own clients, each call held to the function's role (one connection pool for all). */
   private clientsFor(fn: DeployedFunction): AwsClients {
-    const clients = createAwsClients({ agents: this.agents, decorate: (client) => this.enforced(fn, client), policy: LOCAL_AWS_CALL_POLICY });
+    const clients = createAwsClients({ agents: this.agents, decorate: (client) => this.inProcess(this.enforced(fn, client)), policy: LOCAL_AWS_CALL_POLICY });
     this.functionClients.push(...Object.values(clients));
     return clients;
   }
@@ -558,6 +558,12 @@ export class LocalStack {
       this.lambdaServiceClients.set(fn, client);
       this.functionClients.push(client);
     }
+    return client;
+  }
+
+  /** A DynamoDB client is served by the local DynamoDB in this process, without a socket (two calls a record: the bulk of local mode's calls). */
+  private inProcess<C extends { middlewareStack: unknown }>(client: C): C {
+    if (client instanceof DynamoDBClient && this.dynalite) (client.config as { requestHandler: unknown }).requestHandler = this.dynalite.database.requestHandler();
     return client;
   }
 

@@ -16,8 +16,11 @@ const WORKFLOW = 'invoice-extraction';
 const RECORDS = 5_000;
 const KILLS = 3;
 /** The whole test's budget; the run itself is waited for with a deadline, never a fixed sleep. */
-const DEADLINE_MS = 150_000;
+const DEADLINE_MS = Number(process.env.CRASH_DEADLINE_MS ?? 150_000);
 const POLL_MS = 200;
+const FETCH_TIMEOUT_MS = 10_000;
+/** CRASH_VERBOSE=1: progress on stderr. */
+const progress = (text: string) => process.env.CRASH_VERBOSE && process.stderr.write(`${new Date().toISOString()} ${text}\n`);
 
 jest.setTimeout(DEADLINE_MS + 30_000);
 
@@ -103,10 +106,10 @@ function delivered(state: string): ReviewMessage[] {
 
 /** Answers every open loop the UI lists; the names answered with HTTP 200 go into `accepted`. */
 async function answerOpenLoops(url: string, accepted: Set<string>): Promise<void> {
-  const html = await (await fetch(`${url}/`)).text();
+  const html = await (await fetch(`${url}/`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })).text();
   for (const [, loop] of html.matchAll(/data-loop="([^"]+)"/g)) {
     if (accepted.has(loop)) continue;
-    const response = await fetch(`${url}/tasks/${loop}/answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ answerContent: { verdict: { correct: true, corrected: false } } }) });
+    const response = await fetch(`${url}/tasks/${loop}/answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ answerContent: { verdict: { correct: true, corrected: false } } }), signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     await response.arrayBuffer();
     if (response.status === 200) accepted.add(loop);
   }
@@ -152,6 +155,7 @@ describe('dev killed with SIGKILL during an ingest, then restarted', () => {
       }
       dev.child.kill('SIGKILL');
       await dev.exited;
+      progress(`kill ${kill + 1}: ${delivered(dirs.state).length} delivered, ${accepted.size} answered`);
       problems.push(...dev.stderr);
       dev = startDev(dirs);
       url = await dev.url;
@@ -161,6 +165,7 @@ describe('dev killed with SIGKILL during an ingest, then restarted', () => {
       const ids = new Set(delivered(dirs.state).map((message) => message.recordId));
       if (expected.every((id) => ids.has(id))) break;
       if (Date.now() > deadline) break;
+      progress(`${ids.size} delivered, ${accepted.size} answered`);
       await answerOpenLoops(url, accepted).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

@@ -5,6 +5,7 @@ import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from '@smithy/types';
 import { applyUpdate, type AttributeValue, checkPlaceholders, DynamoDbError, evaluateCondition, type Item, parseCondition, parseUpdate, type Placeholders } from './expressions';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
@@ -17,6 +18,7 @@ const TARGET_PREFIX = 'DynamoDB_20120810.';
 /** Rewrite the journal at start when it holds this many times more lines than live items. */
 const COMPACT_RATIO = 4;
 const ERROR_NAMESPACE = 'com.amazonaws.dynamodb.v20120810#';
+const DECODER = new TextDecoder();
 
 interface KeyElement {
   AttributeName: string;
@@ -54,6 +56,32 @@ export class LocalDynamoDb {
     if (journalPath) this.load(journalPath);
   }
 
+  /**
+   * An SDK request handler that hands each request to this database in the process, without a socket: what
+   * the handlers' DynamoDB clients use in local mode (their middleware, the role checks included, still runs).
+   */
+  requestHandler(): DirectRequestHandler {
+    return {
+      handle: async (request) => {
+        const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'];
+        let status = 200;
+        let payload: unknown;
+        try {
+          if (typeof target !== 'string' || !target.startsWith(TARGET_PREFIX)) throw new DynamoDbError('UnknownOperationException', 'Not a DynamoDB request');
+          const text = typeof request.body === 'string' ? request.body : request.body instanceof Uint8Array ? DECODER.decode(request.body) : '';
+          payload = this.dispatch(target.slice(TARGET_PREFIX.length), (text.length === 0 ? {} : JSON.parse(text)) as Body);
+        } catch (error) {
+          ({ status, payload } = errorPayload(error));
+        }
+        const body = Buffer.from(JSON.stringify(payload));
+        return { response: { statusCode: status, headers: { 'content-type': JSON_CONTENT_TYPE, 'content-length': String(body.length), 'x-amzn-requestid': randomUUID() }, body: new Uint8Array(body) } };
+      },
+      updateHttpClientConfig: () => undefined,
+      httpHandlerConfigs: () => ({}),
+      destroy: () => undefined,
+    };
+  }
+
   /** Serves one API call; false when the request is not one. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const target = req.headers['x-amz-target'];
@@ -70,11 +98,7 @@ export class LocalDynamoDb {
       }
       payload = this.dispatch(target.slice(TARGET_PREFIX.length), body as Body);
     } catch (error) {
-      status = error instanceof DynamoDbError ? 400 : 500;
-      payload =
-        error instanceof DynamoDbError
-          ? { __type: `${ERROR_NAMESPACE}${error.name}`, message: error.message, ...(error.item ? { Item: error.item } : {}) }
-          : { __type: `${ERROR_NAMESPACE}InternalServerError`, message: 'Internal server error' };
+      ({ status, payload } = errorPayload(error));
     }
     const out = JSON.stringify(payload);
     res.writeHead(status, { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': randomUUID() });
@@ -280,6 +304,21 @@ export class LocalDynamoDb {
   }
 }
 
+/** What the SDK's request handler interface asks of a handler (@smithy/types HttpHandler). */
+export interface DirectRequestHandler {
+  handle(request: HttpRequest): Promise<{ response: HttpResponse }>;
+  updateHttpClientConfig(): void;
+  httpHandlerConfigs(): object;
+  destroy(): void;
+}
+
+function errorPayload(error: unknown): { status: number; payload: unknown } {
+  if (error instanceof SyntaxError) error = new DynamoDbError('SerializationException', 'Start of structure or map found where not expected');
+  return error instanceof DynamoDbError
+    ? { status: 400, payload: { __type: `${ERROR_NAMESPACE}${error.name}`, message: error.message, ...(error.item ? { Item: error.item } : {}) } }
+    : { status: 500, payload: { __type: `${ERROR_NAMESPACE}InternalServerError`, message: 'Internal server error' } };
+}
+
 function tableName(body: Body): string {
   const name = body.TableName;
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(name)) throw new DynamoDbError('ValidationException', `1 validation error detected: Value '${String(name)}' at 'tableName' failed to satisfy constraint`);
@@ -360,6 +399,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export interface LocalDynamoDbServer {
   endpoint: string;
   client: DynamoDBClient;
+  /** The database itself: `requestHandler()` serves SDK clients in this process without a socket. */
+  database: LocalDynamoDb;
   /** Creates a table keyed by `hashKey` (S), on demand; a table already there (kept from an earlier run) is left as it is. */
   createTable(name: string, hashKey: string): Promise<void>;
   /** A ledger table: keyed by `reviewId`. */
@@ -405,6 +446,7 @@ export async function startLocalDynamoDb(options: { port?: number; journalPath?:
   return {
     endpoint,
     client,
+    database,
     createTable,
     createLedgerTable: (name) => createTable(name, 'reviewId'),
     async close() {
