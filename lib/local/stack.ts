@@ -563,7 +563,11 @@ export class LocalStack {
 
   /** A DynamoDB client is served by the local DynamoDB in this process, without a socket (two calls a record: the bulk of local mode's calls). */
   private inProcess<C extends { middlewareStack: unknown }>(client: C): C {
-    if (client instanceof DynamoDBClient && this.dynalite) (client.config as { requestHandler: unknown }).requestHandler = this.dynalite.database.requestHandler();
+    if (client instanceof DynamoDBClient && this.dynalite) {
+      (client.config as { requestHandler: unknown }).requestHandler = this.dynalite.database.requestHandler();
+      // Nothing checks a signature in the process; the role is checked by its own middleware (iam/enforce.ts).
+      client.middlewareStack.remove('httpSigningMiddleware');
+    }
     return client;
   }
 
