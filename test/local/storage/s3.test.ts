@@ -89,6 +89,21 @@ describe('objects', () => {
     expect(listed.Contents?.map((entry) => [entry.Key, entry.Size])).toEqual([['list/b', 1]]);
   });
 
+  it('a GET with the query of a presigned URL (X-Amz-Signature and the rest) reads the object', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'plain', Key: 'shared 😀.json', Body: '{"ok":true}' }));
+    const query = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=x%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=00';
+    const body = await new Promise<string>((resolve, reject) => {
+      request(`${storage.endpoint}/plain/${encodeURIComponent('shared 😀.json')}?${query}`, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(body).toBe('{"ok":true}');
+  });
+
   it('a malformed path is a 400 InvalidURI, not a 500', async () => {
     const status = await new Promise<number | undefined>((resolve, reject) => {
       request(`${storage.endpoint}/plain/%E0%A4%A`, { method: 'GET' }, (res) => {
