@@ -1,6 +1,6 @@
 import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestStorage } from './support';
@@ -58,6 +58,38 @@ describe('the local S3 and SQS stopped and started again on the same folder', ()
     } finally {
       sqs.destroy();
       s3.destroy();
+      await storage.close();
+    }
+  });
+});
+
+describe('a long session', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'a2i-storage-compact-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('compacts the journal while running: it stays near its live state, and a restart still has what is live', async () => {
+    const limit = 64 * 1024;
+    let storage = await startTestStorage(dir, { journalCompactBytes: limit });
+    let sqs = new SQSClient(config(storage.endpoint));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'churn' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'survivor' }));
+    const body = 'x'.repeat(2000);
+    for (let round = 0; round < 200; round++) {
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `${round} ${body}`, DelaySeconds: 0 }));
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600 }));
+      for (const message of Messages) if (message.Body !== 'survivor') await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+    // 200 messages of 2 KB went through: without compaction the journal would hold them all (over 400 KB).
+    expect(statSync(join(dir, 'journal.jsonl')).size).toBeLessThan(3 * limit);
+    sqs.destroy();
+    await storage.close();
+    storage = await startTestStorage(dir);
+    sqs = new SQSClient(config(storage.endpoint));
+    try {
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      expect(Attributes).toEqual({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' });
+    } finally {
+      sqs.destroy();
       await storage.close();
     }
   });
