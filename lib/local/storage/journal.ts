@@ -16,12 +16,20 @@ const JOURNAL_FILE = 'journal.jsonl';
  * before the request is answered. A write that returned is in the kernel's page cache, which survives
  * `kill -9` of this process; no fsync (a power loss is not what local mode guards against).
  */
+/** A journal that has grown by this much since it was last compacted (and by twice its live state) is compacted again. */
+const COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
+
 export class StorageJournal {
   private fd: number;
+  private appended = 0;
+  private compactScheduled = false;
 
   private constructor(
     private readonly file: string,
     fd: number,
+    private liveBytes: number,
+    private readonly compact: () => Iterable<JournalRecord>,
+    private readonly compactAfterBytes: number,
   ) {
     this.fd = fd;
   }
@@ -30,7 +38,7 @@ export class StorageJournal {
    * Reads the journal in `dir` (each record to `replay`), then rewrites it as `compact()` returns the state
    * (a new file renamed over the old, so a kill during compaction leaves one or the other whole).
    */
-  static open(dir: string, replay: (record: JournalRecord) => void, compact: () => Iterable<JournalRecord>): StorageJournal {
+  static open(dir: string, replay: (record: JournalRecord) => void, compact: () => Iterable<JournalRecord>, compactAfterBytes = COMPACT_AFTER_BYTES): StorageJournal {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, JOURNAL_FILE);
     if (existsSync(file)) {
@@ -47,26 +55,8 @@ export class StorageJournal {
         replay(record);
       });
     }
-    const next = `${file}.next`;
-    const fd = openSync(next, 'w');
-    let chunk: string[] = [];
-    let size = 0;
-    for (const record of compact()) {
-      const line = `${JSON.stringify(record)}\n`;
-      chunk.push(line);
-      size += line.length;
-      if (size > 1 << 20) {
-        writeSync(fd, chunk.join(''));
-        chunk = [];
-        size = 0;
-      }
-    }
-    if (chunk.length > 0) writeSync(fd, chunk.join(''));
-    // The rename must not land before the content it names.
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(next, file);
-    return new StorageJournal(file, openSync(file, 'a'));
+    const liveBytes = rewrite(file, compact());
+    return new StorageJournal(file, openSync(file, 'a'), liveBytes, compact, compactAfterBytes);
   }
 
   /** Appends records in one write; returns once the kernel has them. */
@@ -77,6 +67,22 @@ export class StorageJournal {
     const buffer = Buffer.from(text, 'utf8');
     let offset = 0;
     while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset);
+    this.appended += buffer.length;
+    if (!this.compactScheduled && this.appended > Math.max(this.compactAfterBytes, 2 * this.liveBytes)) {
+      this.compactScheduled = true;
+      // After the request that appended: every change is applied in the same tick as its append, so by then the state is the journal's.
+      setImmediate(() => this.compactNow());
+    }
+  }
+
+  /** Rewrites the journal as the live state (a long `dev` session's journal would otherwise only grow). */
+  compactNow(): void {
+    this.compactScheduled = false;
+    if (this.fd < 0) return;
+    this.liveBytes = rewrite(this.file, this.compact());
+    closeSync(this.fd);
+    this.fd = openSync(this.file, 'a');
+    this.appended = 0;
   }
 
   close(): void {
@@ -88,4 +94,29 @@ export class StorageJournal {
   get path(): string {
     return this.file;
   }
+}
+
+/** Writes the records to `<file>.next` and renames it over `file` (a kill leaves one or the other whole); returns its size. */
+function rewrite(file: string, records: Iterable<JournalRecord>): number {
+  const next = `${file}.next`;
+  const fd = openSync(next, 'w');
+  let chunk: string[] = [];
+  let size = 0;
+  let total = 0;
+  for (const record of records) {
+    const line = `${JSON.stringify(record)}\n`;
+    chunk.push(line);
+    size += line.length;
+    if (size > 1 << 20) {
+      total += writeSync(fd, chunk.join(''));
+      chunk = [];
+      size = 0;
+    }
+  }
+  if (chunk.length > 0) total += writeSync(fd, chunk.join(''));
+  // The rename must not land before the content it names.
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(next, file);
+  return total;
 }

@@ -541,9 +541,16 @@ function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {
   });
 }
 
-/** XML text: the five entities, and characters XML 1.0 cannot carry as their numeric reference. */
+/** XML text: the five entities, and control characters (and CR, which XML would normalise) as numeric references. */
 function xml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`).replace(/[\r\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `&#${c.charCodeAt(0)};`);
+  let out = '';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    if (c === '&' || c === '<' || c === '>' || c === '"' || c === "'") out += `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`;
+    else if (code < 0x20 && code !== 0x9 && code !== 0xa) out += `&#${code};`;
+    else out += c;
+  }
+  return out;
 }
 
 /** A header value carries only Latin-1 text: metadata beyond it travels as S3 sends it, RFC 2047-encoded. */

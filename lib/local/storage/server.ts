@@ -24,6 +24,8 @@ export interface LocalStorageOptions {
   account: string;
   /** 0 (the default) picks a free port. */
   port?: number;
+  /** The journal is compacted once it has grown by this much (default 64 MiB) and by twice its live state. */
+  journalCompactBytes?: number;
 }
 
 export class LocalStorageError extends Error {
@@ -70,6 +72,7 @@ export async function startLocalStorage(options: LocalStorageOptions): Promise<L
       yield* s3.snapshot();
       yield* sqs.snapshot();
     },
+    options.journalCompactBytes,
   );
   s3.collectGarbage();
   const server: Server = createServer((req, res) => {
