@@ -119,7 +119,7 @@ const CALL_ENVIRONMENT = { region: LOCAL_REGION, account: LOCAL_ACCOUNT };
 let running = false;
 
 /**
- * The whole pipeline on loopback with the cloud's handler code and SDK clients: the local S3 and SQS, dynalite
+ * The whole pipeline on loopback with the cloud's handler code and SDK clients: the local S3 and SQS, the local DynamoDB
  * (the ledger), our A2I emulator, the review-loop state machine on aws-local-stepfunctions, a local event bus,
  * SQS event sources for the work and poll queues, and the review UI. Destination queues are drained into the
  * journal (and files), as a downstream consumer would.
