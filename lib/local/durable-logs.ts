@@ -72,6 +72,30 @@ export class ConsumedLog {
   }
 }
 
+/** A set of strings kept in the state folder (only ever added to). */
+export class DurableSet {
+  private readonly members = new Set<string>();
+  private readonly log: AppendLog<string>;
+
+  constructor(path: string) {
+    this.log = new AppendLog(path, (line) => this.members.add(line));
+  }
+
+  has(member: string): boolean {
+    return this.members.has(member);
+  }
+
+  add(member: string): void {
+    if (this.members.has(member)) return;
+    this.members.add(member);
+    this.log.append(member);
+  }
+
+  close(): void {
+    this.log.close();
+  }
+}
+
 export interface UploadBegun {
   bucket: string;
   key: string;

@@ -54,7 +54,7 @@ import {
   WORK_MAX_RECEIVES,
 } from './resources';
 import { s3ObjectCreatedEvent, uploadAndNotify } from './s3-notifier';
-import { ConsumedLog, UploadJournal } from './durable-logs';
+import { ConsumedLog, DurableSet, UploadJournal } from './durable-logs';
 import { SqsEventSource } from './sqs-event-source';
 import { type LocalStorage, startLocalStorage, storageDirOf } from './storage/server';
 import { localStackValues } from './stack-values';
@@ -133,9 +133,10 @@ export class LocalStack {
   /**
    * Records whose delivery was claimed, and perhaps sent, when an earlier process was killed: their claims are
    * released at start so the delivery is retried at once, and the consumer takes one message for each (it
-   * dedupes on reviewId, as consumers do), whichever of the copies comes first.
+   * dedupes on reviewId, as consumers do), whichever of the copies comes first. Kept in the state folder: the
+   * second copy may arrive only after a later restart, when the ledger no longer says the record is in doubt.
    */
-  private readonly inDoubt = new Set<string>();
+  private inDoubt!: DurableSet;
   private ready = false;
   private closing = false;
   private restoreEnv: () => void = () => undefined;
@@ -285,6 +286,7 @@ export class LocalStack {
     await this.storage?.close().catch(() => undefined);
     this.consumed?.close();
     this.uploads?.close();
+    this.inDoubt?.close();
     this.restoreEnv();
     running = false;
   }
@@ -310,6 +312,7 @@ export class LocalStack {
     this.journal = new Journal(this.workflows.map((workflow) => workflow.definition.name));
     this.consumed = new ConsumedLog(join(options.stateDir, CONSUMED_LOG));
     this.uploads = new UploadJournal(join(options.stateDir, UPLOADS_JOURNAL));
+    this.inDoubt = new DurableSet(join(options.stateDir, IN_DOUBT_LOG));
     this.emulator = new A2iEmulator({
       stateDir: options.stateDir,
       region: LOCAL_REGION,
@@ -709,6 +712,8 @@ const EXECUTIONS_JOURNAL = 'executions.jsonl';
 const CONSUMED_LOG = 'consumed.jsonl';
 /** Uploads begun and finished. */
 const UPLOADS_JOURNAL = 'uploads.jsonl';
+/** Records whose message may have been sent both before and after a kill. */
+const IN_DOUBT_LOG = 'in-doubt.jsonl';
 /** The event sources' batches in hand. */
 const IN_FLIGHT_DIR = 'in-flight';
 
