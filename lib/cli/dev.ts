@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseEventsFile } from '../local/events-file';
 import { Inbox, InboxLockedError, lockInbox } from '../local/inbox';
@@ -49,9 +49,9 @@ async function runDev(args: DevArgs, io: Io, stop: AbortSignal, port: number, in
     workflows: resolve(args.workflows ?? 'workflows'),
     stateDir,
     port,
-    onDelivered: ({ workflow, queue, body, message }) => {
-      mkdirSync(join(deliveredDir, workflow), { recursive: true });
-      appendFileSync(join(deliveredDir, workflow, `${queue}.jsonl`), `${body}\n`);
+    // The stack writes each message to its file, with its own journal: a kill neither loses one nor writes one twice.
+    deliveredDir,
+    onDelivered: ({ workflow, queue, message }) => {
       io.err(`delivered  ${message.reviewId}  ${message.outcome} → ${workflow}/${queue}\n`);
     },
     onLoopStarted: (task) => io.err(`loop open  ${task.humanLoopName}  ${stack.url}/tasks/${task.humanLoopName}\n`),

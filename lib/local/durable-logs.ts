@@ -38,13 +38,26 @@ class AppendLog<T> {
 }
 
 /** The local consumer's record of what it took: message ids (SQS redelivers), and each reviewId's outcomes. */
+/** Where a consumed message's line was to be written: a file (relative to the delivered folder), its offset and length. */
+export interface LinePosition {
+  f: string;
+  at: number;
+  n: number;
+}
+
 export class ConsumedLog {
   private readonly messages = new Set<string>();
   private readonly reviews = new Map<string, Set<string>>();
-  private readonly log: AppendLog<{ m: string; r: string; o: string }>;
+  private readonly log: AppendLog<{ m: string; r: string; o: string; p?: LinePosition }>;
 
-  constructor(path: string) {
-    this.log = new AppendLog(path, (line) => this.remember(line.m, line.r, line.o));
+  /**
+   * `written` says whether the line an entry announces was written (the entry is journaled just before its
+   * line, so a kill between the two leaves an entry whose line is not there: that message was not taken).
+   */
+  constructor(path: string, written: (position: LinePosition) => boolean = () => true) {
+    this.log = new AppendLog(path, (line) => {
+      if (!line.p || written(line.p)) this.remember(line.m, line.r, line.o);
+    });
   }
 
   hasMessage(messageId: string): boolean {
@@ -55,9 +68,9 @@ export class ConsumedLog {
     return this.reviews.get(reviewId)?.has(outcome) ?? false;
   }
 
-  add(messageId: string, reviewId: string, outcome: string): void {
+  add(messageId: string, reviewId: string, outcome: string, position?: LinePosition): void {
     this.remember(messageId, reviewId, outcome);
-    this.log.append({ m: messageId, r: reviewId, o: outcome });
+    this.log.append({ m: messageId, r: reviewId, o: outcome, ...(position ? { p: position } : {}) });
   }
 
   close(): void {

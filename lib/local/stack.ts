@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import type { S3Event, SQSEvent } from 'aws-lambda';
 import { Agent as HttpAgent, type Server } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEPLOYED_FUNCTIONS, type DeployedFunction } from '../deploy/function-roles';
 import { buildStack, type StackModel } from '../deploy/stack-model';
 import { A2iEmulator, type OpenTask, OutputWriteDeniedError } from '../emulator/a2i-emulator';
@@ -77,6 +77,12 @@ export interface LocalStackOptions {
   random?: () => number;
   onLoopStarted?(task: OpenTask): void;
   onDelivered?(delivery: Delivery): void;
+  /**
+   * Where the local consumer writes each message's body, one line per message, to `<workflow>/<queue>.jsonl`
+   * (dev's `.a2i-local/delivered/`): written with the consumer's own journal, so that a kill at any point
+   * neither loses a line nor writes one twice.
+   */
+  deliveredDir?: string;
   /** A handler or the bus gave up on something: shown to the person running the stack. */
   onProblem?(text: string): void;
   /**
@@ -137,6 +143,7 @@ export class LocalStack {
    * second copy may arrive only after a later restart, when the ledger no longer says the record is in doubt.
    */
   private inDoubt!: DurableSet;
+  private readonly deliveredSizes = new Map<string, number>();
   private ready = false;
   private closing = false;
   private restoreEnv: () => void = () => undefined;
@@ -310,7 +317,7 @@ export class LocalStack {
       onDeadLetter: (letter) => this.problem(`event ${letter.event.id} (${letter.event['detail-type']}) not delivered by rule ${letter.rule} to ${letter.targetArn}: ${letter.errorCode}: ${letter.errorMessage}${letter.deadLetterArn ? ` (to the DLQ ${letter.deadLetterArn})` : ' (dropped: no DLQ)'}`),
     });
     this.journal = new Journal(this.workflows.map((workflow) => workflow.definition.name));
-    this.consumed = new ConsumedLog(join(options.stateDir, CONSUMED_LOG));
+    this.consumed = new ConsumedLog(join(options.stateDir, CONSUMED_LOG), (position) => this.lineWritten(position));
     this.uploads = new UploadJournal(join(options.stateDir, UPLOADS_JOURNAL));
     this.inDoubt = new DurableSet(join(options.stateDir, IN_DOUBT_LOG));
     this.emulator = new A2iEmulator({
@@ -467,6 +474,35 @@ export class LocalStack {
     await Promise.all(this.sources.map((source) => source.start()));
   }
 
+  /** The size of a delivered file (relative to deliveredDir), created with its folder if missing. */
+  private deliveredSize(file: string): number {
+    let size = this.deliveredSizes.get(file);
+    if (size === undefined) {
+      const path = join(this.options.deliveredDir as string, file);
+      mkdirSync(dirname(path), { recursive: true });
+      size = existsSync(path) ? statSync(path).size : 0;
+      this.deliveredSizes.set(file, size);
+    }
+    return size;
+  }
+
+  /**
+   * At start: whether the line a consumed entry announced is in its file. A kill between the entry and its
+   * line leaves the file shorter (or with a partial last line, cut here): that message was not taken.
+   */
+  private lineWritten(position: { f: string; at: number; n: number }): boolean {
+    if (!this.options.deliveredDir) return true;
+    const path = join(this.options.deliveredDir, position.f);
+    const size = this.deliveredSizes.get(position.f) ?? (existsSync(path) ? statSync(path).size : 0);
+    this.deliveredSizes.set(position.f, size);
+    if (size >= position.at + position.n) return true;
+    if (size > position.at) {
+      truncateSync(path, position.at);
+      this.deliveredSizes.set(position.f, position.at);
+    }
+    return false;
+  }
+
   /** Where an event source journals the batches it has in hand (see SqsEventSourceOptions.inFlightLog). */
   private inFlightLog(source: string): string {
     return join(this.options.stateDir, IN_FLIGHT_DIR, `${source.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl`);
@@ -483,10 +519,19 @@ export class LocalStack {
         this.consumed.add(record.messageId, message.reviewId, message.outcome);
         continue;
       }
+      if (this.options.deliveredDir) {
+        // Journaled with where its line goes, then the line: at the next start an entry whose line is missing is dropped.
+        const line = `${record.body}\n`;
+        const f = join(workflow, `${queue}.jsonl`);
+        const position = { f, at: this.deliveredSize(f), n: Buffer.byteLength(line) };
+        this.consumed.add(record.messageId, message.reviewId, message.outcome, position);
+        appendFileSync(join(this.options.deliveredDir, f), line);
+        this.deliveredSizes.set(f, position.at + position.n);
+      }
       this.journal.delivered(message, queue);
       this.options.onDelivered?.({ workflow, queue, message, body: record.body, receivedAt: Date.now() });
-      // After the listener has it (dev writes it to its file): a kill in between takes it again, never loses it.
-      this.consumed.add(record.messageId, message.reviewId, message.outcome);
+      // Without a delivered folder, after the listener has it: a kill in between takes it again, never loses it.
+      if (!this.options.deliveredDir) this.consumed.add(record.messageId, message.reviewId, message.outcome);
     }
   }
 
