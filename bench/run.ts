@@ -5,6 +5,7 @@ import type { Figure } from './figures';
 import { ingestBenchmark } from './ingest';
 import { localBenchmark } from './local';
 import { sfnBenchmark } from './sfn';
+import { storageBenchmark } from './storage';
 
 /** `npm run bench`: every figure as one JSON line on stdout. */
 const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
@@ -12,6 +13,7 @@ const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
   ingest: ingestBenchmark,
   sfn: sfnBenchmark,
   local: localBenchmark,
+  storage: storageBenchmark,
   bundle: bundleBenchmark,
 };
 

@@ -1,9 +1,9 @@
-import { appendFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseEventsFile } from '../local/events-file';
-import { Inbox } from '../local/inbox';
+import { Inbox, InboxLockedError, lockInbox } from '../local/inbox';
 import { MAX_UPLOAD_BYTES } from '../local/local-server';
 import { LocalStack } from '../local/stack';
 import { CommandError, type Io, UsageError } from './io';
@@ -21,11 +21,31 @@ export interface DevArgs {
 const EVENTS_SUFFIX = '.events.jsonl';
 const SAMPLES_DIR = join(__dirname, '..', '..', 'samples');
 
+/** `dev` exits with this when another live `dev` holds the inbox (README, command line). */
+export const INBOX_LOCKED_EXIT = 1;
+
 /** Runs until `stop` aborts (the binary aborts on SIGINT/SIGTERM). */
 export async function devCommand(args: DevArgs, io: Io, stop: AbortSignal): Promise<number> {
   const port = portArg(args.port);
-  const stateDir = resolve(args.state ?? '.a2i-local');
   const inboxDir = resolve(args.inbox ?? 'inbox');
+  // Before anything is started or written: a second dev on the same inbox would take its files twice.
+  let unlockInbox: () => void;
+  try {
+    unlockInbox = lockInbox(inboxDir);
+  } catch (error) {
+    if (!(error instanceof InboxLockedError)) throw error;
+    io.err(`a2i-orchestrator: ${error.message}\n`);
+    return INBOX_LOCKED_EXIT;
+  }
+  try {
+    return await runDev(args, io, stop, port, inboxDir);
+  } finally {
+    unlockInbox();
+  }
+}
+
+async function runDev(args: DevArgs, io: Io, stop: AbortSignal, port: number, inboxDir: string): Promise<number> {
+  const stateDir = resolve(args.state ?? '.a2i-local');
   const deliveredDir = join(stateDir, 'delivered');
   const fresh = !existsSync(stateDir);
   // Before anything starts: a busy port is the common failure, and the answer should not take seconds.
@@ -34,26 +54,26 @@ export async function devCommand(args: DevArgs, io: Io, stop: AbortSignal): Prom
     workflows: resolve(args.workflows ?? 'workflows'),
     stateDir,
     port,
-    onDelivered: ({ workflow, queue, body, message }) => {
-      mkdirSync(join(deliveredDir, workflow), { recursive: true });
-      appendFileSync(join(deliveredDir, workflow, `${queue}.jsonl`), `${body}\n`);
+    // The stack writes each message to its file, with its own journal: a kill neither loses one nor writes one twice.
+    deliveredDir,
+    onDelivered: ({ workflow, queue, message }) => {
       io.err(`delivered  ${message.reviewId}  ${message.outcome} → ${workflow}/${queue}\n`);
     },
     onLoopStarted: (task) => io.err(`loop open  ${task.humanLoopName}  ${stack.url}/tasks/${task.humanLoopName}\n`),
     onProblem: (text) => io.err(`problem    ${text}\n`),
   }));
-  const take = async (name: string, body: Buffer): Promise<string> => {
+  const take = async (name: string, body: Buffer, resumed = false): Promise<string> => {
     if (name.endsWith(EVENTS_SUFFIX)) {
       const result = stack.putEvents(parseEventsFile(body.toString('utf8')) as never);
       return `${name}: ${result.entries.length - result.failedEntryCount} event(s) put on the local bus`;
     }
-    const uploads = await stack.upload(name, body);
+    const uploads = await stack.upload(name, body, { resume: resumed });
     return uploads.map((upload) => `${name} → s3://${upload.bucket}/${upload.key} (${upload.workflows.join(', ')})`).join('\n');
   };
   stack.uploadHandler = async (name, body) => ({ message: await take(name, body) });
   const inbox = new Inbox({
     dir: inboxDir,
-    take: async (name, body) => io.err(`inbox      ${await take(name, body)}\n`),
+    take: async (name, body, resumed) => io.err(`inbox      ${await take(name, body, resumed)}\n`),
     onError: (name, error) => io.err(`inbox      ${name} moved to failed/: ${(error as Error).message}\n`),
   });
   try {

@@ -2,7 +2,6 @@ import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { join } from 'node:path';
 import { stagePrefix, workflowDlqName, workflowQueueName } from '../resource-names';
-import { FAUXQS_ACCOUNT } from './fauxqs';
 import { SQS_MAX_MESSAGE_BYTES } from '../sqs-limits';
 import { sub } from '../deploy/cfn';
 import { functionName, inputBucketName, type StackOptions, stateMachineName } from '../deploy/stack-model';
@@ -155,8 +154,8 @@ async function queueWithDlq(sqs: SQSClient, queue: { name: string; dlqName: stri
   return { url, arn: await queueArn(sqs, url), dlqUrl: dlq.QueueUrl as string, dlqArn };
 }
 
-/** The queue's ARN in the stack's account (fauxqs gives every queue its own account: FAUXQS_ACCOUNT). */
+/** The queue's ARN (the local SQS names every queue in the stack's account, LOCAL_ACCOUNT). */
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
-  return (Attributes?.QueueArn as string).replace(`:${FAUXQS_ACCOUNT}:`, `:${LOCAL_ACCOUNT}:`);
+  return Attributes?.QueueArn as string;
 }

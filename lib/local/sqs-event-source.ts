@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -8,6 +9,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { setTimeout as delay } from 'node:timers/promises';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { lambdaContext } from './lambda-context';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
@@ -32,6 +35,12 @@ export interface SqsEventSourceOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** A handler that threw, or a failed receive or delete (all messages then stay for redelivery). */
   onError?(error: unknown, stage: 'receive' | 'handler' | 'delete'): void;
+  /**
+   * Where the receipt handles of the batches in the handler's hands are journaled. At start, the messages an
+   * earlier process had received and not finished (it was killed) are made visible again at once, instead of
+   * after their visibility timeout: the local function that had them is gone.
+   */
+  inFlightLog?: string;
 }
 
 export class SqsEventSourceError extends Error {
@@ -52,7 +61,8 @@ interface Poller {
  * redrive policy). Invalid batchItemFailures fail the whole batch, as in Lambda.
  */
 export class SqsEventSource {
-  private readonly options: Required<Omit<SqsEventSourceOptions, 'queueArn' | 'onError'>> & Pick<SqsEventSourceOptions, 'onError'>;
+  private readonly options: Required<Omit<SqsEventSourceOptions, 'queueArn' | 'onError' | 'inFlightLog'>> & Pick<SqsEventSourceOptions, 'onError' | 'inFlightLog'>;
+  private logFd?: number;
   private queueArn?: string;
   private region = 'us-east-1';
   private running?: Promise<void>[];
@@ -82,6 +92,7 @@ export class SqsEventSource {
       timeoutMs: options.timeoutMs ?? 30000,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       onError: options.onError,
+      inFlightLog: options.inFlightLog,
     };
     this.queueArn = options.queueArn;
   }
@@ -96,6 +107,7 @@ export class SqsEventSource {
       this.queueArn = Attributes.QueueArn;
     }
     this.region = this.queueArn.split(':')[3] || this.region;
+    if (this.options.inFlightLog) await this.releaseOrphans(this.options.inFlightLog);
     this.pollers = Array.from({ length: this.options.concurrency }, () => ({ emptyAt: -1 }));
     this.running = this.pollers.map((poller) => this.poll(poller));
   }
@@ -105,7 +117,38 @@ export class SqsEventSource {
     this.stopping = true;
     this.wake.abort();
     await Promise.all(this.running ?? []);
+    if (this.logFd !== undefined) closeSync(this.logFd);
+    this.logFd = undefined;
     this.settleIdle();
+  }
+
+  /** Makes visible what the journal says a killed process had received and not finished; then starts a new journal. */
+  private async releaseOrphans(path: string): Promise<void> {
+    mkdirSync(dirname(path), { recursive: true });
+    const open = new Set<string>();
+    if (existsSync(path)) {
+      for (const text of readFileSync(path, 'utf8').split('\n')) {
+        if (text === '') continue;
+        try {
+          const line = JSON.parse(text) as { in?: string[]; out?: string[] };
+          for (const handle of line.in ?? []) open.add(handle);
+          for (const handle of line.out ?? []) open.delete(handle);
+        } catch {
+          // A line cut short by a kill.
+        }
+      }
+    }
+    const handles = [...open];
+    for (let start = 0; start < handles.length; start += 10) {
+      const entries = handles.slice(start, start + 10).map((ReceiptHandle, index) => ({ Id: String(index), ReceiptHandle, VisibilityTimeout: 0 }));
+      // A message deleted or already visible again answers an error entry: nothing to do for it.
+      await this.options.client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries })).catch(() => undefined);
+    }
+    this.logFd = openSync(path, 'w');
+  }
+
+  private log(line: { in?: string[]; out?: string[] }): void {
+    if (this.logFd !== undefined) writeSync(this.logFd, `${JSON.stringify(line)}\n`);
   }
 
   /** Resolves when no batch is in flight and every poller's last receive, started after the last batch ended, was empty. */
@@ -156,9 +199,12 @@ export class SqsEventSource {
       empties = 0;
       poller.emptyAt = -1;
       this.inFlight++;
+      const handles = messages.map((message) => message.ReceiptHandle ?? '');
+      this.log({ in: handles });
       try {
         await this.runBatch(messages);
       } finally {
+        this.log({ out: handles });
         this.inFlight--;
         this.epoch++;
         this.settleIdle();

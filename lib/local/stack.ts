@@ -1,14 +1,16 @@
+import './xray-manual-mode';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
 import type { S3Event, SQSEvent } from 'aws-lambda';
 import { Agent as HttpAgent, type Server } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEPLOYED_FUNCTIONS, type DeployedFunction } from '../deploy/function-roles';
 import { buildStack, type StackModel } from '../deploy/stack-model';
 import { A2iEmulator, type OpenTask, OutputWriteDeniedError } from '../emulator/a2i-emulator';
@@ -16,7 +18,7 @@ import type { CustomResourceEvent, CustomResourceResponse } from '../flows';
 import { sageMakerFlowApi } from '../flows/api';
 import { createHandler as flowResources } from '../../functions/flow-resources';
 import { workflowsForObject } from '../ingest/match';
-import { DynamoDbLedger } from '../ledger';
+import { DynamoDbLedger, type LedgerEntry } from '../ledger';
 import type { ReviewMessage } from '../messages';
 import { LOCAL_AWS_CALL_POLICY } from '../runtime/aws-call-policy';
 import { createAwsClients, type AwsClients } from '../runtime/aws-clients';
@@ -29,7 +31,6 @@ import { type BridgeEventInput, LocalEventBus, type PutResult, type TargetHandle
 import { busRulesOf } from './event-rules';
 import { type FaultProxy, INTERNAL_HEADER, startFaultProxy } from './fault-proxy';
 import { FaultInjector, type FaultSpec } from './faults';
-import { type FauxqsProcess, startFauxqsProcess } from './fauxqs';
 import { createFlowResources } from './flow-resources';
 import { contextFor, type LocalFunctions, localFunctions } from './functions';
 import type { RoleAuthorizer } from './iam/authorizer';
@@ -52,8 +53,10 @@ import {
   type LocalResources,
   WORK_MAX_RECEIVES,
 } from './resources';
-import { uploadAndNotify } from './s3-notifier';
+import { s3ObjectCreatedEvent, uploadAndNotify } from './s3-notifier';
+import { ConsumedLog, DurableSet, UploadJournal } from './durable-logs';
 import { SqsEventSource } from './sqs-event-source';
+import { type LocalStorage, startLocalStorage, storageDirOf } from './storage/server';
 import { localStackValues } from './stack-values';
 import { LocalStepFunctions } from './step-functions';
 
@@ -74,6 +77,12 @@ export interface LocalStackOptions {
   random?: () => number;
   onLoopStarted?(task: OpenTask): void;
   onDelivered?(delivery: Delivery): void;
+  /**
+   * Where the local consumer writes each message's body, one line per message, to `<workflow>/<queue>.jsonl`
+   * (dev's `.a2i-local/delivered/`): written with the consumer's own journal, so that a kill at any point
+   * neither loses a line nor writes one twice.
+   */
+  deliveredDir?: string;
   /** A handler or the bus gave up on something: shown to the person running the stack. */
   onProblem?(text: string): void;
   /**
@@ -116,18 +125,29 @@ const CALL_ENVIRONMENT = { region: LOCAL_REGION, account: LOCAL_ACCOUNT };
 let running = false;
 
 /**
- * The whole pipeline on loopback with the cloud's handler code and SDK clients: fauxqs (S3 and SQS), dynalite
+ * The whole pipeline on loopback with the cloud's handler code and SDK clients: the local S3 and SQS, the local DynamoDB
  * (the ledger), our A2I emulator, the review-loop state machine on aws-local-stepfunctions, a local event bus,
  * SQS event sources for the work and poll queues, and the review UI. Destination queues are drained into the
  * journal (and files), as a downstream consumer would.
  */
 export class LocalStack {
   private readonly sources: SqsEventSource[] = [];
-  private readonly consumed = new Set<string>();
+  /** What the local consumer took (kept in the state folder), so a message redelivered after a restart is not taken twice. */
+  private consumed!: ConsumedLog;
+  /** Uploads begun and not finished, kept in the state folder (see upload()). */
+  private uploads!: UploadJournal;
+  /**
+   * Records whose delivery was claimed, and perhaps sent, when an earlier process was killed: their claims are
+   * released at start so the delivery is retried at once, and the consumer takes one message for each (it
+   * dedupes on reviewId, as consumers do), whichever of the copies comes first. Kept in the state folder: the
+   * second copy may arrive only after a later restart, when the ledger no longer says the record is in doubt.
+   */
+  private inDoubt!: DurableSet;
+  private readonly deliveredSizes = new Map<string, number>();
   private ready = false;
   private closing = false;
   private restoreEnv: () => void = () => undefined;
-  private fauxqs?: FauxqsProcess;
+  private storage?: LocalStorage;
   private faults?: FaultInjector;
   private faultProxy?: FaultProxy;
   private readonly random: () => number;
@@ -175,28 +195,49 @@ export class LocalStack {
     }
   }
 
-  /** Puts a file into S3 as the cloud would receive it and runs the S3 trigger; `name` is a key, or a file name placed under each workflow's prefix that takes it. */
-  async upload(name: string, body: Buffer): Promise<UploadResult[]> {
+  /**
+   * Puts a file into S3 as the cloud would receive it and runs the S3 trigger; `name` is a key, or a file name
+   * placed under each workflow's prefix that takes it. An upload a killed process had not finished (the same
+   * key and content, journaled as begun and never as done), or with `resume` (the inbox's file whose take a
+   * kill interrupted) the last upload of the key with the same content, is resumed: the trigger runs again for
+   * the same object version, so its records keep their review ids and the ledger keeps them from being sent twice.
+   */
+  async upload(name: string, body: Buffer, options: { resume?: boolean } = {}): Promise<UploadResult[]> {
     const targets = this.uploadTargets(name);
     if (targets.length === 0) throw new Error(`no workflow takes ${name}: ${this.describeSources()}`);
     const results: UploadResult[] = [];
+    const eTag = createHash('md5').update(body).digest('hex');
     for (const { bucket, key } of targets) {
-      const trigger = (event: S3Event) => this.invokeAsync('ingestS3Object', event, () => this.functions.ingestS3Object(event, contextFor('ingestS3Object')));
-      await uploadAndNotify(
-        this.s3,
-        bucket,
-        key,
-        body,
-        async (event) => {
-          await trigger(event);
-          // S3 delivers notifications at least once.
-          if (this.drawDuplicate()) await trigger(event);
-        },
-        { versioned: this.resources.versionedBuckets.has(bucket) },
-      );
+      const trigger = async (event: S3Event) => {
+        const versionId = event.Records[0]?.s3.object.versionId;
+        this.uploads.begin({ bucket, key, eTag, ...(versionId ? { versionId } : {}) });
+        await this.invokeAsync('ingestS3Object', event, () => this.functions.ingestS3Object(event, contextFor('ingestS3Object')));
+      };
+      const notify = async (event: S3Event) => {
+        await trigger(event);
+        // S3 delivers notifications at least once.
+        if (this.drawDuplicate()) await trigger(event);
+      };
+      const last = this.uploads.lastOf(bucket, key);
+      if (last && (!last.done || options.resume) && last.eTag === eTag && (await this.objectStored(bucket, key, eTag, last.versionId))) {
+        await notify(s3ObjectCreatedEvent({ bucket, key, size: body.length, eTag, ...(last.versionId ? { versionId: last.versionId } : {}), region: LOCAL_REGION }));
+      } else {
+        await uploadAndNotify(this.s3, bucket, key, body, notify, { versioned: this.resources.versionedBuckets.has(bucket) });
+      }
+      this.uploads.done(bucket, key);
       results.push({ bucket, key, workflows: workflowsForObject(this.workflows, bucket, key, LOCAL_BUCKETS.input).map((workflow) => workflow.definition.name) });
     }
     return results;
+  }
+
+  /** The object is still stored with this content (and version, when the store keeps versions). */
+  private async objectStored(bucket: string, key: string, eTag: string, versionId?: string): Promise<boolean> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return head.ETag?.replace(/"/g, '') === eTag && (!head.VersionId || !versionId || head.VersionId === versionId || head.VersionId === 'null');
+    } catch {
+      return false;
+    }
   }
 
   /** PutEvents on the local bus: custom events reach the workflows whose pattern they match. */
@@ -249,20 +290,24 @@ export class LocalStack {
     this.agents.httpsAgent.destroy();
     await this.dynalite?.close().catch(() => undefined);
     await this.faultProxy?.close();
-    await this.fauxqs?.stop().catch(() => undefined);
+    await this.storage?.close().catch(() => undefined);
+    this.consumed?.close();
+    this.uploads?.close();
+    this.inDoubt?.close();
     this.restoreEnv();
     running = false;
   }
 
   private async boot(): Promise<void> {
     const { options } = this;
-    [this.fauxqs, this.dynalite] = await Promise.all([startFauxqsProcess({ defaultRegion: LOCAL_REGION }), startDynalite()]);
+    // S3 and SQS in this process, durable in the state folder (lib/local/storage).
+    [this.storage, this.dynalite] = await Promise.all([startLocalStorage({ dir: storageDirOf(options.stateDir), region: LOCAL_REGION, account: LOCAL_ACCOUNT }), startDynalite({ journalPath: join(options.stateDir, LEDGER_JOURNAL) })]);
     if (options.faults) {
       this.faults = new FaultInjector(options.faults, this.random);
-      this.faultProxy = await startFaultProxy(this.fauxqs.endpoint, this.faults);
+      this.faultProxy = await startFaultProxy(this.storage.endpoint, this.faults);
     }
     // With faults on, S3 and SQS calls go through the proxy (queue URLs name it); the stack's own calls are marked internal.
-    const storage = this.faultProxy?.endpoint ?? this.fauxqs.endpoint;
+    const storage = this.faultProxy?.endpoint ?? this.storage.endpoint;
     const env: Record<string, string | undefined> = {};
     // Before the emulator: loops restored from stateDir may expire at once and announce it.
     this.bus = new LocalEventBus({
@@ -272,6 +317,9 @@ export class LocalStack {
       onDeadLetter: (letter) => this.problem(`event ${letter.event.id} (${letter.event['detail-type']}) not delivered by rule ${letter.rule} to ${letter.targetArn}: ${letter.errorCode}: ${letter.errorMessage}${letter.deadLetterArn ? ` (to the DLQ ${letter.deadLetterArn})` : ' (dropped: no DLQ)'}`),
     });
     this.journal = new Journal(this.workflows.map((workflow) => workflow.definition.name));
+    this.consumed = new ConsumedLog(join(options.stateDir, CONSUMED_LOG), (position) => this.lineWritten(position));
+    this.uploads = new UploadJournal(join(options.stateDir, UPLOADS_JOURNAL));
+    this.inDoubt = new DurableSet(join(options.stateDir, IN_DOUBT_LOG));
     this.emulator = new A2iEmulator({
       stateDir: options.stateDir,
       region: LOCAL_REGION,
@@ -352,7 +400,7 @@ export class LocalStack {
           tasks: this.functions.tasks,
         },
       ],
-      { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, onExecutionEnd: (summary) => summary.status !== 'SUCCEEDED' && this.problem(`execution ${summary.name} ${summary.status}: ${summary.error ?? ''} ${summary.cause ?? ''}`) },
+      { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, journalPath: join(options.stateDir, EXECUTIONS_JOURNAL), onExecutionEnd: (summary) => summary.status !== 'SUCCEEDED' && this.problem(`execution ${summary.name} ${summary.status}: ${summary.error ?? ''} ${summary.cause ?? ''}`) },
     );
     const concurrency = options.consumerConcurrency ?? 2;
     // What `serverless package` ships to the functions, from the same files.
@@ -373,9 +421,31 @@ export class LocalStack {
       WORK_MAX_RECEIVES: String(WORK_MAX_RECEIVES),
     });
     this.addRules();
+    await this.releaseInterruptedClaims();
     await this.startSources(concurrency);
     this.ready = true;
+    this.stepFunctions?.resume();
     await this.resumeTracking();
+  }
+
+  /**
+   * A delivery claimed by a process that was killed: nobody holds the claim any more, so it is released (not
+   * left to its lease), and the record is in doubt: its message may have been sent before the kill.
+   */
+  private async releaseInterruptedClaims(): Promise<void> {
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    this.functionClients.push(dynamo);
+    const ledger = new DynamoDbLedger(dynamo, LEDGER_TABLE);
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamo.send(new ScanCommand({ TableName: LEDGER_TABLE, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      for (const entry of (page.Items ?? []) as LedgerEntry[]) {
+        if (entry.state !== 'delivering') continue;
+        this.inDoubt.add(entry.reviewId);
+        await ledger.releaseClaim(entry.reviewId);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
 
   /** The bus routes only by what the stack says: its rules, patterns, target inputs and permissions. */
@@ -393,32 +463,82 @@ export class LocalStack {
     const onError = (stage: string) => (error: unknown) => this.problem(`${stage}: ${(error as Error).name}: ${(error as Error).message}`);
     this.sources.push(
       // Lambda's event source mapping receives and deletes with the function's role.
-      new SqsEventSource({ client: this.lambdaServiceClient('ingestWork'), queueUrl: this.resources.work.url, queueArn: this.resources.work.arn, handler: this.functions.ingestWork, functionName: localFunctionName('ingestWork'), concurrency, timeoutMs: 300_000, onError: onError('work queue') }),
-      new SqsEventSource({ client: this.lambdaServiceClient('loopPoll'), queueUrl: this.resources.poll.url, queueArn: this.resources.poll.arn, handler: this.functions.loopPoll, functionName: localFunctionName('loopPoll'), onError: onError('poll queue') }),
+      new SqsEventSource({ client: this.lambdaServiceClient('ingestWork'), queueUrl: this.resources.work.url, queueArn: this.resources.work.arn, handler: this.functions.ingestWork, functionName: localFunctionName('ingestWork'), concurrency, timeoutMs: 300_000, onError: onError('work queue'), inFlightLog: this.inFlightLog('work') }),
+      new SqsEventSource({ client: this.lambdaServiceClient('loopPoll'), queueUrl: this.resources.poll.url, queueArn: this.resources.poll.arn, handler: this.functions.loopPoll, functionName: localFunctionName('loopPoll'), onError: onError('poll queue'), inFlightLog: this.inFlightLog('poll') }),
     );
     for (const [workflow, queues] of this.resources.destinations) {
       for (const [queue, { url, arn }] of queues) {
-        this.sources.push(new SqsEventSource({ client: this.sqs, queueUrl: url, queueArn: arn, handler: async (event) => this.take(workflow, queue, event), functionName: `consumer-${workflow}-${queue}`, onError: onError(`queue ${queue}`) }));
+        this.sources.push(new SqsEventSource({ client: this.sqs, queueUrl: url, queueArn: arn, handler: async (event) => this.take(workflow, queue, event), functionName: `consumer-${workflow}-${queue}`, onError: onError(`queue ${queue}`), inFlightLog: this.inFlightLog(`consumer-${workflow}-${queue}`) }));
       }
     }
     await Promise.all(this.sources.map((source) => source.start()));
+  }
+
+  /** The size of a delivered file (relative to deliveredDir), created with its folder if missing. */
+  private deliveredSize(file: string): number {
+    let size = this.deliveredSizes.get(file);
+    if (size === undefined) {
+      const path = join(this.options.deliveredDir as string, file);
+      mkdirSync(dirname(path), { recursive: true });
+      size = existsSync(path) ? statSync(path).size : 0;
+      this.deliveredSizes.set(file, size);
+    }
+    return size;
+  }
+
+  /**
+   * At start: whether the line a consumed entry announced is in its file. A kill between the entry and its
+   * line leaves the file shorter (or with a partial last line, cut here): that message was not taken.
+   */
+  private lineWritten(position: { f: string; at: number; n: number }): boolean {
+    if (!this.options.deliveredDir) return true;
+    const path = join(this.options.deliveredDir, position.f);
+    const size = this.deliveredSizes.get(position.f) ?? (existsSync(path) ? statSync(path).size : 0);
+    this.deliveredSizes.set(position.f, size);
+    if (size >= position.at + position.n) return true;
+    if (size > position.at) {
+      truncateSync(path, position.at);
+      this.deliveredSizes.set(position.f, position.at);
+    }
+    return false;
+  }
+
+  /** Where an event source journals the batches it has in hand (see SqsEventSourceOptions.inFlightLog). */
+  private inFlightLog(source: string): string {
+    return join(this.options.stateDir, IN_FLIGHT_DIR, `${source.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl`);
   }
 
   /** The downstream consumer of local mode: every message goes to the journal and the listener. */
   private async take(workflow: string, queue: string, event: SQSEvent): Promise<void> {
     for (const record of event.Records) {
       // SQS delivers at least once: the same message (not a second message for the record) can come back.
-      if (this.consumed.has(record.messageId)) continue;
-      this.consumed.add(record.messageId);
+      if (this.consumed.hasMessage(record.messageId)) continue;
       const message = JSON.parse(record.body) as ReviewMessage;
+      // A record in doubt after a kill: its message may have been sent both before and after the restart.
+      if (this.inDoubt.has(message.reviewId) && this.consumed.hasReview(message.reviewId, message.outcome)) {
+        this.consumed.add(record.messageId, message.reviewId, message.outcome);
+        continue;
+      }
+      if (this.options.deliveredDir) {
+        // Journaled with where its line goes, then the line: at the next start an entry whose line is missing is dropped.
+        const line = `${record.body}\n`;
+        const f = join(workflow, `${queue}.jsonl`);
+        const position = { f, at: this.deliveredSize(f), n: Buffer.byteLength(line) };
+        this.consumed.add(record.messageId, message.reviewId, message.outcome, position);
+        appendFileSync(join(this.options.deliveredDir, f), line);
+        this.deliveredSizes.set(f, position.at + position.n);
+      }
       this.journal.delivered(message, queue);
       this.options.onDelivered?.({ workflow, queue, message, body: record.body, receivedAt: Date.now() });
+      // Without a delivered folder, after the listener has it: a kill in between takes it again, never loses it.
+      if (!this.options.deliveredDir) this.consumed.add(record.messageId, message.reviewId, message.outcome);
     }
   }
 
   /**
-   * Loops left open by an earlier run (the emulator keeps them; executions and the ledger do not survive):
-   * an execution tracks each again, named as ingest names it, so a reviewed one is still delivered.
+   * Loops left open by an earlier run that no execution tracks (the ledger and the executions are journaled in
+   * the state folder, so only a state folder from before that, or a loop started just before a kill, has such
+   * loops): an execution tracks each, named as ingest names it, so a reviewed one is still delivered.
    */
   private async resumeTracking(): Promise<void> {
     // What ingest did for these loops, done again by the stack itself (not a function, so not held to a role).
@@ -429,6 +549,7 @@ export class LocalStack {
       const input = task.inputContent as { reviewId?: string; workflow?: string; recordId?: string; source?: unknown };
       if (typeof input?.reviewId !== 'string' || typeof input.workflow !== 'string' || !this.workflows.some((workflow) => workflow.definition.name === input.workflow)) continue;
       this.journal.loopStarted(task);
+      if (this.stepFunctions?.hasExecution(STATE_MACHINE_ARN, task.humanLoopName)) continue;
       // The ledger did not survive either: the record is known again as started, so its wait parks a token.
       const recordIndex = (input.source as { recordIndex?: unknown } | undefined)?.recordIndex;
       await ledger.reserveStart({ reviewId: input.reviewId, workflow: input.workflow, recordIndex: typeof recordIndex === 'number' ? recordIndex : 0 });
@@ -469,7 +590,7 @@ export class LocalStack {
 
   /** A function's own clients, each call held to the function's role (one connection pool for all). */
   private clientsFor(fn: DeployedFunction): AwsClients {
-    const clients = createAwsClients({ agents: this.agents, decorate: (client) => this.enforced(fn, client), policy: LOCAL_AWS_CALL_POLICY });
+    const clients = createAwsClients({ agents: this.agents, decorate: (client) => this.inProcess(this.enforced(fn, client)), policy: LOCAL_AWS_CALL_POLICY });
     this.functionClients.push(...Object.values(clients));
     return clients;
   }
@@ -484,6 +605,16 @@ export class LocalStack {
       client = markedInternal(this.enforced(fn, new SQSClient({ requestHandler: this.agents })));
       this.lambdaServiceClients.set(fn, client);
       this.functionClients.push(client);
+    }
+    return client;
+  }
+
+  /** A DynamoDB client is served by the local DynamoDB in this process, without a socket (two calls a record: the bulk of local mode's calls). */
+  private inProcess<C extends { middlewareStack: unknown }>(client: C): C {
+    if (client instanceof DynamoDBClient && this.dynalite) {
+      (client.config as { requestHandler: unknown }).requestHandler = this.dynalite.database.requestHandler();
+      // Nothing checks a signature in the process; the role is checked by its own middleware (iam/enforce.ts).
+      client.middlewareStack.remove('httpSigningMiddleware');
     }
     return client;
   }
@@ -617,6 +748,19 @@ function markedInternal<T extends S3Client | SQSClient>(client: T): T {
   );
   return client;
 }
+
+/** The local DynamoDB's journal in the state folder: the ledger survives a restart. */
+const LEDGER_JOURNAL = 'dynamodb.jsonl';
+/** Step Functions executions, started and ended. */
+const EXECUTIONS_JOURNAL = 'executions.jsonl';
+/** The messages the local consumer took off the destination queues. */
+const CONSUMED_LOG = 'consumed.jsonl';
+/** Uploads begun and finished. */
+const UPLOADS_JOURNAL = 'uploads.jsonl';
+/** Records whose message may have been sent both before and after a kill. */
+const IN_DOUBT_LOG = 'in-doubt.jsonl';
+/** The event sources' batches in hand. */
+const IN_FLIGHT_DIR = 'in-flight';
 
 /** Lambda's asynchronous invocation: the first try and two retries. */
 const ASYNC_ATTEMPTS = 3;

@@ -1,7 +1,9 @@
 import '../promise-with-resolvers';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
 import { DefinitionError } from '../state-machine-definition';
 
 /** A Task state's local implementation: called with the task's effective input (Parameters applied). */
@@ -34,7 +36,21 @@ export interface LocalStepFunctionsOptions {
   accountId?: string;
   /** Called once per execution when it stops; an exception it throws is ignored. */
   onExecutionEnd?(summary: ExecutionSummary): void;
+  /**
+   * Where each execution's start and end are journaled (JSON Lines, appended before the API answers): with it,
+   * executions survive a restart. Those that had not ended are run again from their start by `resume()`, under
+   * the same name and input (the review loop's tasks are idempotent through the ledger); their old task tokens
+   * are answered TaskTimedOut, as for a wait that ended.
+   */
+  journalPath?: string;
 }
+
+type JournalLine =
+  | { op: 'start'; arn: string; machine: string; name: string; input: string; startDate: number }
+  | { op: 'end'; arn: string; status: ExecutionStatus; stopDate: number; output?: string; error?: string; cause?: string; transitions: number };
+
+/** Rewrite the journal at start when it holds this many times more lines than executions. */
+const COMPACT_RATIO = 3;
 
 /** A Step Functions API error: `name` is the `__type` the SDK maps to its exception class. */
 export class StepFunctionsError extends Error {
@@ -122,6 +138,9 @@ export class LocalStepFunctions {
   private readonly running = new Set<Execution>();
   private readonly region: string;
   private readonly accountId: string;
+  private fd?: number;
+  /** Executions journaled as started and never ended, by a process that is gone. */
+  private unfinished: { machine: Machine; name: string; input: string; startDate: Date; arn: string }[] = [];
 
   constructor(
     machines: LocalStateMachine[],
@@ -141,6 +160,21 @@ export class LocalStepFunctions {
       const engine = new StateMachine(machine.definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
       this.machines.set(machine.arn, { arn: machine.arn, name: match[1], engine, tasks: machine.tasks, taskStates });
     }
+    if (options.journalPath) this.load(options.journalPath);
+  }
+
+  /** Runs again, from their start, the executions an earlier process had journaled as started and not ended. */
+  resume(): number {
+    const unfinished = this.unfinished;
+    this.unfinished = [];
+    for (const { machine, name, input, startDate, arn } of unfinished) this.launch(machine, arn, name, input, startDate);
+    return unfinished.length;
+  }
+
+  /** True when an execution of this name exists (running or ended, in this process or journaled by an earlier one). */
+  hasExecution(stateMachineArn: string, name: string): boolean {
+    const machine = this.machines.get(stateMachineArn);
+    return machine !== undefined && this.executionsByArn.has(this.executionArn(machine, name));
   }
 
   /** Serves a Step Functions API call; false, with `res` untouched, when the request is not one. */
@@ -190,8 +224,11 @@ export class LocalStepFunctions {
     while (this.running.size > 0) await Promise.all([...this.running].map((execution) => execution.done));
   }
 
-  /** Aborts running executions and releases their tokens. */
+  /** Aborts running executions and releases their tokens. With a journal they are not journaled as ended: the next start resumes them. */
   close(): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) closeSync(fd);
     for (const execution of [...this.running]) this.stop(execution, 'ABORTED');
   }
 
@@ -252,20 +289,32 @@ export class LocalStepFunctions {
     if (!machine) throw new StepFunctionsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     const executionName = name ?? randomUUID();
     if (executionName.length < 1 || executionName.length > 80 || INVALID_NAME.test(executionName) || hasControlCharacter(executionName)) throw new StepFunctionsError('InvalidName', `Invalid Name: '${executionName}'`);
-    const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${executionName}`;
+    const executionArn = this.executionArn(machine, executionName);
     const existing = this.executionsByArn.get(executionArn);
     if (existing) {
       // Standard workflows: the same name and input as a running execution returns that execution; otherwise the name is taken.
       if (existing.status === 'RUNNING' && existing.input === input) return { executionArn, startDate: existing.startDate };
       throw new StepFunctionsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
+    const startDate = new Date();
+    // Journaled before StartExecution answers: an execution the caller was told about survives a kill.
+    this.write({ op: 'start', arn: executionArn, machine: machine.arn, name: executionName, input, startDate: startDate.getTime() });
+    this.launch(machine, executionArn, executionName, input, startDate);
+    return { executionArn, startDate };
+  }
+
+  private executionArn(machine: Machine, name: string): string {
+    return `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
+  }
+
+  private launch(machine: Machine, executionArn: string, executionName: string, input: string, startDate: Date): void {
     const execution: Execution = {
       arn: executionArn,
       name: executionName,
       machine,
       input,
       status: 'RUNNING',
-      startDate: new Date(),
+      startDate,
       transitions: 0,
       task: { Token: '' },
       issued: 0,
@@ -276,7 +325,75 @@ export class LocalStepFunctions {
     this.executionsByArn.set(executionArn, execution);
     this.running.add(execution);
     execution.done = this.run(execution);
-    return { executionArn, startDate: execution.startDate };
+  }
+
+  private write(line: JournalLine): void {
+    if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(line)}\n`);
+  }
+
+  private load(path: string): void {
+    mkdirSync(dirname(path), { recursive: true });
+    const started = new Map<string, Extract<JournalLine, { op: 'start' }>>();
+    const ended = new Map<string, Extract<JournalLine, { op: 'end' }>>();
+    let lines = 0;
+    if (existsSync(path)) {
+      for (const text of readFileSync(path, 'utf8').split('\n')) {
+        if (text === '') continue;
+        let line: JournalLine;
+        try {
+          line = JSON.parse(text) as JournalLine;
+        } catch {
+          // A line cut short by a kill: its call was never answered.
+          continue;
+        }
+        lines++;
+        if (line.op === 'start') {
+          started.set(line.arn, line);
+          ended.delete(line.arn);
+        } else ended.set(line.arn, line);
+      }
+    }
+    for (const [arn, start] of started) {
+      const machine = this.machines.get(start.machine);
+      if (!machine) continue;
+      const end = ended.get(arn);
+      if (!end) {
+        this.unfinished.push({ machine, name: start.name, input: start.input, startDate: new Date(start.startDate), arn });
+        continue;
+      }
+      this.executionsByArn.set(arn, {
+        arn,
+        name: start.name,
+        machine,
+        input: start.input,
+        status: end.status,
+        startDate: new Date(start.startDate),
+        stopDate: new Date(end.stopDate),
+        ...(end.output !== undefined ? { output: end.output } : {}),
+        ...(end.error !== undefined ? { error: end.error } : {}),
+        ...(end.cause !== undefined ? { cause: end.cause } : {}),
+        transitions: end.transitions,
+        task: { Token: '' },
+        issued: 0,
+        abort: () => undefined,
+        done: Promise.resolve(),
+      });
+    }
+    if (lines > COMPACT_RATIO * started.size + 100) {
+      const temporary = `${path}.compacting`;
+      const fd = openSync(temporary, 'w');
+      try {
+        for (const [arn, start] of started) {
+          writeSync(fd, `${JSON.stringify(start)}\n`);
+          const end = ended.get(arn);
+          if (end) writeSync(fd, `${JSON.stringify(end)}\n`);
+        }
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temporary, path);
+    }
+    this.fd = openSync(path, 'a');
   }
 
   private async run(execution: Execution): Promise<void> {
@@ -316,7 +433,11 @@ export class LocalStepFunctions {
       }
     }
     await counting.catch(() => undefined);
-    if (this.running.delete(execution)) this.notify(execution);
+    if (this.running.delete(execution)) {
+      // An execution aborted by close() is not journaled as ended: it is resumed at the next start.
+      this.write({ op: 'end', arn: execution.arn, status: execution.status, stopDate: (execution.stopDate ?? new Date()).getTime(), output: execution.output, error: execution.error, cause: execution.cause, transitions: execution.transitions });
+      this.notify(execution);
+    }
   }
 
   /** A waitForTaskToken task: takes the execution's current token, calls the handler, and waits for the token to come back. */

@@ -1,5 +1,5 @@
 /**
- * The review UI in a real browser: local mode's whole stack (fauxqs, dynalite, the A2I emulator, local Step
+ * The review UI in a real browser: local mode's whole stack (the local S3, SQS and DynamoDB, the A2I emulator, local Step
  * Functions, the UI server) on 127.0.0.1, driven through Debian's chromium with playwright-core.
  *
  * CI installs chromium with apt; without /usr/bin/chromium these tests fail, unless A2I_SKIP_BROWSER=1.

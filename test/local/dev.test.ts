@@ -4,13 +4,15 @@
  * messages, and a restart on the same state folder. Every wait is on an event or a deadline, never a sleep.
  */
 import '../support/quiet-env';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Io } from '../../lib/cli/io';
 import { main } from '../../lib/cli/main';
 import type { ReviewMessage } from '../../lib/messages';
+import { LOCK_FILE } from '../../lib/local/inbox';
 import { LOCAL_BUCKETS } from '../../lib/local/resources';
 import type { StatusSnapshot } from '../../lib/local/status-model';
 
@@ -324,6 +326,28 @@ describe('a2i-orchestrator dev', () => {
     expect(code).toBe(1);
     expect(shell.out.text).toBe('');
     expect(shell.err.text).toContain(`a2i-orchestrator: nothing answers on 127.0.0.1:${port}: is \`a2i-orchestrator dev\` (npm start) running?`);
+  });
+
+  it('refuses an inbox another running dev holds: one line, exit 1, nothing started or written', async () => {
+    // Prepare: a live process holds the inbox's lock (as a second `dev` would find it)
+    const d = dirs();
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 1000)'], { stdio: 'ignore' });
+    try {
+      mkdirSync(d.inbox, { recursive: true });
+      writeFileSync(join(d.inbox, LOCK_FILE), `${holder.pid}\n`);
+      const shell = captureIo();
+
+      // Act
+      const code = await main(['dev', '--port', '0', '--state', d.state, '--inbox', d.inbox, '--workflows', d.workflows], shell.io, new AbortController().signal);
+
+      // Assess
+      expect(code).toBe(1);
+      expect(shell.err.text.trim().split('\n')).toEqual([`a2i-orchestrator: the inbox ${d.inbox} is in use by another a2i-orchestrator dev (pid ${holder.pid}); stop it, or give this one --inbox DIR`]);
+      expect(existsSync(d.state)).toBe(false);
+      expect(readFileSync(join(d.inbox, LOCK_FILE), 'utf8').trim()).toBe(String(holder.pid));
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   it('`dev upload` without a FILE is a usage error', async () => {

@@ -1,7 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DONE_DIR, FAILED_DIR, Inbox } from '../../lib/local/inbox';
+import { spawnSync } from 'node:child_process';
+import { DONE_DIR, FAILED_DIR, Inbox, InboxLockedError, LOCK_FILE, lockInbox, TAKING_DIR } from '../../lib/local/inbox';
 
 const SETTLE_MS = 20;
 const DEADLINE_MS = 10_000;
@@ -86,7 +87,7 @@ describe('Inbox', () => {
     expect(movedAs(join(dir, DONE_DIR), 'a.jsonl')).toHaveLength(1);
     expect(movedAs(join(dir, DONE_DIR), 'b.jsonl')).toHaveLength(1);
     expect(readFileSync(join(dir, DONE_DIR, movedAs(join(dir, DONE_DIR), 'a.jsonl')[0]), 'utf8')).toBe('first\n');
-    expect(readdirSync(dir).sort()).toEqual([DONE_DIR, FAILED_DIR]);
+    expect(readdirSync(dir).sort()).toEqual([TAKING_DIR, DONE_DIR, FAILED_DIR]);
     expect(readdirSync(join(dir, FAILED_DIR))).toEqual([]);
   });
 
@@ -95,7 +96,7 @@ describe('Inbox', () => {
     inbox = new Inbox({ dir: nested, take: new Takes().take, settleMs: SETTLE_MS });
     inbox.start();
     await inbox.stop();
-    expect(readdirSync(nested).sort()).toEqual([DONE_DIR, FAILED_DIR]);
+    expect(readdirSync(nested).sort()).toEqual([TAKING_DIR, DONE_DIR, FAILED_DIR]);
   });
 
   it('takes a file dropped in while it runs', async () => {
@@ -219,9 +220,10 @@ describe('Inbox', () => {
     });
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 
-    // Assess: still waiting, the file not yet moved
+    // Assess: still waiting, the file not yet moved to done/
     expect(stopped).toBe(false);
-    expect(existsSync(join(dir, 'slow.jsonl'))).toBe(true);
+    expect(existsSync(join(dir, TAKING_DIR, 'slow.jsonl'))).toBe(true);
+    expect(movedAs(join(dir, DONE_DIR), 'slow.jsonl')).toEqual([]);
 
     // Act: the take finishes
     release();
@@ -250,5 +252,111 @@ describe('Inbox', () => {
     inbox.start();
     await takes.until(1);
     expect(takes.seen).toEqual([{ name: 'pending.jsonl', body: 'later' }]);
+  });
+
+  it('forgets a file that disappears before it is taken, without failing it or stopping', async () => {
+    // Prepare: the first take holds the line while the second file settles and waits its turn
+    const takes = new Takes();
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    takes.behaviour = (take) => (take.name === 'first.jsonl' ? released : Promise.resolve());
+    const errors: string[] = [];
+    writeFileSync(join(dir, 'first.jsonl'), 'first');
+    writeFileSync(join(dir, 'gone.jsonl'), 'gone');
+    inbox = new Inbox({ dir, take: takes.take, settleMs: SETTLE_MS, onError: (name) => errors.push(name) });
+    inbox.start();
+    await takes.until(1);
+    // Both have settled once the first is being taken and the second has been seen at the same size twice.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS * 5));
+
+    // Act: the second file goes (moved away mid-upload), then the first take ends; then a third file arrives
+    rmSync(join(dir, 'gone.jsonl'));
+    release();
+    writeFileSync(join(dir, 'third.jsonl'), 'third');
+    await takes.until(2);
+    await inbox.stop();
+
+    // Assess: the inbox went on; nothing failed
+    expect(takes.seen.map((take) => take.name)).toEqual(['first.jsonl', 'third.jsonl']);
+    expect(errors).toEqual([]);
+    expect(readdirSync(join(dir, FAILED_DIR))).toEqual([]);
+    expect(movedAs(join(dir, DONE_DIR), 'third.jsonl')).toHaveLength(1);
+  });
+});
+
+describe('Inbox after a kill', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'a2i-inbox-kill-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('takes again, first and as resumed, a file whose take a killed process had begun; then moves it to done/', async () => {
+    // Prepare: what a process killed mid-take leaves (the file in .taking/), and a new file
+    mkdirSync(join(dir, TAKING_DIR), { recursive: true });
+    writeFileSync(join(dir, TAKING_DIR, 'interrupted.jsonl'), 'half-queued');
+    writeFileSync(join(dir, 'new.jsonl'), 'new');
+    const seen: [string, string, boolean][] = [];
+    const inbox = new Inbox({
+      dir,
+      settleMs: SETTLE_MS,
+      take: async (name, body, resumed) => {
+        seen.push([name, body.toString('utf8'), resumed]);
+      },
+    });
+
+    // Act
+    inbox.start();
+    const deadline = Date.now() + DEADLINE_MS;
+    while (seen.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await inbox.stop();
+
+    // Assess
+    expect(seen).toEqual([
+      ['interrupted.jsonl', 'half-queued', true],
+      ['new.jsonl', 'new', false],
+    ]);
+    expect(readdirSync(join(dir, TAKING_DIR))).toEqual([]);
+    expect(movedAs(join(dir, DONE_DIR), 'interrupted.jsonl')).toHaveLength(1);
+  });
+});
+
+describe('lockInbox', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'a2i-inbox-lock-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses an inbox whose lock a live process holds, and frees it on release', () => {
+    // Prepare: this test's process holds it (as another dev would)
+    const release = lockInbox(dir, process.pid);
+
+    // Act, Assess: another process may not take it
+    let refusal: unknown;
+    try {
+      lockInbox(dir, process.pid + 1);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(InboxLockedError);
+    expect(refusal).toMatchObject({ pid: process.pid });
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8').trim()).toBe(String(process.pid));
+    release();
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    lockInbox(dir, process.pid + 1)();
+  });
+
+  it('takes over a lock left by a process that was killed', () => {
+    // Prepare: the pid of a process that has ended
+    const { pid } = spawnSync(process.execPath, ['-e', '']);
+    writeFileSync(join(dir, LOCK_FILE), `${pid}\n`);
+
+    // Act
+    const release = lockInbox(dir, process.pid);
+
+    // Assess
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8').trim()).toBe(String(process.pid));
+    release();
   });
 });

@@ -18,7 +18,7 @@ const fixture = (name: string): string => join(__dirname, '..', 'fixtures', 'rep
 const [WORKFLOW] = loadWorkflows([fixture('events.yaml')]);
 /** The workflow rule, in the workflow's nested stack. */
 const RULE = 'EventRule';
-/** Generous: a replay starts fauxqs, dynalite and the emulators. */
+/** Generous: a replay starts the local S3, SQS, DynamoDB and the emulators. */
 const FULL_RUN_MS = 90_000;
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;

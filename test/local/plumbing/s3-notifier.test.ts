@@ -3,7 +3,7 @@ import type { S3Event } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { createdObjects, decodeS3Key } from '../../../lib/ingest/s3-notification';
-import { type FauxqsProcess, startFauxqsProcess } from '../../../lib/local/fauxqs';
+import { startTestStorage } from '../storage/support';
 import { encodeS3EventKey, s3ObjectCreatedEvent, uploadAndNotify } from '../../../lib/local/s3-notifier';
 import { s3Client } from './support';
 
@@ -62,19 +62,19 @@ describe('s3ObjectCreatedEvent', () => {
   });
 });
 
-describe('uploadAndNotify against fauxqs S3', () => {
-  let fauxqs: FauxqsProcess;
+describe('uploadAndNotify against the local S3', () => {
+  let storage: Awaited<ReturnType<typeof startTestStorage>>;
   let s3: S3Client;
 
   beforeAll(async () => {
-    fauxqs = await startFauxqsProcess();
-    s3 = s3Client(fauxqs.endpoint);
+    storage = await startTestStorage();
+    s3 = s3Client(storage.endpoint);
     await s3.send(new CreateBucketCommand({ Bucket: 'model-outputs' }));
   });
 
   afterAll(async () => {
     s3?.destroy();
-    await fauxqs?.stop();
+    await storage?.stop();
   });
 
   it.each(['runs/2026 01/out put.jsonl', 'runs/a+b/100%.jsonl', 'runs/naïve/日本語 ✓.jsonl'])('notifies the handler of %j, which reads it back by the decoded key', async (key) => {

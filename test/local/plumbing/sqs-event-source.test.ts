@@ -9,18 +9,18 @@ import {
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import { type FauxqsProcess, startFauxqsProcess } from '../../../lib/local/fauxqs';
+import { startTestStorage } from '../storage/support';
 import { SqsEventSource, SqsEventSourceError } from '../../../lib/local/sqs-event-source';
 import { deferred, sqsClient, turn, within } from './support';
 
-let fauxqs: FauxqsProcess;
+let storage: Awaited<ReturnType<typeof startTestStorage>>;
 let sqs: SQSClient;
 let sources: SqsEventSource[] = [];
 let queueCount = 0;
 
 beforeAll(async () => {
-  fauxqs = await startFauxqsProcess();
-  sqs = sqsClient(fauxqs.endpoint);
+  storage = await startTestStorage();
+  sqs = sqsClient(storage.endpoint);
 });
 
 afterEach(async () => {
@@ -30,7 +30,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   sqs?.destroy();
-  await fauxqs?.stop();
+  await storage?.stop();
 });
 
 async function createQueue(attributes: Record<string, string> = {}): Promise<{ url: string; arn: string; name: string }> {

@@ -1,11 +1,11 @@
 import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
-import { startFauxqsProcess, type FauxqsProcess } from '../../../lib/local/fauxqs';
 import { createLocalResources, type LocalResources } from '../../../lib/local/resources';
 import { SQS_MAX_MESSAGE_BYTES, sqsMessageBytes } from '../../../lib/sqs-limits';
 import { loadWorkflows } from '../../../lib/workflow';
 import { INGEST_WORKFLOWS } from '../../support/ingest-harness';
+import { startTestStorage } from '../storage/support';
 import { sqsClient } from './support';
 
 /**
@@ -13,7 +13,7 @@ import { sqsClient } from './support';
  * each attribute's name, type and value. A message exactly at the limit is taken, one byte more is not.
  */
 
-let fauxqs: FauxqsProcess;
+let storage: Awaited<ReturnType<typeof startTestStorage>>;
 let sqs: ReturnType<typeof sqsClient>;
 let resources: LocalResources;
 
@@ -22,15 +22,15 @@ const attributes = { workflow: { DataType: 'String', StringValue: 'predictions' 
 const bodyOf = (bytes: number): string => `é${'a'.repeat(bytes - 2 - sqsMessageBytes('', attributes))}`;
 
 beforeAll(async () => {
-  fauxqs = await startFauxqsProcess();
-  sqs = sqsClient(fauxqs.endpoint);
-  const s3 = new S3Client({ endpoint: fauxqs.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true });
+  storage = await startTestStorage();
+  sqs = sqsClient(storage.endpoint);
+  const s3 = new S3Client({ endpoint: storage.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true });
   resources = await createLocalResources({ s3, sqs }, loadWorkflows([join(INGEST_WORKFLOWS, 'predictions.yaml')]));
   s3.destroy();
 }, 30_000);
 afterAll(async () => {
   sqs.destroy();
-  await fauxqs.stop();
+  await storage.stop();
 });
 
 describe('local SQS size limit', () => {

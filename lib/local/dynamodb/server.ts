@@ -1,0 +1,460 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from '@smithy/types';
+import { applyUpdate, type AttributeValue, checkPlaceholders, DynamoDbError, evaluateCondition, type Item, parseCondition, parseUpdate, type Placeholders } from './expressions';
+
+export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+export const TEST_REGION = 'us-east-1';
+
+/** DynamoDB's item size limit. */
+const MAX_ITEM_BYTES = 400 * 1024;
+const JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
+const TARGET_PREFIX = 'DynamoDB_20120810.';
+/** Rewrite the journal at start when it holds this many times more lines than live items. */
+const COMPACT_RATIO = 4;
+const ERROR_NAMESPACE = 'com.amazonaws.dynamodb.v20120810#';
+const DECODER = new TextDecoder();
+
+interface KeyElement {
+  AttributeName: string;
+  KeyType: 'HASH' | 'RANGE';
+}
+
+interface Table {
+  name: string;
+  keySchema: KeyElement[];
+  attributeDefinitions: { AttributeName: string; AttributeType: string }[];
+  billingMode: string;
+  createdAt: number;
+  items: Map<string, Item>;
+}
+
+type JournalLine =
+  | { op: 'table'; name: string; keySchema: KeyElement[]; attributeDefinitions: Table['attributeDefinitions']; billingMode: string; createdAt: number }
+  | { op: 'drop'; name: string }
+  | { op: 'put'; t: string; item: Item }
+  | { op: 'del'; t: string; key: string };
+
+type Body = Record<string, unknown>;
+
+/**
+ * A DynamoDB API (JSON 1.0 on loopback) in this process, with just what the ledger and the consumers' dedupe
+ * store call: CreateTable, DescribeTable, DeleteTable, ListTables, GetItem, PutItem, UpdateItem, DeleteItem and
+ * Scan, with condition and update expressions (parsed once per text) and AWS's error shapes. With `journalPath`,
+ * every write is appended to a journal before it is answered, so what was acknowledged survives a kill.
+ */
+export class LocalDynamoDb {
+  private readonly tables = new Map<string, Table>();
+  private fd?: number;
+
+  constructor(journalPath?: string) {
+    if (journalPath) this.load(journalPath);
+  }
+
+  /**
+   * An SDK request handler that hands each request to this database in the process, without a socket: what
+   * the handlers' DynamoDB clients use in local mode (their middleware, the role checks included, still runs).
+   */
+  requestHandler(): DirectRequestHandler {
+    return {
+      handle: async (request) => {
+        const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'];
+        let status = 200;
+        let payload: unknown;
+        try {
+          if (typeof target !== 'string' || !target.startsWith(TARGET_PREFIX)) throw new DynamoDbError('UnknownOperationException', 'Not a DynamoDB request');
+          const text = typeof request.body === 'string' ? request.body : request.body instanceof Uint8Array ? DECODER.decode(request.body) : '';
+          payload = this.dispatch(target.slice(TARGET_PREFIX.length), (text.length === 0 ? {} : JSON.parse(text)) as Body);
+        } catch (error) {
+          ({ status, payload } = errorPayload(error));
+        }
+        const body = Buffer.from(JSON.stringify(payload));
+        return { response: { statusCode: status, headers: { 'content-type': JSON_CONTENT_TYPE, 'content-length': String(body.length), 'x-amzn-requestid': randomUUID() }, body: new Uint8Array(body) } };
+      },
+      updateHttpClientConfig: () => undefined,
+      httpHandlerConfigs: () => ({}),
+      destroy: () => undefined,
+    };
+  }
+
+  /** Serves one API call; false when the request is not one. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const target = req.headers['x-amz-target'];
+    if (req.method !== 'POST' || typeof target !== 'string' || !target.startsWith(TARGET_PREFIX)) return false;
+    let status = 200;
+    let payload: unknown;
+    try {
+      const text = await readBody(req);
+      let body: unknown;
+      try {
+        body = text.length === 0 ? {} : JSON.parse(text);
+      } catch {
+        throw new DynamoDbError('SerializationException', 'Start of structure or map found where not expected');
+      }
+      payload = this.dispatch(target.slice(TARGET_PREFIX.length), body as Body);
+    } catch (error) {
+      ({ status, payload } = errorPayload(error));
+    }
+    const out = JSON.stringify(payload);
+    res.writeHead(status, { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': randomUUID() });
+    res.end(out);
+    return true;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  dispatch(operation: string, body: Body): unknown {
+    switch (operation) {
+      case 'CreateTable':
+        return this.createTable(body);
+      case 'DescribeTable':
+        return { Table: describe(this.table(body)) };
+      case 'DeleteTable': {
+        const table = this.table(body);
+        this.tables.delete(table.name);
+        this.write({ op: 'drop', name: table.name });
+        return { TableDescription: { ...describe(table), TableStatus: 'DELETING' } };
+      }
+      case 'ListTables':
+        return { TableNames: [...this.tables.keys()].sort() };
+      case 'GetItem': {
+        const table = this.table(body);
+        const item = table.items.get(keyOf(table, body.Key));
+        return item ? { Item: project(item, body) } : {};
+      }
+      case 'PutItem':
+        return this.putItem(body);
+      case 'UpdateItem':
+        return this.updateItem(body);
+      case 'DeleteItem':
+        return this.deleteItem(body);
+      case 'Scan':
+        return this.scan(body);
+      default:
+        throw new DynamoDbError('UnknownOperationException', `Operation ${operation} is not supported by the local DynamoDB`);
+    }
+  }
+
+  private createTable(body: Body): unknown {
+    const name = tableName(body);
+    if (this.tables.has(name)) throw new DynamoDbError('ResourceInUseException', `Table already exists: ${name}`);
+    const keySchema = body.KeySchema as KeyElement[] | undefined;
+    const attributeDefinitions = (body.AttributeDefinitions as Table['attributeDefinitions'] | undefined) ?? [];
+    if (!Array.isArray(keySchema) || keySchema.length < 1 || keySchema.length > 2 || keySchema[0].KeyType !== 'HASH') throw new DynamoDbError('ValidationException', 'Invalid KeySchema: the first key must be HASH');
+    for (const key of keySchema) {
+      if (!attributeDefinitions.some((definition) => definition.AttributeName === key.AttributeName)) throw new DynamoDbError('ValidationException', `One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [${key.AttributeName}]`);
+    }
+    const line: JournalLine = { op: 'table', name, keySchema, attributeDefinitions, billingMode: String(body.BillingMode ?? 'PROVISIONED'), createdAt: Date.now() };
+    this.write(line);
+    const table = this.addTable(line);
+    return { TableDescription: describe(table) };
+  }
+
+  private putItem(body: Body): unknown {
+    const table = this.table(body);
+    const item = body.Item as Item | undefined;
+    if (!item || typeof item !== 'object') throw new DynamoDbError('ValidationException', 'One or more parameter values were invalid: Missing the key in the item');
+    const key = keyOf(table, pickKey(table, item));
+    const old = table.items.get(key);
+    this.check(body, old, []);
+    checkSize(item);
+    table.items.set(key, item);
+    this.write({ op: 'put', t: table.name, item });
+    return body.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+  }
+
+  private updateItem(body: Body): unknown {
+    const table = this.table(body);
+    if (body.AttributeUpdates !== undefined || body.Expected !== undefined) throw new DynamoDbError('ValidationException', 'the legacy parameters AttributeUpdates and Expected are not supported locally');
+    const keyItem = body.Key as Item;
+    const key = keyOf(table, keyItem);
+    const old = table.items.get(key);
+    const update = typeof body.UpdateExpression === 'string' ? parseUpdate(body.UpdateExpression) : undefined;
+    const placeholders = this.check(body, old, update ? [update] : []);
+    const { item, touched } = update ? applyUpdate(update.tree, old, pickKey(table, keyItem), placeholders) : { item: structuredClone(old ?? pickKey(table, keyItem)), touched: new Set<string>() };
+    checkSize(item);
+    table.items.set(key, item);
+    this.write({ op: 'put', t: table.name, item });
+    switch (body.ReturnValues ?? 'NONE') {
+      case 'NONE':
+        return {};
+      case 'ALL_NEW':
+        return { Attributes: item };
+      case 'ALL_OLD':
+        return old ? { Attributes: old } : {};
+      case 'UPDATED_NEW':
+        return { Attributes: pick(item, touched) };
+      case 'UPDATED_OLD':
+        return old ? { Attributes: pick(old, touched) } : {};
+      default:
+        throw new DynamoDbError('ValidationException', `1 validation error detected: Value '${String(body.ReturnValues)}' at 'returnValues' failed to satisfy constraint`);
+    }
+  }
+
+  private deleteItem(body: Body): unknown {
+    const table = this.table(body);
+    const key = keyOf(table, body.Key);
+    const old = table.items.get(key);
+    this.check(body, old, []);
+    if (old) {
+      table.items.delete(key);
+      this.write({ op: 'del', t: table.name, key });
+    }
+    return body.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+  }
+
+  private scan(body: Body): unknown {
+    const table = this.table(body);
+    if (body.FilterExpression !== undefined || body.ScanFilter !== undefined) throw new DynamoDbError('ValidationException', 'Scan filters are not supported locally');
+    const limit = typeof body.Limit === 'number' ? body.Limit : Infinity;
+    const start = body.ExclusiveStartKey ? keyOf(table, body.ExclusiveStartKey) : undefined;
+    const keys = [...table.items.keys()].sort();
+    const from = start === undefined ? 0 : keys.findIndex((key) => key > start);
+    const page = from < 0 ? [] : keys.slice(from, from + limit);
+    const items = page.map((key) => project(table.items.get(key) as Item, body));
+    const more = from >= 0 && from + page.length < keys.length;
+    return {
+      Items: items,
+      Count: items.length,
+      ScannedCount: items.length,
+      ...(more && page.length > 0 ? { LastEvaluatedKey: pickKey(table, table.items.get(page[page.length - 1]) as Item) } : {}),
+    };
+  }
+
+  /** Validates the placeholders against every expression of the request and evaluates its condition on `old`. */
+  private check(body: Body, old: Item | undefined, others: ReturnType<typeof parseUpdate>[]): Placeholders {
+    const placeholders: Placeholders = { names: (body.ExpressionAttributeNames as Record<string, string>) ?? {}, values: (body.ExpressionAttributeValues as Item) ?? {} };
+    const condition = typeof body.ConditionExpression === 'string' ? parseCondition(body.ConditionExpression) : undefined;
+    checkPlaceholders([...(condition ? [condition] : []), ...others], placeholders, { names: body.ExpressionAttributeNames !== undefined, values: body.ExpressionAttributeValues !== undefined });
+    if (condition && !evaluateCondition(condition.tree, old, placeholders)) {
+      throw new DynamoDbError('ConditionalCheckFailedException', 'The conditional request failed', body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? old : undefined);
+    }
+    return placeholders;
+  }
+
+  private table(body: Body): Table {
+    const name = tableName(body);
+    const table = this.tables.get(name);
+    if (!table) throw new DynamoDbError('ResourceNotFoundException', 'Requested resource not found');
+    return table;
+  }
+
+  private addTable(line: Extract<JournalLine, { op: 'table' }>): Table {
+    const table: Table = { name: line.name, keySchema: line.keySchema, attributeDefinitions: line.attributeDefinitions, billingMode: line.billingMode, createdAt: line.createdAt, items: new Map() };
+    this.tables.set(line.name, table);
+    return table;
+  }
+
+  /** Appended synchronously before the request is answered: the kernel has it even if the process is killed next. */
+  private write(line: JournalLine): void {
+    if (this.fd === undefined) return;
+    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+  }
+
+  private load(path: string): void {
+    mkdirSync(dirname(path), { recursive: true });
+    let lines = 0;
+    if (existsSync(path)) {
+      for (const text of readFileSync(path, 'utf8').split('\n')) {
+        if (text === '') continue;
+        let line: JournalLine;
+        try {
+          line = JSON.parse(text) as JournalLine;
+        } catch {
+          // The last line of a journal written when the process was killed: that write was never acknowledged.
+          continue;
+        }
+        lines++;
+        if (line.op === 'table') this.addTable(line);
+        else if (line.op === 'drop') this.tables.delete(line.name);
+        else {
+          const table = this.tables.get(line.t);
+          if (!table) continue;
+          if (line.op === 'put') table.items.set(keyOf(table, pickKey(table, line.item)), line.item);
+          else table.items.delete(line.key);
+        }
+      }
+    }
+    const live = [...this.tables.values()].reduce((sum, table) => sum + 1 + table.items.size, 0);
+    if (lines > COMPACT_RATIO * live + 100) this.compact(path);
+    this.fd = openSync(path, 'a');
+  }
+
+  /** The journal rewritten as one line per table and live item, swapped in by rename (atomic). */
+  private compact(path: string): void {
+    const temporary = `${path}.compacting`;
+    const fd = openSync(temporary, 'w');
+    try {
+      for (const table of this.tables.values()) {
+        writeSync(fd, `${JSON.stringify({ op: 'table', name: table.name, keySchema: table.keySchema, attributeDefinitions: table.attributeDefinitions, billingMode: table.billingMode, createdAt: table.createdAt })}\n`);
+        for (const item of table.items.values()) writeSync(fd, `${JSON.stringify({ op: 'put', t: table.name, item })}\n`);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  }
+}
+
+/** What the SDK's request handler interface asks of a handler (@smithy/types HttpHandler). */
+export interface DirectRequestHandler {
+  handle(request: HttpRequest): Promise<{ response: HttpResponse }>;
+  updateHttpClientConfig(): void;
+  httpHandlerConfigs(): object;
+  destroy(): void;
+}
+
+function errorPayload(error: unknown): { status: number; payload: unknown } {
+  if (error instanceof SyntaxError) error = new DynamoDbError('SerializationException', 'Start of structure or map found where not expected');
+  return error instanceof DynamoDbError
+    ? { status: 400, payload: { __type: `${ERROR_NAMESPACE}${error.name}`, message: error.message, ...(error.item ? { Item: error.item } : {}) } }
+    : { status: 500, payload: { __type: `${ERROR_NAMESPACE}InternalServerError`, message: 'Internal server error' } };
+}
+
+function tableName(body: Body): string {
+  const name = body.TableName;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(name)) throw new DynamoDbError('ValidationException', `1 validation error detected: Value '${String(name)}' at 'tableName' failed to satisfy constraint`);
+  return name;
+}
+
+function describe(table: Table): Body {
+  return {
+    TableName: table.name,
+    TableStatus: 'ACTIVE',
+    KeySchema: table.keySchema,
+    AttributeDefinitions: table.attributeDefinitions,
+    CreationDateTime: table.createdAt / 1000,
+    ItemCount: table.items.size,
+    TableArn: `arn:aws:dynamodb:${TEST_REGION}:000000000000:table/${table.name}`,
+    BillingModeSummary: { BillingMode: table.billingMode },
+  };
+}
+
+/** The item's key attributes, checked against the schema's types. */
+function pickKey(table: Table, item: unknown): Item {
+  if (!item || typeof item !== 'object') throw new DynamoDbError('ValidationException', 'The provided key element does not match the schema');
+  const key: Item = {};
+  for (const { AttributeName } of table.keySchema) {
+    const value = (item as Item)[AttributeName];
+    const type = table.attributeDefinitions.find((definition) => definition.AttributeName === AttributeName)?.AttributeType;
+    if (!value || !type || !(type in value)) throw new DynamoDbError('ValidationException', 'One or more parameter values were invalid: Missing the key or the key type does not match the schema');
+    const text = (value as Record<string, unknown>)[type];
+    if (text === '') throw new DynamoDbError('ValidationException', `One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: ${AttributeName}`);
+    key[AttributeName] = value;
+  }
+  return key;
+}
+
+function keyOf(table: Table, key: unknown): string {
+  if (key && typeof key === 'object' && Object.keys(key).length !== table.keySchema.length) throw new DynamoDbError('ValidationException', 'The provided key element does not match the schema');
+  const picked = pickKey(table, key);
+  return JSON.stringify(table.keySchema.map(({ AttributeName }) => picked[AttributeName]));
+}
+
+function pick(item: Item, names: Set<string>): Item {
+  return Object.fromEntries(Object.entries(item).filter(([name]) => names.has(name)));
+}
+
+/** ProjectionExpression of top-level attributes (names or #placeholders), or the whole item. */
+function project(item: Item, body: Body): Item {
+  if (typeof body.ProjectionExpression !== 'string') return item;
+  const names = (body.ExpressionAttributeNames as Record<string, string>) ?? {};
+  const wanted = new Set(body.ProjectionExpression.split(',').map((part) => part.trim()).map((part) => (part.startsWith('#') ? names[part] : part)));
+  return pick(item, wanted);
+}
+
+function checkSize(item: Item): void {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) size += Buffer.byteLength(name) + valueSize(value);
+  if (size > MAX_ITEM_BYTES) throw new DynamoDbError('ValidationException', 'Item size has exceeded the maximum allowed size');
+}
+
+function valueSize(value: AttributeValue): number {
+  if ('S' in value) return Buffer.byteLength(value.S);
+  if ('N' in value) return Math.ceil(value.N.length / 2) + 1;
+  if ('B' in value) return Math.ceil((value.B.length * 3) / 4);
+  if ('M' in value) return 3 + Object.entries(value.M).reduce((sum, [name, inner]) => sum + Buffer.byteLength(name) + 1 + valueSize(inner), 0);
+  if ('L' in value) return 3 + value.L.reduce((sum, inner) => sum + 1 + valueSize(inner), 0);
+  if ('SS' in value) return value.SS.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+  if ('NS' in value) return value.NS.reduce((sum, text) => sum + Math.ceil(text.length / 2) + 1, 0);
+  if ('BS' in value) return value.BS.reduce((sum, text) => sum + Math.ceil((text.length * 3) / 4), 0);
+  return 1;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The local DynamoDB on a free loopback port, and a client for it. */
+export interface LocalDynamoDbServer {
+  endpoint: string;
+  client: DynamoDBClient;
+  /** The database itself: `requestHandler()` serves SDK clients in this process without a socket. */
+  database: LocalDynamoDb;
+  /** Creates a table keyed by `hashKey` (S), on demand; a table already there (kept from an earlier run) is left as it is. */
+  createTable(name: string, hashKey: string): Promise<void>;
+  /** A ledger table: keyed by `reviewId`. */
+  createLedgerTable(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startLocalDynamoDb(options: { port?: number; journalPath?: string } = {}): Promise<LocalDynamoDbServer> {
+  const database = new LocalDynamoDb(options.journalPath);
+  const server: Server = createServer((req, res) => {
+    database.handle(req, res).then(
+      (handled) => {
+        if (!handled) {
+          res.writeHead(404, { 'Content-Type': JSON_CONTENT_TYPE });
+          res.end(JSON.stringify({ __type: `${ERROR_NAMESPACE}UnknownOperationException`, message: 'Not a DynamoDB request' }));
+        }
+      },
+      () => res.destroy(),
+    );
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const client = new DynamoDBClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS, requestHandler: { httpAgent: agent } });
+  const createTable = async (name: string, hashKey: string): Promise<void> => {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: name,
+          AttributeDefinitions: [{ AttributeName: hashKey, AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: hashKey, KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ResourceInUseException') throw error;
+    }
+  };
+  return {
+    endpoint,
+    client,
+    database,
+    createTable,
+    createLedgerTable: (name) => createTable(name, 'reviewId'),
+    async close() {
+      client.destroy();
+      agent.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      database.close();
+    },
+  };
+}
