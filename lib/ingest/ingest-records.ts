@@ -11,6 +11,7 @@ import { samplingIdentity } from '../record-identity';
 import { isRetryable } from '../retry';
 import { queueFor } from '../routing';
 import type { CompiledWorkflow } from '../workflow';
+import { repeatedKeyPath } from './duplicate-keys';
 import { buildInputContent } from './input-content';
 import { recordIdOfText } from './record-id-text';
 import type { SourceItem } from './object-records';
@@ -75,7 +76,8 @@ interface Batch extends IngestContext {
 type MessageSourceBase = Omit<Extract<MessageSource, { type: 's3' }>, 'recordIndex' | 'line'> | Omit<Extract<MessageSource, { type: 'event' }>, 'recordIndex'>;
 
 type ToDeliver = { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage };
-type ToStart = { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; record: unknown };
+/** `text`: the record as written, which every message about it carries (never the record re-serialised). */
+type ToStart = { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; text: string };
 type Prepared = ToDeliver | ToStart;
 
 /**
@@ -135,7 +137,7 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
   }
   let recordId: string | undefined;
   try {
-    recordId = workflow.recordIdOf(record);
+    recordId = workflow.recordIdOf(record, item.text);
   } catch (error) {
     return invalid(item, batch, byIndex(item, batch, messageSource), 'UnprocessableRecord', `its recordId could not be evaluated: ${(error as Error).message}`);
   }
@@ -146,6 +148,13 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
   // From here on the record holds its id, whatever becomes of it (the splitter kept this line for the id).
   const reference = recordId === undefined ? byIndex(item, batch, messageSource) : byId(recordId, item, batch, messageSource);
   try {
+    if (workflow.definition.duplicateKeys === 'invalid') {
+      const repeated = repeatedKeyPath(item.text, record);
+      if (repeated !== undefined) {
+        // Conditions would see the last value, a consumer that keeps the first another record: neither is chosen.
+        return invalid(item, batch, reference, 'DuplicateKey', `key ${repeated} appears more than once in its object`, record);
+      }
+    }
     const identity = () => samplingIdentity(record, name, recordId);
     // Most records activate nothing and only carry their decision: its JSON, without building it.
     const summary = workflow.conditions.summarize(record, identity);
@@ -164,9 +173,9 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
     }
     // Activated, or (onConditionError: review) not evaluable: a person sees it, the decision shows why.
     const decision = workflow.decide(record, identity);
-    const input = buildInputContent(workflow, reference, record, decision);
+    const input = buildInputContent(workflow, reference, record, decision, item.text);
     if (typeof input !== 'string') return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
-    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, record };
+    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, text: item.text };
   } catch (error) {
     // A record can break evaluation in ways no schema foresees (nesting deep enough to overflow the stack).
     return invalid(item, batch, reference, 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);
@@ -236,7 +245,7 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
       kind: 'deliver',
       key: entry.key,
       outcome: 'failed',
-      message: reviewMessage(entry.reference, 'failed', { record: entry.record, decision: entry.decision, failure: { code: 'StartHumanLoopFailed', reason } }, now),
+      message: reviewMessage(entry.reference, 'failed', { record: new RawJson(entry.text), decision: entry.decision, failure: { code: 'StartHumanLoopFailed', reason } }, now),
     };
   }
 }

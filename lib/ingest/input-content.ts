@@ -11,10 +11,18 @@ export const MAX_INPUT_CONTENT_CHARS = 3_145_728;
  * retried StartHumanLoop sends the same input. Over A2I's limit, a workflow with `input.oversize: reference`
  * gives reviewers `recordRef` (the S3 object, for `grant_read_access`) instead of the record; otherwise the
  * reason the record is invalid is returned.
+ *
+ * The reviewed message is built from this input as output.json echoes it, and must carry the record as
+ * written (`text`). When `record` is not that already (a projection other than `@`, or a text that
+ * JSON.stringify would not write back: `12345678901234567890`, `-0`, `1.0`, `-1e400`, escapes, spacing,
+ * key order), the text travels as the string `recordText`: a string survives any JSON round trip, numbers
+ * do not. Most records are written as JSON.stringify writes them, and their InputContent is as it was.
  */
-export function buildInputContent(workflow: CompiledWorkflow, reference: RecordReference, record: unknown, decision: Decision): string | { reason: string } {
+export function buildInputContent(workflow: CompiledWorkflow, reference: RecordReference, record: unknown, decision: Decision, text: string): string | { reason: string } {
   const common = { reviewId: reference.reviewId, workflow: reference.workflow, ...(reference.recordId !== undefined ? { recordId: reference.recordId } : {}) };
-  const full = JSON.stringify({ ...common, record: workflow.project(record) ?? null, decision, source: reference.source });
+  const projected = workflow.project(record) ?? null;
+  const asWritten = projected === record && JSON.stringify(record) === text;
+  const full = JSON.stringify({ ...common, record: projected, ...(asWritten ? {} : { recordText: text }), decision, source: reference.source });
   if (full.length <= MAX_INPUT_CONTENT_CHARS) return full;
   const tooLarge = `InputContent would be ${full.length} characters, over A2I's limit of ${MAX_INPUT_CONTENT_CHARS}`;
   const { source } = reference;

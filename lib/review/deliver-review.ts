@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import type { Decision } from '../conditions';
-import { type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
+import { RawJson, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
 import type { ConsolidationStrategy, CompiledWorkflow } from '../workflow';
 import { compileConsolidation, type Consolidation, type HumanAnswer, reviewTimes } from './consolidate';
 import { type DeliverDeps, deliverOnce } from './deliver-once';
@@ -28,8 +28,8 @@ const consolidators = new WeakMap<CompiledWorkflow, (answers: HumanAnswer[]) => 
 
 /**
  * DeliverReview: reads the completed loop's output.json, consolidates its answers by the workflow's
- * strategy and delivers the `reviewed` message to the first route that matches. The record and decision
- * come back from the loop's own InputContent, so nothing large ever travels through the state machine.
+ * strategy and delivers the `reviewed` message to the first route that matches. The record (as written) and
+ * decision come back from the loop's own InputContent, so nothing large ever travels through the state machine.
  */
 export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): Promise<{ outcome: 'reviewed'; queue: string; delivered: boolean }> {
   const check = state.check;
@@ -50,7 +50,9 @@ export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): P
     reference,
     'reviewed',
     {
-      record: input.record,
+      // The record as written: its text when the input carries it (see buildInputContent), else the record,
+      // which then is exactly what JSON.stringify writes of it.
+      record: typeof input.recordText === 'string' ? new RawJson(input.recordText) : input.record,
       recordRef: input.record === undefined ? input.recordRef : undefined,
       decision: input.decision,
       review: {
@@ -85,7 +87,7 @@ function parseOutput(text: string, uri: string): A2iOutput {
 }
 
 /** The loop's InputContent as output.json echoes it (A2I writes it as a JSON string). */
-function loopInputOf(output: A2iOutput, uri: string): { record?: unknown; recordRef?: string; decision?: Decision } {
+function loopInputOf(output: A2iOutput, uri: string): { record?: unknown; recordText?: unknown; recordRef?: string; decision?: Decision } {
   if (typeof output.inputContent !== 'string') return (output.inputContent ?? {}) as ReturnType<typeof loopInputOf>;
   try {
     return JSON.parse(output.inputContent);
