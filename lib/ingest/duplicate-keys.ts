@@ -91,13 +91,13 @@ function scanValue(text: string, at: number, path: (string | number)[]): (string
   return undefined;
 }
 
-/** `items[2].label`; a key that is not a plain name is written as a JSON string (`meta."a b"`). */
+/** The path as JMESPath writes it (`items[2].label`): a key that is not an identifier is quoted (`meta."a-b"`). */
 function pathText(path: (string | number)[]): string {
   let out = '';
   for (const step of path) {
     if (typeof step === 'number') out += `[${step}]`;
     else {
-      const name = /^[A-Za-z_$][\w$-]*$/.test(step) ? step : JSON.stringify(step);
+      const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(step) ? step : JSON.stringify(step);
       out += out === '' ? name : `.${name}`;
     }
   }
