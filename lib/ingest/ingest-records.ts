@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock';
 import type { Decision } from '../conditions';
-import type { Envelope, QueueAddress } from '../delivery';
+import type { Envelope, PayloadStore, QueueAddress } from '../delivery';
 import type { Ledger, RecordKey } from '../ledger';
 import type { LoopStarter } from '../loop-starter';
 import { type MessageSource, type Outcome, RawJson, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
@@ -12,7 +12,7 @@ import { isRetryable } from '../retry';
 import { queueFor } from '../routing';
 import type { CompiledWorkflow } from '../workflow';
 import { repeatedKeyPath } from './duplicate-keys';
-import { buildInputContent } from './input-content';
+import { buildInputContent, inputEchoesText, recordTextKey } from './input-content';
 import { recordIdOfText } from './record-id-text';
 import type { SourceItem } from './object-records';
 import type { DuplicateItem, RecordPosition } from './work-message';
@@ -21,6 +21,8 @@ export interface IngestDeps {
   ledger: Ledger;
   loops: LoopStarter;
   delivery: { deliver(envelopes: Envelope[]): Promise<void> };
+  /** Where the text of a reviewed record is kept when its InputContent cannot give it back (see inputEchoesText). */
+  payloads: PayloadStore;
   queueAddress(workflow: string, queue: string): QueueAddress;
   flowDefinitionArn(workflow: CompiledWorkflow): string;
   /** Paces StartHumanLoop for this workflow. */
@@ -76,8 +78,11 @@ interface Batch extends IngestContext {
 type MessageSourceBase = Omit<Extract<MessageSource, { type: 's3' }>, 'recordIndex' | 'line'> | Omit<Extract<MessageSource, { type: 'event' }>, 'recordIndex'>;
 
 type ToDeliver = { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage };
-/** `text`: the record as written, which every message about it carries (never the record re-serialised). */
-type ToStart = { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; text: string };
+/**
+ * `text`: the record as written, which every message about it carries (never the record re-serialised);
+ * `keepText`: the reviewed message cannot rebuild it from InputContent, so it is kept in the payload bucket.
+ */
+type ToStart = { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; text: string; keepText: boolean };
 type Prepared = ToDeliver | ToStart;
 
 /**
@@ -173,9 +178,10 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
     }
     // Activated, or (onConditionError: review) not evaluable: a person sees it, the decision shows why.
     const decision = workflow.decide(record, identity);
-    const input = buildInputContent(workflow, reference, record, decision, item.text);
+    const input = buildInputContent(workflow, reference, record, decision);
     if (typeof input !== 'string') return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
-    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, text: item.text };
+    const keepText = !inputEchoesText(workflow, record, item.text);
+    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, text: item.text, keepText };
   } catch (error) {
     // A record can break evaluation in ways no schema foresees (nesting deep enough to overflow the stack).
     return invalid(item, batch, reference, 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);
@@ -216,15 +222,18 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
   }
   if (reservation === 'duplicate-id') return duplicateId(entry, batch);
   const flowDefinitionArn = deps.flowDefinitionArn(workflow);
-  const executionInput: ReviewLoopInput = {
-    reviewId: entry.key.reviewId,
-    workflow: workflow.definition.name,
-    humanLoopName: entry.key.reviewId,
-    flowDefinitionArn,
-    source: entry.reference.source,
-    ...(entry.reference.recordId !== undefined ? { recordId: entry.reference.recordId } : {}),
-  };
   try {
+    // Kept before the loop starts, so that its reviewed message finds it; the same text under the same key on a retry.
+    const recordTextRef = entry.keepText ? await deps.payloads.put(recordTextKey(workflow.definition.name, entry.key.reviewId), entry.text) : undefined;
+    const executionInput: ReviewLoopInput = {
+      reviewId: entry.key.reviewId,
+      workflow: workflow.definition.name,
+      humanLoopName: entry.key.reviewId,
+      flowDefinitionArn,
+      source: entry.reference.source,
+      ...(entry.reference.recordId !== undefined ? { recordId: entry.reference.recordId } : {}),
+      ...(recordTextRef !== undefined ? { recordTextRef } : {}),
+    };
     const started = await deps.loops.start(
       { humanLoopName: entry.key.reviewId, flowDefinitionArn, inputContent: entry.inputContent, contentClassifiers: workflow.definition.contentClassifiers },
       executionInput,

@@ -8,7 +8,7 @@ import type { ReviewLoopState } from './loop-state';
 import { asTaskError } from './task-errors';
 
 export interface ReviewDeps extends DeliverDeps {
-  /** Reads an s3:// object as text (output.json). */
+  /** Reads an s3:// object as text (output.json, a record's text in the payload bucket). */
   readObject(uri: string): Promise<string>;
   clock: Clock;
 }
@@ -45,14 +45,15 @@ export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): P
   const workflow = deps.workflow(state.workflow);
   const consolidation = consolidatorFor(workflow)(answers);
   const input = loopInputOf(output, check.outputS3Uri);
+  const recordText = state.recordTextRef === undefined ? undefined : await keptText(state.recordTextRef, deps);
   const reference: RecordReference = { reviewId: state.reviewId, workflow: state.workflow, source: state.source, ...(state.recordId !== undefined ? { recordId: state.recordId } : {}) };
   const message: ReviewMessage = reviewMessage(
     reference,
     'reviewed',
     {
-      // The record as written: its text when the input carries it (see buildInputContent), else the record,
-      // which then is exactly what JSON.stringify writes of it.
-      record: typeof input.recordText === 'string' ? new RawJson(input.recordText) : input.record,
+      // The record as written: its text kept at ingest (see inputEchoesText), else InputContent's record,
+      // which then is the whole record, exactly as JSON.stringify writes it.
+      record: recordText !== undefined ? new RawJson(recordText) : input.record,
       recordRef: input.record === undefined ? input.recordRef : undefined,
       decision: input.decision,
       review: {
@@ -73,6 +74,23 @@ export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): P
   return { outcome: 'reviewed', queue, delivered };
 }
 
+/**
+ * The record's text kept at ingest. The payload bucket expires objects after 30 days, and a loop may run
+ * longer (tracking.timeoutSeconds): an object that is gone (404, or 403 without s3:ListBucket) leaves the
+ * message with InputContent's record rather than throwing a person's answers away. Other errors are retried.
+ */
+async function keptText(uri: string, deps: ReviewDeps): Promise<string | undefined> {
+  try {
+    return await deps.readObject(uri);
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (GONE.has((error as Error).name) || status === 404 || status === 403) return undefined;
+    throw asTaskError(error);
+  }
+}
+
+const GONE = new Set(['NoSuchKey', 'NotFound', 'AccessDenied']);
+
 function parseOutput(text: string, uri: string): A2iOutput {
   let output: unknown;
   try {
@@ -87,7 +105,7 @@ function parseOutput(text: string, uri: string): A2iOutput {
 }
 
 /** The loop's InputContent as output.json echoes it (A2I writes it as a JSON string). */
-function loopInputOf(output: A2iOutput, uri: string): { record?: unknown; recordText?: unknown; recordRef?: string; decision?: Decision } {
+function loopInputOf(output: A2iOutput, uri: string): { record?: unknown; recordRef?: string; decision?: Decision } {
   if (typeof output.inputContent !== 'string') return (output.inputContent ?? {}) as ReturnType<typeof loopInputOf>;
   try {
     return JSON.parse(output.inputContent);

@@ -186,6 +186,7 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = aw
       ledger: new DynamoDbLedger(clients.dynamo, requireEnv('LEDGER_TABLE', env), DEFAULT_LEDGER_OPTIONS, clock),
       loops: new A2iLoopStarter(clients.a2i, clients.sfn, { stateMachineArn: requireEnv('STATE_MACHINE_ARN', env) }),
       delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock } }),
+      payloads,
       clock,
       queueAddress: queueDirectory(workflows, env),
       flowDefinitionArn: flowDefinitionDirectory(workflows, env),

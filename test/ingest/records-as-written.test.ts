@@ -37,7 +37,7 @@ function recordTextOf(body: string, line: string): string | undefined {
 }
 
 describe('records carried as written', () => {
-  it('auto-accepted, invalid (ConditionError, DuplicateKey) and failed (StartHumanLoopFailed) messages hold the line byte for byte; the loop input carries it as recordText', async () => {
+  it('auto-accepted, invalid (ConditionError, DuplicateKey) and failed (StartHumanLoopFailed) messages hold the line byte for byte; the line of a record in review is kept for its message', async () => {
     // Prepare: the loop of `fail` is refused by A2I (not retryable); `review` gets its loop.
     harness = await IngestHarness.create(dynamo);
     const started: StartHumanLoopCommandInput[] = [];
@@ -67,11 +67,15 @@ describe('records carried as written', () => {
     for (const id of ['accepted', 'fail', 'condition', 'repeated'] as const) {
       expect([id, recordTextOf(bodies.get(id)?.body as string, lines[id])]).toEqual([id, lines[id]]);
     }
-    // The loop shows reviewers the projection, and carries the record as written for the reviewed message.
+    // The loop shows reviewers the projection, never the whole record; the record as written is kept in the
+    // payload bucket for the reviewed message, and the execution points at it.
     expect(started).toHaveLength(1);
-    const input = JSON.parse(started[0].HumanLoopInput?.InputContent as string);
-    expect(input.record).toEqual({ id: 'review', label: null, confidence: 0.2 });
-    expect(input.recordText).toBe(lines.review);
+    const inputContent = started[0].HumanLoopInput?.InputContent as string;
+    expect(JSON.parse(inputContent).record).toEqual({ id: 'review', label: null, confidence: 0.2 });
+    expect(inputContent).not.toContain('"big"');
+    const execution = JSON.parse(harness.executions.find((start) => start.name === started[0].HumanLoopName)?.input as string);
+    expect(execution.recordTextRef).toBe(`s3://orchestrator-payloads/payloads/predictions/${started[0].HumanLoopName}/input-record.json`);
+    expect(harness.objects.get(execution.recordTextRef.slice('s3://'.length))?.toString()).toBe(lines.review);
   });
 });
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { buildInputContent } from '../../lib/ingest/input-content';
+import { buildInputContent, inputEchoesText, recordTextKey } from '../../lib/ingest/input-content';
+import type { ReviewLoopInput } from '../../lib/review/loop-state';
 import type { Decision } from '../../lib/conditions';
 import { messageProblems } from '../../lib/messages/validate';
 import { loadWorkflows } from '../../lib/workflow';
@@ -7,13 +8,15 @@ import { startDynalite } from '../support/ingest-harness';
 import { answer, claimInput, REVIEW_WORKFLOWS, ReviewHarness } from '../support/review-harness';
 
 /**
- * The reviewed message carries the record as written, byte for byte, like every other outcome: it is built
- * from the loop's InputContent as A2I's output.json echoes it, and A2I echoes it parsed, so numbers that
- * JSON.parse cannot hold (`12345678901234567890`, `-0`, `-1e400`) travel there as the string `recordText`.
+ * The reviewed message carries the record as written, byte for byte, like every other outcome. It is built
+ * from the loop's InputContent as A2I's output.json echoes it (parsed: numbers such as
+ * `12345678901234567890`, `-0`, `-1e400` do not survive); when that cannot give the text back, ingest keeps
+ * the text in the payload bucket and the execution input points at it (recordTextRef).
  */
 
 const HOUR = 3_600_000;
 const claims = loadWorkflows([join(REVIEW_WORKFLOWS, 'claims.yaml')])[0];
+const PAYLOADS = 'orchestrator-payloads';
 
 let dynamo: Awaited<ReturnType<typeof startDynalite>>;
 let harness: ReviewHarness;
@@ -29,29 +32,32 @@ beforeEach(async () => {
 });
 afterEach(() => harness.restore());
 
-/** The InputContent ingest gives the loop of `line` (its id `claimId`). */
-function inputContentOf(line: string): string {
+/** What ingest gives the loop of `line`: its InputContent (as output.json echoes it, parsed) and its execution input, the text kept when needed. */
+function startedAsIngestDoes(line: string, keep = true): { input: ReviewLoopInput; echoed: unknown } {
   const record = JSON.parse(line) as Record<string, unknown>;
-  const input = claimInput(record.claimId as string);
+  const base = claimInput(record.claimId as string);
   const decision: Decision = claims.decide(record, () => 'x');
-  const content = buildInputContent(claims, { reviewId: input.reviewId, workflow: 'claims', source: input.source, recordId: input.recordId }, record, decision, line);
+  const content = buildInputContent(claims, { reviewId: base.reviewId, workflow: 'claims', source: base.source, recordId: base.recordId }, record, decision);
   if (typeof content !== 'string') throw new Error(content.reason);
-  return content;
+  if (inputEchoesText(claims, record, line)) return { input: base, echoed: JSON.parse(content) };
+  const recordTextRef = `s3://${PAYLOADS}/${recordTextKey('claims', base.reviewId)}`;
+  if (keep) harness.objects.set(recordTextRef, line);
+  return { input: { ...base, recordTextRef }, echoed: JSON.parse(content) };
 }
 
+const script = (echoed: unknown) => ({ steps: [{ at: HOUR, status: 'Completed' as const }], answers: [answer('ok', 'w1', 5)], outputInputContent: echoed });
+
 describe('the reviewed message', () => {
-  test.each([
-    ['parsed, as A2I writes it', (content: string): unknown => JSON.parse(content)],
-    ['as the string it was given', (content: string): unknown => content],
-  ])('holds the record as written when output.json echoes the input %s', async (_, echo) => {
+  test('holds the record as written when JSON.parse cannot hold its numbers', async () => {
     // Prepare
     const line = '{"claimId":"c1", "amount":12345678901234567890,"neg":-0,"huge":-1e400,"one":1.0,"fraudConfidence":0.2}';
-    const script = { steps: [{ at: HOUR, status: 'Completed' as const }], answers: [answer('ok', 'w1', 5)], outputInputContent: echo(inputContentOf(line)) };
+    const { input, echoed } = startedAsIngestDoes(line);
 
     // Act
-    const result = await harness.run(claimInput('c1'), script);
+    const result = await harness.run(input, script(echoed));
 
     // Assess
+    expect(input.recordTextRef).toBeDefined();
     expect(result.delivered).toHaveLength(1);
     const [{ message, entry }] = result.delivered;
     expect(message.outcome).toBe('reviewed');
@@ -59,17 +65,29 @@ describe('the reviewed message', () => {
     expect(entry.MessageBody).toContain(`"record":${line},`);
   });
 
-  test('of a record JSON.stringify writes back as it was: the InputContent has no recordText, and the message holds the record', async () => {
+  test('of a record JSON.stringify writes back as it was: nothing is kept, the message holds the record from InputContent', async () => {
     // Prepare
     const line = JSON.stringify({ claimId: 'c2', amount: 1200, fraudConfidence: 0.2 });
-    const content = inputContentOf(line);
-    const script = { steps: [{ at: HOUR, status: 'Completed' as const }], answers: [answer('ok', 'w1', 5)], outputInputContent: JSON.parse(content) };
+    const { input, echoed } = startedAsIngestDoes(line);
 
     // Act
-    const result = await harness.run(claimInput('c2'), script);
+    const result = await harness.run(input, script(echoed));
 
     // Assess
-    expect(JSON.parse(content)).not.toHaveProperty('recordText');
+    expect(input.recordTextRef).toBeUndefined();
+    expect(result.delivered[0].message.outcome).toBe('reviewed');
     expect(result.delivered[0].entry.MessageBody).toContain(`"record":${line},`);
+  });
+
+  test('whose kept text has expired (the payload bucket keeps 30 days) is still delivered reviewed, with the record InputContent gives', async () => {
+    // Prepare
+    const line = '{"claimId":"c3","amount":1.0,"fraudConfidence":0.2}';
+    const { input, echoed } = startedAsIngestDoes(line, false);
+
+    // Act
+    const result = await harness.run(input, script(echoed));
+
+    // Assess: the answers are not thrown away.
+    expect(result.delivered.map(({ message }) => [message.outcome, message.record])).toEqual([['reviewed', { claimId: 'c3', amount: 1, fraudConfidence: 0.2 }]]);
   });
 });
