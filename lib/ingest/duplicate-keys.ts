@@ -14,36 +14,46 @@ import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUO
  * key, or holds that escape, is scanned to name the key.
  */
 export function repeatedKeyPath(text: string, value: unknown): string | undefined {
-  let colons = 0;
-  for (let at = text.indexOf(':'); at !== -1; at = text.indexOf(':', at + 1)) colons++;
-  const counts = { keys: 0, colons: 0 };
+  const colons = colonsIn(text);
   // Most records hold no ':' in a string at all: then the keys alone settle it.
-  count(value, counts, false);
-  if (colons === counts.keys) return undefined;
+  const keys = count(value, false);
+  if (colons === keys.keys) return undefined;
   if (!/\\u003a/i.test(text)) {
-    counts.keys = 0;
-    count(value, counts, true);
-    if (colons - counts.colons === counts.keys) return undefined;
+    const both = count(value, true);
+    if (colons - both.colons === both.keys) return undefined;
   }
   return firstRepeatedKey(text);
 }
 
-/** Adds the keys of every object in `value` and, when `strings` is set, the ':' in every key and string. */
-function count(value: unknown, counts: { keys: number; colons: number }, strings: boolean): void {
-  if (typeof value === 'string') {
-    if (strings) counts.colons += colonsIn(value);
-    return;
+/**
+ * The keys of every object in `value` and, when `strings` is set, the ':' in every key and string. With a
+ * stack, not recursion: a record may nest deeper than the call stack goes (JSON.parse takes 10,000 levels).
+ */
+function count(value: unknown, strings: boolean): { keys: number; colons: number } {
+  let keys = 0;
+  let colons = 0;
+  if (typeof value === 'string') return { keys, colons: strings ? colonsIn(value) : 0 };
+  if (value === null || typeof value !== 'object') return { keys, colons };
+  const stack: object[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop() as Record<string, unknown> | unknown[];
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const member = node[i];
+        if (typeof member === 'object' && member !== null) stack.push(member);
+        else if (strings && typeof member === 'string') colons += colonsIn(member);
+      }
+      continue;
+    }
+    for (const key in node) {
+      keys++;
+      if (strings) colons += colonsIn(key);
+      const member = node[key];
+      if (typeof member === 'object' && member !== null) stack.push(member);
+      else if (strings && typeof member === 'string') colons += colonsIn(member);
+    }
   }
-  if (value === null || typeof value !== 'object') return;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) count(value[i], counts, strings);
-    return;
-  }
-  for (const key in value) {
-    counts.keys++;
-    if (strings) counts.colons += colonsIn(key);
-    count((value as Record<string, unknown>)[key], counts, strings);
-  }
+  return { keys, colons };
 }
 
 function colonsIn(text: string): number {
@@ -52,45 +62,45 @@ function colonsIn(text: string): number {
   return n;
 }
 
-/** The exact scan: each object's keys as JSON.parse decodes them, the first one seen twice in one object. */
-function firstRepeatedKey(text: string): string | undefined {
-  const found = scanValue(text, spaces(text, 0), []);
-  return found === undefined ? undefined : pathText(found);
-}
+/** An open object (its keys so far) or array, and where in it the scan is: the path's step. */
+type Frame = { seen?: Set<string>; step: string | number };
 
-function scanValue(text: string, at: number, path: (string | number)[]): (string | number)[] | undefined {
-  const open = text.charCodeAt(at);
-  if (open === OPEN_BRACE) {
-    const seen = new Set<string>();
-    for (let i = spaces(text, at + 1); text.charCodeAt(i) === QUOTE; ) {
-      const key = stringAt(text, i);
-      if (!key) return undefined;
-      if (seen.has(key.value)) return [...path, key.value];
-      seen.add(key.value);
-      const colon = spaces(text, key.end);
-      if (text.charCodeAt(colon) !== COLON) return undefined;
-      const member = spaces(text, colon + 1);
-      const inner = scanValue(text, member, [...path, key.value]);
-      if (inner) return inner;
-      const next = spaces(text, valueEnd(text, member));
-      if (text.charCodeAt(next) !== COMMA) break;
-      i = spaces(text, next + 1);
-    }
-    return undefined;
-  }
-  if (open === OPEN_BRACKET) {
-    let index = 0;
-    for (let i = spaces(text, at + 1); i < text.length && text.charCodeAt(i) !== CLOSE_BRACKET && text.charCodeAt(i) !== CLOSE_BRACE; index++) {
-      const inner = scanValue(text, i, [...path, index]);
-      if (inner) return inner;
-      const next = spaces(text, valueEnd(text, i));
-      if (text.charCodeAt(next) !== COMMA) break;
-      i = spaces(text, next + 1);
+/**
+ * The exact scan of a valid JSON text, token by token with a stack of the open objects and arrays: the
+ * first key (decoded as JSON.parse decodes it) that its object already has.
+ */
+function firstRepeatedKey(text: string): string | undefined {
+  const frames: Frame[] = [];
+  for (let at = spaces(text, 0); at < text.length; ) {
+    const code = text.charCodeAt(at);
+    if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      frames.push(code === OPEN_BRACE ? { seen: new Set(), step: '' } : { step: 0 });
+      at = spaces(text, at + 1);
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      frames.pop();
+      at = spaces(text, at + 1);
+    } else if (code === COMMA) {
+      const top = frames[frames.length - 1];
+      if (top && top.seen === undefined) top.step = (top.step as number) + 1;
+      at = spaces(text, at + 1);
+    } else if (code === QUOTE) {
+      const string = stringAt(text, at);
+      if (!string) return undefined;
+      const after = spaces(text, string.end);
+      const top = frames[frames.length - 1];
+      // In a valid text, a string followed by ':' is a key of the innermost object.
+      if (top?.seen !== undefined && text.charCodeAt(after) === COLON) {
+        if (top.seen.has(string.value)) return pathText([...frames.slice(0, -1).map((frame) => frame.step), string.value]);
+        top.seen.add(string.value);
+        top.step = string.value;
+        at = spaces(text, after + 1);
+      } else at = after;
+    } else {
+      at = spaces(text, valueEnd(text, at));
     }
   }
   return undefined;
 }
-
 /** The path as JMESPath writes it (`items[2].label`): a key that is not an identifier is quoted (`meta."a-b"`). */
 function pathText(path: (string | number)[]): string {
   let out = '';

@@ -70,6 +70,12 @@ describe('repeatedKeyPath', () => {
     );
   });
 
+  test('a record nested 10,000 levels deep is checked without running out of stack', () => {
+    const deep = (inner: string) => `${'{"a":'.repeat(10_000)}${inner}${'}'.repeat(10_000)}`;
+    expect(repeatedKeyPath(deep('{"k":"x:y"}'), JSON.parse(deep('{"k":"x:y"}')))).toBeUndefined();
+    expect(repeatedKeyPath(deep('{"k":1,"k":2}'), JSON.parse(deep('{"k":1,"k":2}')))).toBe(`${'a.'.repeat(10_000)}k`);
+  });
+
   test('names the first repeated key by its path, never a value', () => {
     expect(repeatedKeyPath('{"a":1,"a":2}', { a: 2 })).toBe('a');
     expect(repeatedKeyPath('{"x":[0,{"y":{"z:":1,"z\\u003a":2}}]}', { x: [0, { y: { 'z:': 2 } }] })).toBe('x[1].y."z:"');
