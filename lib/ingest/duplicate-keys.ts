@@ -6,60 +6,44 @@ import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUO
  * the last of a repeated key, so conditions would see one value while the text forwarded to consumers holds
  * both, and a consumer that keeps the first would read another record.
  *
- * Cheap and exact without a scan in the common case: every key in the text is followed by exactly one ':'
- * outside strings, and a repeated key leaves fewer keys in the parsed value than in the text. So with C the
- * ':' in the whole text, S those inside the parsed value's strings (keys and values) and K its keys,
- * C - S = K exactly when no key repeats, and C - S > K when one does. (A string the text writes with a
- * `\u003a` escape holds a ':' the text does not: such a text is scanned.) Only a record that repeats a
- * key, or holds that escape, is scanned to name the key.
+ * Exact without a scan in the common case. Every key in the text is a string followed by optional
+ * whitespace and one ':'; so with E the ':' of the text whose previous non-whitespace character is a quote
+ * (every key's, and the rare `\":` inside a string) and K the keys of the parsed value, E >= key tokens >= K,
+ * and a repeated key leaves fewer keys than tokens. E == K therefore proves that no key repeats. Otherwise
+ * (a key repeats, or a string holds `\":`) the text is scanned token by token.
  */
 export function repeatedKeyPath(text: string, value: unknown): string | undefined {
-  const colons = colonsIn(text);
-  // Most records hold no ':' in a string at all: then the keys alone settle it.
-  const keys = count(value, false);
-  if (colons === keys.keys) return undefined;
-  if (!/\\u003a/i.test(text)) {
-    const both = count(value, true);
-    if (colons - both.colons === both.keys) return undefined;
-  }
+  if (colonsAfterQuotes(text) === keysIn(value)) return undefined;
   return firstRepeatedKey(text);
 }
 
-/**
- * The keys of every object in `value` and, when `strings` is set, the ':' in every key and string. With a
- * stack, not recursion: a record may nest deeper than the call stack goes (JSON.parse takes 10,000 levels).
- */
-function count(value: unknown, strings: boolean): { keys: number; colons: number } {
-  let keys = 0;
-  let colons = 0;
-  if (typeof value === 'string') return { keys, colons: strings ? colonsIn(value) : 0 };
-  if (value === null || typeof value !== 'object') return { keys, colons };
-  const stack: object[] = [value];
-  while (stack.length > 0) {
-    const node = stack.pop() as Record<string, unknown> | unknown[];
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) {
-        const member = node[i];
-        if (typeof member === 'object' && member !== null) stack.push(member);
-        else if (strings && typeof member === 'string') colons += colonsIn(member);
-      }
-      continue;
-    }
-    for (const key in node) {
-      keys++;
-      if (strings) colons += colonsIn(key);
-      const member = node[key];
-      if (typeof member === 'object' && member !== null) stack.push(member);
-      else if (strings && typeof member === 'string') colons += colonsIn(member);
-    }
+/** The ':' of the text right after a quote (whitespace between allowed). */
+function colonsAfterQuotes(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf(':'); at !== -1; at = text.indexOf(':', at + 1)) {
+    let before = at - 1;
+    let code = text.charCodeAt(before);
+    while (code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d) code = text.charCodeAt(--before);
+    if (code === QUOTE) count++;
   }
-  return { keys, colons };
+  return count;
 }
 
-function colonsIn(text: string): number {
-  let n = 0;
-  for (let at = text.indexOf(':'); at !== -1; at = text.indexOf(':', at + 1)) n++;
-  return n;
+/** The keys of every object in `value`. With a stack, not recursion: a record may nest deeper than the call stack goes. */
+function keysIn(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let keys = 0;
+  const stack: object[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop() as object;
+    const members = Array.isArray(node) ? node : Object.values(node);
+    if (members !== node) keys += members.length;
+    for (let i = 0; i < members.length; i++) {
+      const member: unknown = members[i];
+      if (typeof member === 'object' && member !== null) stack.push(member);
+    }
+  }
+  return keys;
 }
 
 /** An open object (its keys so far) or array, and where in it the scan is: the path's step. */
