@@ -12,7 +12,7 @@ import { isRetryable } from '../retry';
 import { queueFor } from '../routing';
 import type { CompiledWorkflow } from '../workflow';
 import { repeatedKeyPath } from './duplicate-keys';
-import { buildInputContent, inputEchoesText, recordTextKey } from './input-content';
+import { buildInputContent, recordTextKey } from './input-content';
 import { recordIdOfText } from './record-id-text';
 import type { SourceItem } from './object-records';
 import type { DuplicateItem, RecordPosition } from './work-message';
@@ -21,7 +21,7 @@ export interface IngestDeps {
   ledger: Ledger;
   loops: LoopStarter;
   delivery: { deliver(envelopes: Envelope[]): Promise<void> };
-  /** Where the text of a reviewed record is kept when its InputContent cannot give it back (see inputEchoesText). */
+  /** Where the text of a reviewed record is kept when its InputContent cannot give it back (see buildInputContent). */
   payloads: PayloadStore;
   queueAddress(workflow: string, queue: string): QueueAddress;
   flowDefinitionArn(workflow: CompiledWorkflow): string;
@@ -178,10 +178,9 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
     }
     // Activated, or (onConditionError: review) not evaluable: a person sees it, the decision shows why.
     const decision = workflow.decide(record, identity);
-    const input = buildInputContent(workflow, reference, record, decision);
-    if (typeof input !== 'string') return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
-    const keepText = !inputEchoesText(workflow, record, item.text);
-    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, text: item.text, keepText };
+    const input = buildInputContent(workflow, reference, record, decision, item.text);
+    if ('reason' in input) return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
+    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input.content, text: item.text, keepText: input.keepText };
   } catch (error) {
     // A record can break evaluation in ways no schema foresees (nesting deep enough to overflow the stack).
     return invalid(item, batch, reference, 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);

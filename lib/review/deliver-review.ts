@@ -46,15 +46,16 @@ export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): P
   const consolidation = consolidatorFor(workflow)(answers);
   const input = loopInputOf(output, check.outputS3Uri);
   const recordText = state.recordTextRef === undefined ? undefined : await keptText(state.recordTextRef, deps);
+  // The record as written: its text kept at ingest (see buildInputContent), else InputContent's record,
+  // which then is the whole record, exactly as JSON.stringify writes it.
+  const record = recordText !== undefined ? new RawJson(recordText) : input.record;
   const reference: RecordReference = { reviewId: state.reviewId, workflow: state.workflow, source: state.source, ...(state.recordId !== undefined ? { recordId: state.recordId } : {}) };
   const message: ReviewMessage = reviewMessage(
     reference,
     'reviewed',
     {
-      // The record as written: its text kept at ingest (see inputEchoesText), else InputContent's record,
-      // which then is the whole record, exactly as JSON.stringify writes it.
-      record: recordText !== undefined ? new RawJson(recordText) : input.record,
-      recordRef: input.record === undefined ? input.recordRef : undefined,
+      record,
+      recordRef: record === undefined ? input.recordRef : undefined,
       decision: input.decision,
       review: {
         humanLoopName: state.humanLoopName,

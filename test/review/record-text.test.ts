@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { buildInputContent, inputEchoesText, recordTextKey } from '../../lib/ingest/input-content';
+import { buildInputContent, recordTextKey } from '../../lib/ingest/input-content';
 import type { ReviewLoopInput } from '../../lib/review/loop-state';
 import type { Decision } from '../../lib/conditions';
 import { messageProblems } from '../../lib/messages/validate';
@@ -37,9 +37,10 @@ function startedAsIngestDoes(line: string, keep = true): { input: ReviewLoopInpu
   const record = JSON.parse(line) as Record<string, unknown>;
   const base = claimInput(record.claimId as string);
   const decision: Decision = claims.decide(record, () => 'x');
-  const content = buildInputContent(claims, { reviewId: base.reviewId, workflow: 'claims', source: base.source, recordId: base.recordId }, record, decision);
-  if (typeof content !== 'string') throw new Error(content.reason);
-  if (inputEchoesText(claims, record, line)) return { input: base, echoed: JSON.parse(content) };
+  const built = buildInputContent(claims, { reviewId: base.reviewId, workflow: 'claims', source: base.source, recordId: base.recordId }, record, decision, line);
+  if ('reason' in built) throw new Error(built.reason);
+  const content = built.content;
+  if (!built.keepText) return { input: base, echoed: JSON.parse(content) };
   const recordTextRef = `s3://${PAYLOADS}/${recordTextKey('claims', base.reviewId)}`;
   if (keep) harness.objects.set(recordTextRef, line);
   return { input: { ...base, recordTextRef }, echoed: JSON.parse(content) };
