@@ -55,5 +55,22 @@ function base32(bytes: Buffer, length: number): string {
 }
 
 // crypto.hash (Node 20.12+) hashes in one call, without a Hash object per record; older Node uses createHash.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
-const sha256 = (text: string): Buffer => (oneShot ? oneShot('sha256', text, 'buffer') : crypto.createHash('sha256').update(text).digest());
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'buffer') => Buffer }).hash;
+const digest = (data: string | Buffer): Buffer => (oneShot ? oneShot('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest());
+
+/**
+ * SHA-256 of the text's UTF-8, as ids have always been hashed. A text with a lone surrogate (an id such as
+ * `"sur-\ud800"`, which JSON allows) has no UTF-8: encoding it would turn every lone surrogate into U+FFFD,
+ * so `"sur-\ud800"` and `"sur-\udbff"` would share a review id. Such a text is hashed as its UTF-16 code
+ * units instead, after a 0xff byte, which no UTF-8 text holds: distinct from every well-formed text's hash,
+ * and the ids of well-formed texts stay what they were.
+ */
+function sha256(text: string): Buffer {
+  if (isWellFormed(text)) return digest(text);
+  return digest(Buffer.concat([ILL_FORMED_MARK, Buffer.from(text, 'utf16le')]));
+}
+
+const ILL_FORMED_MARK = Buffer.from([0xff]);
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+const isWellFormed = (text: string): boolean => (nativeWellFormed ? nativeWellFormed.call(text) : !LONE_SURROGATE.test(text));

@@ -1,5 +1,5 @@
 import { isTruthy } from './jmespath';
-import type { ReviewMessage } from './messages';
+import { RawJson, type ReviewMessage } from './messages';
 import type { CompiledWorkflow } from './workflow';
 
 /**
@@ -16,7 +16,9 @@ export function queueFor(workflow: CompiledWorkflow, message: ReviewMessage): st
     case 'failed':
       return definition.failures.queue;
     case 'reviewed': {
-      const route = workflow.routes.find((candidate) => !candidate.when || isTruthy(candidate.when(message)));
+      // Routes see the message as consumers will: a record carried as its text, parsed.
+      const view = message.record instanceof RawJson ? { ...message, record: message.record.toJSON() } : message;
+      const route = workflow.routes.find((candidate) => !candidate.when || isTruthy(candidate.when(view)));
       return (route ?? workflow.routes[workflow.routes.length - 1]).queue;
     }
   }

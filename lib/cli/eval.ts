@@ -15,7 +15,8 @@ export const EVAL_USAGE = [
 export const CONDITIONS_INVALID = 2;
 
 interface Evaluator {
-  decide(record: unknown): Decision;
+  /** `text`: the record's JSON, from which a number `recordId` is read as written (as ingest reads it). */
+  decide(record: unknown, text: string): Decision;
 }
 
 /**
@@ -42,7 +43,7 @@ export async function evalCommand(options: { conditions?: string; workflow?: str
       await io.out(`${JSON.stringify({ error: record.error })}\n`);
       return 1;
     }
-    const printed = printDecision(evaluator.decide(record.value));
+    const printed = printDecision(evaluator.decide(record.value, text));
     await io.out(printed.line);
     return printed.evaluable ? 0 : 1;
   }
@@ -59,7 +60,7 @@ export async function evalCommand(options: { conditions?: string; workflow?: str
       failed = true;
       batch += `${JSON.stringify({ error: `line ${lineNumber}: ${record.error}` })}\n`;
     } else {
-      const printed = printDecision(evaluator.decide(record.value));
+      const printed = printDecision(evaluator.decide(record.value, line));
       if (!printed.evaluable) failed = true;
       batch += printed.line;
     }
@@ -110,7 +111,7 @@ function workflowEvaluator(file: string, io: Io): Evaluator | undefined {
   }
   const name = workflow.definition.name;
   return {
-    decide: (record) => workflow.decide(record, () => samplingIdentity(record, name, workflow.recordIdOf(record))),
+    decide: (record, text) => workflow.decide(record, () => samplingIdentity(record, name, workflow.recordIdOf(record, text))),
   };
 }
 

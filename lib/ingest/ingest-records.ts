@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock';
 import type { Decision } from '../conditions';
-import type { Envelope, QueueAddress } from '../delivery';
+import type { Envelope, PayloadStore, QueueAddress } from '../delivery';
 import type { Ledger, RecordKey } from '../ledger';
 import type { LoopStarter } from '../loop-starter';
 import { type MessageSource, type Outcome, RawJson, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
@@ -11,7 +11,8 @@ import { samplingIdentity } from '../record-identity';
 import { isRetryable } from '../retry';
 import { queueFor } from '../routing';
 import type { CompiledWorkflow } from '../workflow';
-import { buildInputContent } from './input-content';
+import { repeatedKeyPath } from './duplicate-keys';
+import { buildInputContent, recordTextKey } from './input-content';
 import { recordIdOfText } from './record-id-text';
 import { type SlotCandidate, type SlotVerdict, settleSlot, supersededMessage } from './reuploads';
 import type { SourceItem } from './object-records';
@@ -21,6 +22,8 @@ export interface IngestDeps {
   ledger: Ledger;
   loops: LoopStarter;
   delivery: { deliver(envelopes: Envelope[]): Promise<void> };
+  /** Where the text of a reviewed record is kept when its InputContent cannot give it back (see buildInputContent). */
+  payloads: PayloadStore;
   queueAddress(workflow: string, queue: string): QueueAddress;
   flowDefinitionArn(workflow: CompiledWorkflow): string;
   /** Paces StartHumanLoop for this workflow. */
@@ -78,7 +81,11 @@ interface Batch extends IngestContext {
 type MessageSourceBase = Omit<Extract<MessageSource, { type: 's3' }>, 'recordIndex' | 'line'> | Omit<Extract<MessageSource, { type: 'event' }>, 'recordIndex'>;
 
 type ToDeliver = { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage };
-type ToStart = { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; record: unknown };
+/**
+ * `text`: the record as written, which every message about it carries (never the record re-serialised);
+ * `keepText`: the reviewed message cannot rebuild it from InputContent, so it is kept in the payload bucket.
+ */
+type ToStart = { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; text: string; keepText: boolean };
 type Prepared = ToDeliver | ToStart;
 
 /**
@@ -144,7 +151,7 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
   }
   let recordId: string | undefined;
   try {
-    recordId = workflow.recordIdOf(record);
+    recordId = workflow.recordIdOf(record, item.text);
   } catch (error) {
     return invalid(item, batch, byIndex(item, batch, messageSource), 'UnprocessableRecord', `its recordId could not be evaluated: ${(error as Error).message}`);
   }
@@ -155,6 +162,13 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
   // From here on the record holds its id, whatever becomes of it (the splitter kept this line for the id).
   const reference = recordId === undefined ? byIndex(item, batch, messageSource) : byId(recordId, item, batch, messageSource);
   try {
+    if (workflow.definition.duplicateKeys === 'invalid') {
+      const repeated = repeatedKeyPath(item.text, record);
+      if (repeated !== undefined) {
+        // Conditions would see the last value, a consumer that keeps the first another record: neither is chosen.
+        return invalid(item, batch, reference, 'DuplicateKey', `key ${repeated} appears more than once in its object`, record);
+      }
+    }
     const identity = () => samplingIdentity(record, name, recordId);
     // Most records activate nothing and only carry their decision: its JSON, without building it.
     const summary = workflow.conditions.summarize(record, identity);
@@ -173,9 +187,9 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
     }
     // Activated, or (onConditionError: review) not evaluable: a person sees it, the decision shows why.
     const decision = workflow.decide(record, identity);
-    const input = buildInputContent(workflow, reference, record, decision);
-    if (typeof input !== 'string') return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
-    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input, record };
+    const input = buildInputContent(workflow, reference, record, decision, item.text);
+    if ('reason' in input) return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
+    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input.content, text: item.text, keepText: input.keepText };
   } catch (error) {
     // A record can break evaluation in ways no schema foresees (nesting deep enough to overflow the stack).
     return invalid(item, batch, reference, 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);
@@ -258,20 +272,12 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
     return undefined;
   }
   const flowDefinitionArn = deps.flowDefinitionArn(workflow);
-  const executionInput: ReviewLoopInput = {
-    reviewId: entry.key.reviewId,
-    workflow: workflow.definition.name,
-    humanLoopName: entry.key.reviewId,
-    flowDefinitionArn,
-    source: entry.reference.source,
-    ...(entry.reference.recordId !== undefined ? { recordId: entry.reference.recordId } : {}),
-  };
-  // Step Functions refuses a larger execution input: found after StartHumanLoop, the loop would stay open
-  // untracked. Only a huge recordId makes it that large; such a record is invalid before any loop opens.
-  const inputBytes = Buffer.byteLength(JSON.stringify(executionInput));
+  // Step Functions refuses an execution input over its limit: found after StartHumanLoop, the loop would stay
+  // open untracked. Only a huge recordId makes it that large; such a record is invalid before any loop opens.
+  const inputBytes = Buffer.byteLength(JSON.stringify({ reviewId: entry.key.reviewId, flowDefinitionArn, source: entry.reference.source, recordId: entry.reference.recordId })) + EXECUTION_INPUT_RESERVE_BYTES;
   if (inputBytes > SFN_MAX_INPUT_BYTES) {
-    const reason = `${whereSource(entry.reference.source)}its recordId is too long to track a review (an execution input of ${inputBytes} bytes; Step Functions takes ${SFN_MAX_INPUT_BYTES})`;
-    return { kind: 'deliver', key: entry.key, outcome: 'invalid', message: reviewMessage(entry.reference, 'invalid', { record: entry.record, failure: { code: 'UnprocessableRecord', reason } }, now) };
+    const reason = `${whereSource(entry.reference.source)}its recordId is too long to track a review (an execution input of about ${inputBytes} bytes; Step Functions takes ${SFN_MAX_INPUT_BYTES})`;
+    return { kind: 'deliver', key: entry.key, outcome: 'invalid', message: reviewMessage(entry.reference, 'invalid', { record: new RawJson(entry.text), failure: { code: 'UnprocessableRecord', reason } }, now) };
   }
   const reservation = await deps.ledger.reserveStart(entry.key);
   if (reservation === 'already') {
@@ -280,6 +286,17 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
   }
   if (reservation === 'duplicate-id') return duplicateId(entry, batch);
   try {
+    // Kept before the loop starts, so that its reviewed message finds it; the same text under the same key on a retry.
+    const recordTextRef = entry.keepText ? await deps.payloads.put(recordTextKey(workflow.definition.name, entry.key.reviewId), entry.text) : undefined;
+    const executionInput: ReviewLoopInput = {
+      reviewId: entry.key.reviewId,
+      workflow: workflow.definition.name,
+      humanLoopName: entry.key.reviewId,
+      flowDefinitionArn,
+      source: entry.reference.source,
+      ...(entry.reference.recordId !== undefined ? { recordId: entry.reference.recordId } : {}),
+      ...(recordTextRef !== undefined ? { recordTextRef } : {}),
+    };
     const started = await deps.loops.start(
       { humanLoopName: entry.key.reviewId, flowDefinitionArn, inputContent: entry.inputContent, contentClassifiers: workflow.definition.contentClassifiers },
       executionInput,
@@ -303,13 +320,15 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
       kind: 'deliver',
       key: entry.key,
       outcome: 'failed',
-      message: reviewMessage(entry.reference, 'failed', { record: entry.record, decision: entry.decision, failure: { code: 'StartHumanLoopFailed', reason } }, now),
+      message: reviewMessage(entry.reference, 'failed', { record: new RawJson(entry.text), decision: entry.decision, failure: { code: 'StartHumanLoopFailed', reason } }, now),
     };
   }
 }
 
 /** The largest execution input Step Functions takes (bytes of UTF-8). */
 const SFN_MAX_INPUT_BYTES = 262_144;
+/** Room for the rest of the execution input (workflow and loop names, the record text's s3:// URI). */
+const EXECUTION_INPUT_RESERVE_BYTES = 2_048;
 
 /** Waits for the workflow's pacing token; false when the turn (or the clock) is past the start deadline. */
 async function startsInTime(batch: Batch, deps: IngestDeps): Promise<boolean> {

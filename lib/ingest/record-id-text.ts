@@ -1,4 +1,5 @@
 import { singleFieldName } from '../jmespath';
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, isEscaped, nextQuote, numberEnd, OPEN_BRACE, OPEN_BRACKET, QUOTE, spaces, stringAt } from '../json-scan';
 import type { CompiledWorkflow } from '../workflow';
 
 /**
@@ -8,14 +9,14 @@ import type { CompiledWorkflow } from '../workflow';
  * ingest's time. A `recordId` that is one top-level field is found with `indexOf` instead:
  *
  * - On a valid JSON text the answer is exactly the consumer's: JSON.parse, then the workflow's recordIdOf
- *   (the object's own property, the last one when a key repeats; a string, or a number as a string). The
- *   property tests hold the two to the same answers.
+ *   (the object's own property, the last one when a key repeats; a string, or a number's literal text as
+ *   written, never the double JSON.parse makes of it). The property tests hold the two to the same answers.
  * - On any other text (not JSON, or a text the splitter's reader cannot be sure of) the answer is still a
  *   function of the text alone, so the consumer, reading the same text with the same function, agrees with
  *   the splitter: a line that is not valid JSON but names an id at its top level keeps that id too (its
  *   `invalid` message carries it), so that the line the splitter kept is the line that holds the id.
  */
-export function recordIdReader(recordId: string, recordIdOf: (record: unknown) => string | undefined): (text: string) => string | undefined {
+export function recordIdReader(recordId: string, recordIdOf: (record: unknown, text: string) => string | undefined): (text: string) => string | undefined {
   const parsed = (text: string): string | undefined => {
     let record: unknown;
     try {
@@ -25,7 +26,7 @@ export function recordIdReader(recordId: string, recordIdOf: (record: unknown) =
     }
     if (record === null || typeof record !== 'object' || Array.isArray(record)) return undefined;
     try {
-      return recordIdOf(record);
+      return recordIdOf(record, text);
     } catch {
       // The consumer makes such a record UnprocessableRecord, under its position: it holds no id.
       return undefined;
@@ -47,7 +48,7 @@ export function recordIdOfText(workflow: CompiledWorkflow): ((text: string) => s
   const { recordId } = workflow.definition;
   if (recordId === undefined) return undefined;
   let reader = readers.get(workflow);
-  if (!reader) readers.set(workflow, (reader = recordIdReader(recordId, (record) => workflow.recordIdOf(record))));
+  if (!reader) readers.set(workflow, (reader = recordIdReader(recordId, (record, text) => workflow.recordIdOf(record, text))));
   return reader;
 }
 
@@ -96,39 +97,6 @@ export function topLevelFieldReader(field: string): (text: string) => string | u
   };
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
-
-/** Past JSON's whitespace. */
-function spaces(text: string, from: number): number {
-  let at = from;
-  for (let code = text.charCodeAt(at); code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d; code = text.charCodeAt(++at));
-  return at;
-}
-
-/** Whether the character at `at` is escaped: preceded by an odd number of backslashes. */
-function isEscaped(text: string, at: number): boolean {
-  let backslashes = 0;
-  for (let i = at - 1; i >= 0 && text.charCodeAt(i) === BACKSLASH; i--) backslashes++;
-  return backslashes % 2 === 1;
-}
-
-/** The next quote at or after `from` that is not escaped; -1 when there is none. */
-function nextQuote(text: string, from: number): number {
-  for (let at = text.indexOf('"', from); at !== -1; at = text.indexOf('"', at + 1)) if (!isEscaped(text, at)) return at;
-  return -1;
-}
-
 /**
  * The nesting depth at `to` (a quote that starts a string), from `depth` at `from` (outside strings):
  * brackets are counted between strings, strings are skipped whole. Undefined when `to` is inside a string.
@@ -168,51 +136,9 @@ function keyHoldsUnicodeEscape(text: string, from: number): boolean {
   return false;
 }
 
-/** The id the value at `at` gives, as recordIdOf does: a string, or a number as a string; undefined for other values (or no valid one). */
+/** The id the value at `at` gives, as recordIdOf does: a string, or a number's literal text as written; undefined for other values (or no valid one). */
 function valueAt(text: string, at: number): string | undefined {
-  const first = text.charCodeAt(at);
-  if (first === QUOTE) {
-    const close = nextQuote(text, at + 1);
-    if (close === -1) return undefined;
-    const raw = text.slice(at + 1, close);
-    if (!raw.includes('\\')) return raw;
-    try {
-      return JSON.parse(text.slice(at, close + 1)) as string;
-    } catch {
-      return undefined; // a bad escape: the text is not JSON
-    }
-  }
+  if (text.charCodeAt(at) === QUOTE) return stringAt(text, at)?.value;
   const end = numberEnd(text, at);
-  return end === -1 ? undefined : String(Number(text.slice(at, end)));
-}
-
-/** The end of the JSON number at `start`, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, or -1. */
-function numberEnd(text: string, start: number): number {
-  let at = start;
-  if (text.charCodeAt(at) === MINUS) at++;
-  const lead = text.charCodeAt(at);
-  if (lead === ZERO) at++;
-  else if (lead > ZERO && lead <= NINE) at = digits(text, at);
-  else return -1;
-  if (text.charCodeAt(at) === DOT) {
-    const end = digits(text, at + 1);
-    if (end === at + 1) return -1;
-    at = end;
-  }
-  const e = text.charCodeAt(at);
-  if (e === 0x65 || e === 0x45) {
-    at++;
-    const sign = text.charCodeAt(at);
-    if (sign === PLUS || sign === MINUS) at++;
-    const end = digits(text, at);
-    if (end === at) return -1;
-    at = end;
-  }
-  return at;
-}
-
-function digits(text: string, from: number): number {
-  let at = from;
-  for (let code = text.charCodeAt(at); code >= ZERO && code <= NINE; code = text.charCodeAt(++at));
-  return at;
+  return end === -1 ? undefined : text.slice(at, end);
 }

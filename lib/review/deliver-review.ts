@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import type { Decision } from '../conditions';
-import { type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
+import { RawJson, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
 import type { ConsolidationStrategy, CompiledWorkflow } from '../workflow';
 import { compileConsolidation, type Consolidation, type HumanAnswer, reviewTimes } from './consolidate';
 import { type DeliverDeps, deliverOnce } from './deliver-once';
@@ -8,7 +8,7 @@ import type { ReviewLoopState } from './loop-state';
 import { asTaskError } from './task-errors';
 
 export interface ReviewDeps extends DeliverDeps {
-  /** Reads an s3:// object as text (output.json). */
+  /** Reads an s3:// object as text (output.json, a record's text in the payload bucket). */
   readObject(uri: string): Promise<string>;
   clock: Clock;
 }
@@ -28,8 +28,8 @@ const consolidators = new WeakMap<CompiledWorkflow, (answers: HumanAnswer[]) => 
 
 /**
  * DeliverReview: reads the completed loop's output.json, consolidates its answers by the workflow's
- * strategy and delivers the `reviewed` message to the first route that matches. The record and decision
- * come back from the loop's own InputContent, so nothing large ever travels through the state machine.
+ * strategy and delivers the `reviewed` message to the first route that matches. The record (as written) and
+ * decision come back from the loop's own InputContent, so nothing large ever travels through the state machine.
  */
 export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): Promise<{ outcome: 'reviewed'; queue: string; delivered: boolean }> {
   const check = state.check;
@@ -45,13 +45,17 @@ export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): P
   const workflow = deps.workflow(state.workflow);
   const consolidation = consolidatorFor(workflow)(answers);
   const input = loopInputOf(output, check.outputS3Uri);
+  const recordText = state.recordTextRef === undefined ? undefined : await keptText(state.recordTextRef, deps);
+  // The record as written: its text kept at ingest (see buildInputContent), else InputContent's record,
+  // which then is the whole record, exactly as JSON.stringify writes it.
+  const record = recordText !== undefined ? new RawJson(recordText) : input.record;
   const reference: RecordReference = { reviewId: state.reviewId, workflow: state.workflow, source: state.source, ...(state.recordId !== undefined ? { recordId: state.recordId } : {}) };
   const message: ReviewMessage = reviewMessage(
     reference,
     'reviewed',
     {
-      record: input.record,
-      recordRef: input.record === undefined ? input.recordRef : undefined,
+      record,
+      recordRef: record === undefined ? input.recordRef : undefined,
       decision: input.decision,
       review: {
         humanLoopName: state.humanLoopName,
@@ -70,6 +74,23 @@ export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): P
   const { queue, delivered } = await deliverOnce(message, deps);
   return { outcome: 'reviewed', queue, delivered };
 }
+
+/**
+ * The record's text kept at ingest. The payload bucket expires objects after 30 days, and a loop may run
+ * longer (tracking.timeoutSeconds): an object that is gone (404, or 403 without s3:ListBucket) leaves the
+ * message with InputContent's record rather than throwing a person's answers away. Other errors are retried.
+ */
+async function keptText(uri: string, deps: ReviewDeps): Promise<string | undefined> {
+  try {
+    return await deps.readObject(uri);
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (GONE.has((error as Error).name) || status === 404 || status === 403) return undefined;
+    throw asTaskError(error);
+  }
+}
+
+const GONE = new Set(['NoSuchKey', 'NotFound', 'AccessDenied']);
 
 function parseOutput(text: string, uri: string): A2iOutput {
   let output: unknown;

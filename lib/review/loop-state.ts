@@ -9,6 +9,8 @@ export interface ReviewLoopInput {
   flowDefinitionArn: string;
   source: MessageSource;
   recordId?: string;
+  /** s3:// URI of the record's text when the reviewed message cannot rebuild it from the loop's InputContent. */
+  recordTextRef?: string;
 }
 
 /** A2I's statuses, plus NotFound for a loop deleted underneath us. */

@@ -103,6 +103,7 @@ export function consumerRuntime(env: Env = process.env, clients: AwsClients = pr
       ledger: new DynamoDbLedger(clients.dynamo, requireEnv('LEDGER_TABLE', env), DEFAULT_LEDGER_OPTIONS, clock),
       loops: new A2iLoopStarter(clients.a2i, clients.sfn, { stateMachineArn: requireEnv('STATE_MACHINE_ARN', env) }),
       delivery: new SqsDelivery(clients.sqs, { payloads, resend: { clock }, invalidQueue: invalidQueueDirectory(workflows, queueAddress) }),
+      payloads,
       clock,
       queueAddress,
       flowDefinitionArn: flowDefinitionDirectory(workflows, env),

@@ -1,14 +1,21 @@
 import type { CompiledConditions, Decision } from '../conditions';
 import { conditionErrors } from '../conditions/fired';
 import { compileJmesPath, type Evaluator } from '../jmespath';
+import { numberLiteralAt } from '../json-scan';
+import { plainPath } from './plain-path';
 import type { Workflow } from './types';
 
 /** A workflow with every expression compiled once, ready to evaluate records. */
 export interface CompiledWorkflow {
   readonly definition: Workflow;
   readonly conditions: CompiledConditions;
-  /** The record's id per `recordId`, as a string; undefined when not configured or not a string/number. */
-  recordIdOf(record: unknown): string | undefined;
+  /**
+   * The record's id per `recordId`: a string as it is, a number as its literal text in `text` (the record's
+   * JSON) when `recordId` is a path (fields and indexes), so that `12345678901234567890`, `1.0` and `-0`
+   * stay what they are; a number an expression computes (or without the text) as JavaScript writes it.
+   * Undefined when not configured or not a string/number.
+   */
+  recordIdOf(record: unknown, text?: string): string | undefined;
   /** The records inside a JSON document per `records` (the document itself when not configured). */
   recordsOf(document: unknown): unknown[] | undefined;
   /** InputContent's projection of the record. */
@@ -34,15 +41,18 @@ export type ActivationCompiler = (activation: unknown) => CompiledConditions;
 export function assembleWorkflow(definition: Workflow, compileActivation: ActivationCompiler): CompiledWorkflow {
   const conditions = compileActivation(definition.activation);
   const recordId = definition.recordId === undefined ? undefined : compileJmesPath(definition.recordId);
+  const recordIdPath = definition.recordId === undefined ? undefined : plainPath(definition.recordId);
   const records = definition.records === undefined ? undefined : compileJmesPath(definition.records);
   const projection = compileJmesPath(definition.input.projection);
   return {
     definition,
     conditions,
-    recordIdOf(record) {
+    recordIdOf(record, text) {
       if (!recordId) return undefined;
       const id = recordId(record);
-      return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+      if (typeof id === 'string') return id;
+      if (typeof id !== 'number') return undefined;
+      return (text !== undefined && recordIdPath !== undefined ? numberLiteralAt(text, recordIdPath) : undefined) ?? String(id);
     },
     recordsOf(document) {
       if (!records) return [document];

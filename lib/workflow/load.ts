@@ -127,6 +127,7 @@ function normalize(data: Record<string, unknown>, file: string): Workflow {
   }
   workflow.invalid ??= { ...workflow.failures };
   workflow.onConditionError ??= 'invalid';
+  workflow.duplicateKeys ??= 'invalid';
   if (isFlowSpec(workflow.flowDefinition)) {
     workflow.flowDefinition.templateFile = resolve(dirname(file), workflow.flowDefinition.template);
   }

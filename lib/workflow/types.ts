@@ -13,6 +13,8 @@ export interface Workflow {
   activation: unknown;
   /** What becomes of a record on which a condition cannot be evaluated: `invalid` (ConditionError), or `review` by a person. */
   onConditionError: 'invalid' | 'review';
+  /** A record whose object repeats a key: `invalid` (DuplicateKey), or `last-wins` as JSON.parse reads it. */
+  duplicateKeys: 'invalid' | 'last-wins';
   contentClassifiers: ContentClassifier[];
   flowDefinition: ExistingFlowDefinition | FlowSpec;
   consolidation: { strategy: ConsolidationStrategy; fields?: string[] };

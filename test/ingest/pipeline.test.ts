@@ -71,6 +71,8 @@ describe('S3 JSON Lines through the whole ingest path', () => {
       flowDefinitionArn: FLOW_ARN_PREDICTIONS,
       source: { type: 's3', bucket: INPUT_BUCKET, key, etag, recordIndex: 1, line: 2 },
       recordId: 'b',
+      // Reviewers see a projection: the record as written is kept for the reviewed message.
+      recordTextRef: `s3://orchestrator-payloads/payloads/predictions/${loopName}/input-record.json`,
     });
 
     const accepted = harness.deliveredTo('predictions', 'accepted');

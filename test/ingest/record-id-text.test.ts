@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { compileJmesPath } from '../../lib/jmespath';
 import { recordIdReader } from '../../lib/ingest/record-id-text';
+import { compileWorkflow } from '../../lib/workflow/compiled';
+import type { Workflow } from '../../lib/workflow';
 
 /**
  * The splitter reads record ids from the text (lib/ingest/record-id-text.ts); the consumer parses the record
@@ -8,18 +9,27 @@ import { recordIdReader } from '../../lib/ingest/record-id-text';
  * keeps for an id would not be the one that holds it.
  */
 
-/** What the consumer computes: JSON.parse, then the workflow's recordIdOf (compiled.ts). */
+const workflowWith = (recordId: string) =>
+  compileWorkflow({ name: 'ids', recordId, input: { projection: '@', oversize: 'invalid' }, activation: { Conditions: [{ ConditionType: 'Expression', ConditionParameters: { Expression: 'x' } }] }, routes: [] } as unknown as Workflow);
+
+/** What the consumer computes: JSON.parse, then the workflow's recordIdOf (compiled.ts), which reads a number's literal from the text. */
 function consumerId(text: string, recordId: string): string | undefined {
   const record: unknown = JSON.parse(text);
   if (record === null || typeof record !== 'object' || Array.isArray(record)) return undefined;
-  const id = compileJmesPath(recordId)(record);
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+  return workflowWith(recordId).recordIdOf(record, text);
 }
 
-const readerFor = (recordId: string) => recordIdReader(recordId, (record) => {
-  const id = compileJmesPath(recordId)(record);
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-});
+const readerFor = (recordId: string) => {
+  const workflow = workflowWith(recordId);
+  return recordIdReader(recordId, (record, text) => workflow.recordIdOf(record, text));
+};
+
+/** A number written as it is (JSON.stringify would write another text for most of these). */
+class Literal {
+  constructor(readonly text: string) {}
+}
+/** Numbers whose text is not the shortest round trip of their double: each is its own id. */
+const LITERALS = ['12345678901234567890', '12345678901234567891', '-0', '0', '1.0', '1', '1e400', '-1e400', '1E2', '0.10', '1e-400', '9007199254740993'];
 
 const FIELDS = ['id', 'documentId', 'record id', '__proto__', 'constructor'];
 
@@ -38,6 +48,7 @@ const scalarArbitrary = fc.oneof(
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.constantFrom(0, -0, 1e21, 1.5e-7, 100),
+  fc.constantFrom(...LITERALS).map((text) => new Literal(text)),
   fc.boolean(),
   fc.constant(null),
 );
@@ -76,6 +87,7 @@ function serialise(value: unknown, choices: () => number, asObject = false): str
   }
   if (Array.isArray(value)) return `[${space()}${value.map((item) => serialise(item, choices)).join(`${space()},${space()}`)}${space()}]`;
   if (typeof value === 'string') return string(value);
+  if (value instanceof Literal) return value.text;
   return JSON.stringify(value);
 }
 
@@ -156,9 +168,29 @@ describe('recordIdReader', () => {
     for (const text of cases) expect([text, read(text)]).toEqual([text, consumerId(text, 'id')]);
   });
 
+  test('a number id is its literal text as written, never a double: in the fast reader and in the parsed path alike', () => {
+    for (const recordId of ['id', 'meta.id', 'ids[-1]']) {
+      const read = readerFor(recordId);
+      const wrap = (literal: string) => (recordId === 'id' ? `{"id":${literal}}` : recordId === 'meta.id' ? `{"meta":{"x":[1,{"id":0}],"id":${literal}}}` : `{"ids":["a",{"b":"]"},${literal}]}`);
+      const ids = LITERALS.map((literal) => read(wrap(literal)));
+      expect(ids).toEqual(LITERALS);
+      // The consumer's own reading of the parsed record gives the same.
+      expect(LITERALS.map((literal) => consumerId(wrap(literal), recordId))).toEqual(LITERALS);
+    }
+    // A number and a string with the same text are one id; the string "Infinity" is not 1e400.
+    const read = readerFor('id');
+    expect(read('{"id":1}')).toBe(read('{"id":"1"}'));
+    expect(read('{"id":1e400}')).toBe(read('{"id":"1e400"}'));
+    expect(read('{"id":1e400}')).not.toBe(read('{"id":"Infinity"}'));
+    expect(read('{"id":1.0}')).not.toBe(read('{"id":1}'));
+    expect(read('{"id":-0}')).not.toBe(read('{"id":0}'));
+  });
+
   test('reads paths other than one field by parsing, exactly', () => {
     const read = readerFor('meta.id');
     expect(read('{"meta":{"id":"n1"},"id":"top"}')).toBe('n1');
+    expect(read('{"meta":{"id":12345678901234567890},"id":"top"}')).toBe('12345678901234567890');
+    expect(read('{"meta":{"id":1},"meta":{"id":2.50}}')).toBe('2.50');
     expect(read('{"id":"top"}')).toBeUndefined();
     expect(read('{"meta":{"id":"n1"}')).toBeUndefined();
   });

@@ -169,6 +169,7 @@ describe('a loop started for a record that was superseded meanwhile', () => {
           stop: deps.loops.stop,
         },
         flowDefinitionArn: () => 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/x',
+        payloads: { put: async (key: string) => `s3://payloads/${key}` },
       },
     );
     expect(report.loopsStarted).toBe(1);

@@ -135,7 +135,8 @@ describe('replay of an S3 JSON Lines workflow', () => {
         { answerContent: { verdict: 'correct', notes: 'second' }, workerId: 'auto-reviewer-2' },
       ]);
       expect(reviewed['c-03'].review?.consolidated).toEqual({ verdict: 'correct' });
-      expect(reviewed['c-03'].record).toEqual({ claimId: 'c-03', amount: 640, scenario: 'agree' });
+      // The record as written (reviewers saw the projection), kept at ingest for the reviewed message.
+      expect(reviewed['c-03'].record).toEqual({ claimId: 'c-03', amount: 640, confidence: 0.5, scenario: 'agree' });
       // The default answer, given once, is repeated for the second worker.
       expect(answersOf(reviewed['c-10']).map(({ answerContent }) => answerContent)).toEqual([
         { verdict: 'correct', notes: 'default' },
