@@ -79,6 +79,8 @@ interface Message {
   visibleAt: number;
   receiveCount: number;
   firstReceiveAt?: number;
+  /** The token of the latest receive's receipt handle: only that handle deletes or changes the message, as in SQS. */
+  receipt?: string;
   groupId?: string;
   dedupeId?: string;
   sequence?: string;
@@ -189,6 +191,7 @@ export class SqsStore {
         if (!message) return;
         message.receiveCount = record.rc as number;
         if (record.fr !== undefined) message.firstReceiveAt = record.fr as number;
+        if (record.h !== undefined) message.receipt = record.h as string;
         this.setVisibleAt(this.queues.get(record.q as string)!, message, record.vis as number);
         return;
       }
@@ -248,6 +251,7 @@ export class SqsStore {
       vis: message.visibleAt,
       ...(message.receiveCount > 0 ? { rc: message.receiveCount } : {}),
       ...(message.firstReceiveAt !== undefined ? { fr: message.firstReceiveAt } : {}),
+      ...(message.receipt !== undefined ? { h: message.receipt } : {}),
       ...(message.groupId !== undefined ? { g: message.groupId } : {}),
       ...(message.dedupeId !== undefined ? { d: message.dedupeId } : {}),
       ...(message.sequence !== undefined ? { s: message.sequence } : {}),
@@ -607,9 +611,10 @@ export class SqsStore {
       }
       message.receiveCount++;
       message.firstReceiveAt ??= now;
+      message.receipt = `${++this.receiveSerial}-${randomUUID()}`;
       this.setVisibleAt(queue, message, now + visibility * 1000);
-      records.push({ t: 'sv', q: queue.name, id: message.id, rc: message.receiveCount, vis: message.visibleAt, fr: message.firstReceiveAt });
-      taken.push({ message, handle: receiptHandle(queue.name, message.id, ++this.receiveSerial) });
+      records.push({ t: 'sv', q: queue.name, id: message.id, rc: message.receiveCount, vis: message.visibleAt, fr: message.firstReceiveAt, h: message.receipt });
+      taken.push({ message, handle: receiptHandle(queue.name, message.id, message.receipt) });
     }
     this.journal(records);
     if (deadLetter && records.some((record) => record.t === 'smv')) this.wake(deadLetter);
@@ -646,8 +651,9 @@ export class SqsStore {
   private deleteOne(queue: Queue, handle: string, records: JournalRecord[]): void {
     const parsed = parseReceiptHandle(handle, queue.name);
     const message = queue.messages.get(parsed.id);
-    // A handle of a message already deleted is accepted, as SQS does.
-    if (!message) return;
+    // A handle of a message already deleted is accepted, as SQS does; so is an older receive's handle of a
+    // message received again since, which SQS documents as succeeding without deleting it.
+    if (!message || message.receipt !== parsed.receipt) return;
     records.push({ t: 'sx', q: queue.name, id: message.id });
     this.remove(queue, message);
   }
@@ -690,10 +696,10 @@ export class SqsStore {
     const now = this.now();
     this.promote(queue, now);
     const message = queue.messages.get(parsed.id);
-    if (!message) throw invalidParameter(`Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`);
+    if (!message || message.receipt !== parsed.receipt) throw invalidParameter(`Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`);
     if (message.state !== 'waiting' || message.receiveCount === 0) throw new SqsError('MessageNotInflight', 'The message referred to is not in flight.', 400, 'AWS.SimpleQueueService.MessageNotInflight');
     this.setVisibleAt(queue, message, now + seconds * 1000);
-    records.push({ t: 'sv', q: queue.name, id: message.id, rc: message.receiveCount, vis: message.visibleAt, ...(message.firstReceiveAt !== undefined ? { fr: message.firstReceiveAt } : {}) });
+    records.push({ t: 'sv', q: queue.name, id: message.id, rc: message.receiveCount, vis: message.visibleAt, ...(message.firstReceiveAt !== undefined ? { fr: message.firstReceiveAt } : {}), h: message.receipt });
   }
 
   // ---------------------------------------------------------------- internals
@@ -861,16 +867,16 @@ export function attributesMd5(attributes: Record<string, MessageAttributeValue>)
   return hash.digest('hex');
 }
 
-function receiptHandle(queue: string, id: string, serial: number): string {
-  return Buffer.from(`${queue} ${id} ${serial} ${randomUUID()}`, 'utf8').toString('base64url');
+function receiptHandle(queue: string, id: string, receipt: string): string {
+  return Buffer.from(`${queue} ${id} ${receipt}`, 'utf8').toString('base64url');
 }
 
-function parseReceiptHandle(handle: string, queue: string): { id: string } {
+function parseReceiptHandle(handle: string, queue: string): { id: string; receipt: string } {
   const parts = Buffer.from(handle, 'base64url').toString('utf8').split(' ');
-  if (parts.length !== 4 || parts[0] !== queue || !/^[0-9a-f-]{36}$/.test(parts[1])) {
+  if (parts.length !== 3 || parts[0] !== queue || !/^[0-9a-f-]{36}$/.test(parts[1])) {
     throw new SqsError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`, 404, 'ReceiptHandleIsInvalid');
   }
-  return { id: parts[1] };
+  return { id: parts[1], receipt: parts[2] };
 }
 
 /** A received message as ReceiveMessage answers it, with the system and message attributes asked for. */

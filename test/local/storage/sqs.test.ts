@@ -166,6 +166,22 @@ describe('receiving', () => {
     expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
   });
 
+  it('only the handle of the latest receive deletes or hides a message: an older one succeeds without deleting (as SQS documents)', async () => {
+    const url = await queue();
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'twice' }));
+    const receive = async (visibility: number) => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, VisibilityTimeout: visibility }))).Messages?.[0] as Message;
+    const first = await receive(0);
+    const second = await receive(30);
+    expect(second.MessageId).toBe(first.MessageId);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: first.ReceiptHandle }));
+    expect((await failure(sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: first.ReceiptHandle, VisibilityTimeout: 0 }))))?.name).toBe('InvalidParameterValue');
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }));
+    expect(Attributes).toEqual({ ApproximateNumberOfMessagesNotVisible: '1' });
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: second.ReceiptHandle }));
+    const { Attributes: after } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }));
+    expect(after).toEqual({ ApproximateNumberOfMessagesNotVisible: '0' });
+  });
+
   it('a delayed message is counted as delayed and not received before its delay', async () => {
     const url = await queue();
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'later', DelaySeconds: 900 }));
