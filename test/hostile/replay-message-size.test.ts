@@ -1,6 +1,7 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReviewMessage } from '../../lib/messages';
+import { runCli } from '../support/run-cli';
 import { hostile, HOSTILE, lineOf, removeTempDirs, replay, REPLAY_MS, tempDir } from './replay-support';
 
 /**
@@ -39,31 +40,27 @@ describe('a 300 KiB recordId among 21 records', () => {
   );
 });
 
-describe('a decision larger than SQS takes', () => {
+describe('an In list of 20,000 values (every message would embed a decision over the SQS limit)', () => {
   it(
-    'travels as decisionRef: every record of the object gets its message',
+    'is refused before any record is read: replay exits 2 naming the condition',
     async () => {
       const dir = tempDir('a2i-msgsize-wide-');
       cpSync(join(HOSTILE, 'templates'), join(dir, 'templates'), { recursive: true });
-      const values = Array.from({ length: 1_000 }, (_, index) => `flagged-${index}-${'v'.repeat(300)}`);
+      const values = Array.from({ length: 20_000 }, (_, index) => `flagged-${index}`);
       const workflow = readFileSync(hostile('hostile.yaml'), 'utf8').replace(
         /activation:[\s\S]*?flowDefinition:/,
         `activation:\n  Conditions:\n    - ConditionType: FieldValueCheck\n      ConditionParameters: {Path: label, In: ${JSON.stringify(values)}}\nflowDefinition:`,
       );
       writeFileSync(join(dir, 'wide.yaml'), workflow);
-      const lines = Array.from({ length: 10 }, (_, index) => JSON.stringify({ id: `w-${index}`, label: index === 4 ? values[7] : `plain-${index}` }));
       const input = join(dir, 'wide.jsonl');
-      writeFileSync(input, `${lines.join('\n')}\n`);
+      writeFileSync(input, `${JSON.stringify({ id: 'w-0', label: 'plain' })}\n`);
 
-      const result = await replay(join(dir, 'wide.yaml'), input);
+      const out = tempDir('a2i-msgsize-wide-out-');
+      const result = await runCli('replay', '--workflow', join(dir, 'wide.yaml'), '--input', input, '--out', out);
 
-      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
-      expect(result.summary).toMatchObject({ records: 10, autoAccepted: 9, reviewed: 1, lost: 0, duplicates: 0 });
-      expect(linesOf(result.all)).toEqual(Array.from({ length: 10 }, (_, index) => index + 1));
-      for (const message of result.all) {
-        expect(message).not.toHaveProperty('decision');
-        expect(message.decisionRef).toMatch(/^s3:\/\//);
-      }
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/Conditions\[0\]/);
+      expect(readdirSync(out)).toEqual([]);
     },
     REPLAY_MS,
   );

@@ -124,13 +124,15 @@ describe('an event whose record is too large for a work message', () => {
   });
 });
 
-describe('a decision larger than SQS takes (an In list of 1,000 long values)', () => {
+describe('a decision near the activation cap with a large record (an In list of 180 long values, 210 KB records)', () => {
   let workflows: string;
   beforeAll(() => {
     workflows = mkdtempSync(join(tmpdir(), 'a2i-wide-decision-'));
     dirs.push(workflows);
     cpSync(join(INGEST_WORKFLOWS, 'templates'), join(workflows, 'templates'), { recursive: true });
-    const values = Array.from({ length: 1_000 }, (_, index) => `flagged-label-${index}-${'v'.repeat(300)}`);
+    // The activation cap (65,536 characters of JSON) keeps a decision far below SQS's limit on its own; with a
+    // large record the message does not fit, and the largest part (the record) travels by reference.
+    const values = Array.from({ length: 180 }, (_, index) => `flagged-label-${index}-${'v'.repeat(300)}`);
     writeFileSync(
       join(workflows, 'wide.yaml'),
       [
@@ -155,8 +157,9 @@ describe('a decision larger than SQS takes (an In list of 1,000 long values)', (
     harness = await IngestHarness.create(dynamo, { workflowsDir: workflows });
   });
 
-  it('travels as decisionRef: all 9 auto-accepted records get their message and the flagged one its loop', async () => {
-    const lines = Array.from({ length: 10 }, (_, index) => JSON.stringify({ id: `w-${index}`, label: index === 4 ? `flagged-label-7-${'v'.repeat(300)}` : `plain-${index}` }));
+  it('the record travels as recordRef, the decision inline: all 9 auto-accepted records get their message and the flagged one its loop', async () => {
+    const note = 'n'.repeat(210 * 1024);
+    const lines = Array.from({ length: 10 }, (_, index) => JSON.stringify({ id: `w-${index}`, label: index === 4 ? `flagged-label-7-${'v'.repeat(300)}` : `plain-${index}`, note }));
 
     await harness.uploadObject('wide/batch.jsonl', jsonl(lines));
     await harness.drain();
@@ -166,11 +169,11 @@ describe('a decision larger than SQS takes (an In list of 1,000 long values)', (
     const accepted = harness.deliveredTo('wide', 'accepted');
     expect(accepted.map((message) => message.recordId).sort()).toEqual(['w-0', 'w-1', 'w-2', 'w-3', 'w-5', 'w-6', 'w-7', 'w-8', 'w-9']);
     for (const message of accepted) {
-      expect(message).not.toHaveProperty('decision');
-      expect(message.record).toEqual(JSON.parse(lines[message.source.recordIndex]));
-      const decision = JSON.parse(stored(message.decisionRef));
+      expect(message).not.toHaveProperty('record');
+      expect(stored(message.recordRef)).toBe(lines[message.source.recordIndex]);
+      const decision = message.decision as unknown as { activated: boolean; humanTaskActivationConditionResults: { Conditions: { ConditionParameters: { In: unknown[] } }[] } };
       expect(decision.activated).toBe(false);
-      expect(decision.humanTaskActivationConditionResults.Conditions[0].ConditionParameters.In).toHaveLength(1_000);
+      expect(decision.humanTaskActivationConditionResults.Conditions[0].ConditionParameters.In).toHaveLength(180);
     }
   });
 });
