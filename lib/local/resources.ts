@@ -126,8 +126,8 @@ export async function createLocalResources(clients: { s3: S3Client; sqs: SQSClie
 }
 
 /**
- * Every local queue takes at most what every AWS queue takes (lib/sqs-limits.ts): fauxqs's own default is
- * 1 MiB, so a message too large for AWS would pass here unnoticed.
+ * Every local queue takes at most what every AWS queue takes (lib/sqs-limits.ts), set as the stack's queues
+ * would be: a message too large for AWS is refused here too.
  */
 const SIZE_LIMIT = { MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES) };
 

@@ -78,8 +78,8 @@ export interface UploadOptions extends Pick<CreatedObjectFacts, 'region' | 'prin
   contentType?: string;
   /**
    * The bucket is versioned (the stack's input bucket is): every put has a version id, and the notification
-   * names it. An emulator that keeps no versions (fauxqs) returns none; one is made for it, naming the
-   * object's current content (which is what the emulator then serves for it).
+   * names it. An S3 that keeps no versions returns none; one is made for it, naming the object's current
+   * content (which is what it then serves for it).
    */
   versioned?: boolean;
 }
