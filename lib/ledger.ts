@@ -313,6 +313,9 @@ export class DynamoDbLedger implements Ledger {
   async #conditionalUpdates(inputs: Omit<UpdateCommandInput, 'TableName'>[]): Promise<boolean[]> {
     const results = new Array<boolean>(inputs.length).fill(false);
     let pending = inputs.map((_, index) => index);
+    // A transaction that fails outright fails its own updates only: the other chunks are still sent (as the
+    // single calls were), then the first error is thrown.
+    let failure: { error: unknown } | undefined;
     while (pending.length > 0) {
       const chunk: number[] = [];
       const keys = new Set<string>();
@@ -324,9 +327,15 @@ export class DynamoDbLedger implements Ledger {
           chunk.push(index);
         } else later.push(index);
       }
-      const retry = await this.#transact(chunk, inputs, results);
+      let retry: number[] = [];
+      try {
+        retry = await this.#transact(chunk, inputs, results);
+      } catch (error) {
+        failure ??= { error };
+      }
       pending = [...retry, ...later].sort((a, b) => a - b);
     }
+    if (failure) throw failure.error;
     return results;
   }
 
