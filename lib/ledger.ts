@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, systemClock } from './clock';
 import type { MessageSource, Outcome } from './messages';
 
@@ -75,11 +75,17 @@ export interface Ledger {
   getSlot(slotId: string): Promise<RecordSlot | undefined>;
   /** Makes `slot.holder` the slot's holder if the slot is held by `from` (or, with no `from`, held by nobody); false otherwise. */
   takeSlot(slot: RecordSlot, from?: string): Promise<boolean>;
+  /** takeSlot(slot) (no `from`) for each slot, in order, in few calls: the results in the same order. */
+  takeSlots(slots: RecordSlot[]): Promise<boolean[]>;
   reserveStart(key: RecordKey): Promise<ReserveResult>;
   /** False when the record was no longer starting (already started, or being delivered: see ingest's startLoop). */
   markStarted(reviewId: string, loop: { humanLoopName: string; executionArn?: string }): Promise<boolean>;
   claimDelivery(key: RecordKey, outcome: Outcome): Promise<ClaimResult>;
+  /** claimDelivery for each record, in order, in few calls: the results in the same order. */
+  claimDeliveries(claims: { key: RecordKey; outcome: Outcome }[]): Promise<ClaimResult[]>;
   markDelivered(reviewId: string): Promise<void>;
+  /** markDelivered for each reviewId, in few calls. */
+  markDeliveredMany(reviewIds: string[]): Promise<void>;
   /** Gives a claim back after a failed send, so that a retry need not wait for the lease to run out. */
   releaseClaim(reviewId: string): Promise<void>;
   /** Parks the tracking execution's task token; undefined when the record is not waiting on a loop (no entry, or delivered). */
@@ -99,6 +105,9 @@ export interface LedgerOptions {
 
 /** A slot's attributes besides its key, each written (or removed when absent) by takeSlot. */
 const SLOT_FIELDS = ['holder', 'recordIndex', 'recordId', 'source', 'contentHash', 'sequencer'] as const satisfies readonly Exclude<keyof RecordSlot, 'slotId'>[];
+
+/** TransactWriteItems' limit of actions per call. */
+const TRANSACTION_MAX_ITEMS = 100;
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = { leaseMs: 120_000, retentionDays: 30 };
 
@@ -123,6 +132,14 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async takeSlot(slot: RecordSlot, from?: string): Promise<boolean> {
+    return this.#conditionalUpdate(this.#takeSlotInput(slot, from));
+  }
+
+  async takeSlots(slots: RecordSlot[]): Promise<boolean[]> {
+    return this.#conditionalUpdates(slots.map((slot) => this.#takeSlotInput(slot)));
+  }
+
+  #takeSlotInput(slot: RecordSlot, from?: string): Omit<UpdateCommandInput, 'TableName'> {
     const now = this.clock.now();
     const { slotId, ...fields } = slot;
     // Every attribute by placeholder: `source` is one of DynamoDB's reserved words.
@@ -140,13 +157,13 @@ export class DynamoDbLedger implements Ledger {
       }
     }
     if (from !== undefined) values[':from'] = from;
-    return this.#conditionalUpdate({
+    return {
       Key: { reviewId: slotId },
       UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
       ConditionExpression: from === undefined ? 'attribute_not_exists(reviewId)' : '#holder = :from',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-    });
+    };
   }
 
   async reserveStart(key: RecordKey): Promise<ReserveResult> {
@@ -183,8 +200,20 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async claimDelivery(key: RecordKey, outcome: Outcome): Promise<ClaimResult> {
+    return this.#claimResult(key, await this.#conditionalUpdate(this.#claimInput(key, outcome)));
+  }
+
+  async claimDeliveries(claims: { key: RecordKey; outcome: Outcome }[]): Promise<ClaimResult[]> {
+    const claimed = await this.#conditionalUpdates(claims.map(({ key, outcome }) => this.#claimInput(key, outcome)));
+    const results: ClaimResult[] = [];
+    // Only a claim that did not hold reads the entry, to tell why.
+    for (const [index, { key }] of claims.entries()) results.push(await this.#claimResult(key, claimed[index]));
+    return results;
+  }
+
+  #claimInput(key: RecordKey, outcome: Outcome): Omit<UpdateCommandInput, 'TableName'> {
     const now = this.clock.now();
-    const claimed = await this.#conditionalUpdate({
+    return {
       Key: { reviewId: key.reviewId },
       UpdateExpression:
         'SET #state = :delivering, workflow = :workflow, recordIndex = :index, outcome = :outcome, claimedAt = :now, updatedAt = :now, expiresAt = :expires',
@@ -202,7 +231,10 @@ export class DynamoDbLedger implements Ledger {
         ':leaseCutoff': now - this.options.leaseMs,
         ':expires': this.#expiresAt(now),
       },
-    });
+    };
+  }
+
+  async #claimResult(key: RecordKey, claimed: boolean): Promise<ClaimResult> {
     if (claimed) return 'claimed';
     const current = await this.get(key.reviewId);
     if (!current) return 'busy';
@@ -211,15 +243,23 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async markDelivered(reviewId: string): Promise<void> {
+    await this.#conditionalUpdate(this.#deliveredInput(reviewId));
+  }
+
+  async markDeliveredMany(reviewIds: string[]): Promise<void> {
+    await this.#conditionalUpdates(reviewIds.map((reviewId) => this.#deliveredInput(reviewId)));
+  }
+
+  #deliveredInput(reviewId: string): Omit<UpdateCommandInput, 'TableName'> {
     const now = this.clock.now();
     // Only an entry that exists: a bare item without workflow and recordIndex would read as a duplicate id later.
-    await this.#conditionalUpdate({
+    return {
       Key: { reviewId },
       UpdateExpression: 'SET #state = :delivered, updatedAt = :now, expiresAt = :expires REMOVE claimedAt, taskToken',
       ConditionExpression: 'attribute_exists(reviewId)',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: { ':delivered': 'delivered', ':now': now, ':expires': this.#expiresAt(now) },
-    });
+    };
   }
 
   async releaseClaim(reviewId: string): Promise<void> {
@@ -261,6 +301,73 @@ export class DynamoDbLedger implements Ledger {
     });
   }
 
+  /**
+   * The same conditional updates as #conditionalUpdate one by one, as TransactWriteItems of up to 100 (one
+   * call where there were 100; authorized as dynamodb:UpdateItem on the table). A transaction is all or
+   * nothing, so one whose conditions did not all hold is cancelled: its CancellationReasons say which did not
+   * (false), and the others are sent again without them. Anything else that cancels it (a conflict with a
+   * concurrent write) sends those updates one by one. The SDK gives each transaction a ClientRequestToken,
+   * so its own retry of one that went through is not taken for a failed condition. Each key at most once
+   * per transaction (DynamoDB refuses two actions on one item): a repeated key waits for the next.
+   */
+  async #conditionalUpdates(inputs: Omit<UpdateCommandInput, 'TableName'>[]): Promise<boolean[]> {
+    const results = new Array<boolean>(inputs.length).fill(false);
+    let pending = inputs.map((_, index) => index);
+    // A transaction that fails outright fails its own updates only: the other chunks are still sent (as the
+    // single calls were), then the first error is thrown.
+    let failure: { error: unknown } | undefined;
+    while (pending.length > 0) {
+      const chunk: number[] = [];
+      const keys = new Set<string>();
+      const later: number[] = [];
+      for (const index of pending) {
+        const key = String(inputs[index].Key?.reviewId);
+        if (chunk.length < TRANSACTION_MAX_ITEMS && !keys.has(key)) {
+          keys.add(key);
+          chunk.push(index);
+        } else later.push(index);
+      }
+      let retry: number[] = [];
+      try {
+        retry = await this.#transact(chunk, inputs, results);
+      } catch (error) {
+        failure ??= { error };
+      }
+      pending = [...retry, ...later].sort((a, b) => a - b);
+    }
+    if (failure) throw failure.error;
+    return results;
+  }
+
+  /** One transaction of `chunk`; fills `results` and returns the indexes to send again. */
+  async #transact(chunk: number[], inputs: Omit<UpdateCommandInput, 'TableName'>[], results: boolean[]): Promise<number[]> {
+    if (chunk.length === 1) {
+      results[chunk[0]] = await this.#conditionalUpdate(inputs[chunk[0]]);
+      return [];
+    }
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: chunk.map((index) => ({ Update: transactionUpdate(inputs[index], this.tableName) })) }));
+      for (const index of chunk) results[index] = true;
+      return [];
+    } catch (error) {
+      if ((error as Error).name !== 'TransactionCanceledException') throw error;
+      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+      const failed = chunk.filter((_, position) => reasons[position]?.Code === 'ConditionalCheckFailed');
+      if (failed.length === 0 || reasons.length !== chunk.length) {
+        // Not (only) conditions: one by one, with the SDK's retries.
+        for (const index of chunk) results[index] = await this.#conditionalUpdate(inputs[index]);
+        return [];
+      }
+      for (const index of failed) results[index] = false;
+      if (chunk.some((_, position) => reasons[position]?.Code !== 'ConditionalCheckFailed' && reasons[position]?.Code !== 'None')) {
+        const others = chunk.filter((_, position) => reasons[position]?.Code !== 'ConditionalCheckFailed');
+        for (const index of others) results[index] = await this.#conditionalUpdate(inputs[index]);
+        return [];
+      }
+      return chunk.filter((_, position) => reasons[position]?.Code === 'None');
+    }
+  }
+
   /** True when the write happened, false when its condition did not hold. */
   async #conditionalUpdate(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
     return (await this.#conditionalWrite(input, 'NONE')) !== undefined;
@@ -284,6 +391,13 @@ export class DynamoDbLedger implements Ledger {
   #expiresAt(now: number): number {
     return Math.floor(now / 1000) + this.options.retentionDays * 86_400;
   }
+}
+
+/** An UpdateItem's input as a transaction's Update action (which takes no ReturnValues). */
+function transactionUpdate(input: Omit<UpdateCommandInput, 'TableName'>, tableName: string) {
+  const { Key, UpdateExpression, ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues } = input;
+  if (!Key || UpdateExpression === undefined) throw new Error('a transaction update needs a key and an update expression');
+  return { TableName: tableName, Key, UpdateExpression, ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues };
 }
 
 /** The same protocol in memory: for unit tests and the benchmark, held to DynamoDbLedger by a shared contract test. */
@@ -318,6 +432,22 @@ export class MemoryLedger implements Ledger {
     if (from === undefined ? current !== undefined : current?.holder !== from) return false;
     this.slots.set(slot.slotId, structuredClone(slot));
     return true;
+  }
+
+  async takeSlots(slots: RecordSlot[]): Promise<boolean[]> {
+    const results: boolean[] = [];
+    for (const slot of slots) results.push(await this.takeSlot(slot));
+    return results;
+  }
+
+  async claimDeliveries(claims: { key: RecordKey; outcome: Outcome }[]): Promise<ClaimResult[]> {
+    const results: ClaimResult[] = [];
+    for (const { key, outcome } of claims) results.push(await this.claimDelivery(key, outcome));
+    return results;
+  }
+
+  async markDeliveredMany(reviewIds: string[]): Promise<void> {
+    for (const reviewId of reviewIds) await this.markDelivered(reviewId);
   }
 
   async markStarted(reviewId: string, loop: { humanLoopName: string; executionArn?: string }): Promise<boolean> {

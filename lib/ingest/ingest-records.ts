@@ -14,7 +14,7 @@ import type { CompiledWorkflow } from '../workflow';
 import { repeatedKeyPath } from './duplicate-keys';
 import { buildInputContent, recordTextKey } from './input-content';
 import { recordIdOfText } from './record-id-text';
-import { type SlotCandidate, type SlotVerdict, settleSlot, supersededMessage } from './reuploads';
+import { type SlotCandidate, settleSlots, supersededMessage } from './reuploads';
 import type { SourceItem } from './object-records';
 import type { DuplicateItem, RecordPosition } from './work-message';
 
@@ -206,13 +206,11 @@ async function settleReuploads(prepared: Prepared[], items: IngestItem[], batch:
   const { source: sourceConfig } = workflow.definition;
   if (source.type !== 's3' || !('s3' in sourceConfig) || sourceConfig.s3.reupload !== 'supersede') return prepared;
   const context = { workflow, source, finalAttempt: batch.finalAttempt, now: batch.now };
-  const verdicts = new Array<SlotVerdict>(prepared.length);
-  await forEachBounded(
-    prepared.map((_, index) => index),
+  const verdicts = await settleSlots(
+    prepared.map((entry, index) => slotCandidate(entry, items[index], batch)),
+    context,
+    deps,
     deps.concurrency ?? 16,
-    async (index) => {
-      verdicts[index] = await settleSlot(slotCandidate(prepared[index], items[index], batch), context, deps);
-    },
   );
   const settled: Prepared[] = [];
   prepared.forEach((entry, index) => {
@@ -363,8 +361,10 @@ async function deliverAll(entries: ToDeliver[], batch: Batch, deps: IngestDeps, 
   // A duplicate id turns into an `invalid` message under another id, which is claimed in a second round.
   while (pending.length > 0) {
     const next: ToDeliver[] = [];
-    await forEachBounded(pending, deps.concurrency ?? 16, async (entry) => {
-      const claim = await deps.ledger.claimDelivery(entry.key, entry.outcome);
+    // One ledger call per 100 claims (claimDeliveries), not one per record.
+    const claims = await deps.ledger.claimDeliveries(pending.map((entry) => ({ key: entry.key, outcome: entry.outcome })));
+    pending.forEach((entry, index) => {
+      const claim = claims[index];
       if (claim === 'claimed') claimed.push(entry);
       else if (claim === 'delivered') report.alreadyHandled++;
       else if (claim === 'busy') {
@@ -388,7 +388,7 @@ async function deliverAll(entries: ToDeliver[], batch: Batch, deps: IngestDeps, 
     await forEachBounded(claimed, deps.concurrency ?? 16, (entry) => deps.ledger.releaseClaim(entry.key.reviewId));
     throw error;
   }
-  await forEachBounded(claimed, deps.concurrency ?? 16, (entry) => deps.ledger.markDelivered(entry.key.reviewId));
+  await deps.ledger.markDeliveredMany(claimed.map((entry) => entry.key.reviewId));
   for (const entry of claimed) {
     if (entry.outcome === 'auto-accepted') report.autoAccepted++;
     else if (entry.outcome === 'invalid') report.invalid++;

@@ -58,7 +58,35 @@ export const SUPERSEDED = 'Superseded';
 
 /** Settles one record against its slot: see SlotVerdict. */
 export async function settleSlot(candidate: SlotCandidate, context: ReuploadContext, deps: ReuploadDeps): Promise<SlotVerdict> {
-  const mine: RecordSlot = {
+  const mine = slotOf(candidate, context);
+  // Most records are new to their key: one conditional write settles them.
+  if (await deps.ledger.takeSlot(mine)) return 'proceed';
+  return settleTakenSlot(mine, context, deps);
+}
+
+/**
+ * settleSlot for many records: the first take of every slot in few calls (takeSlots), then the few records
+ * whose slot was held already one by one. The verdicts in the candidates' order.
+ */
+export async function settleSlots(candidates: SlotCandidate[], context: ReuploadContext, deps: ReuploadDeps, concurrency: number): Promise<SlotVerdict[]> {
+  const mine = candidates.map((candidate) => slotOf(candidate, context));
+  const taken = await deps.ledger.takeSlots(mine);
+  const verdicts = taken.map((took): SlotVerdict => (took ? 'proceed' : 'retry-later'));
+  const held = mine.flatMap((_, index) => (taken[index] ? [] : [index]));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < held.length) {
+      const index = held[next++];
+      verdicts[index] = await settleTakenSlot(mine[index], context, deps);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, held.length) }, worker));
+  return verdicts;
+}
+
+/** The slot a candidate takes. */
+function slotOf(candidate: SlotCandidate, context: ReuploadContext): RecordSlot {
+  return {
     slotId: slotIdFor(context.workflow.definition.name, context.source, candidate.match),
     holder: candidate.key.reviewId,
     recordIndex: candidate.key.recordIndex,
@@ -67,8 +95,10 @@ export async function settleSlot(candidate: SlotCandidate, context: ReuploadCont
     contentHash: textHash(candidate.content),
     ...(context.source.sequencer !== undefined ? { sequencer: context.source.sequencer } : {}),
   };
-  // Most records are new to their key: one conditional write settles them.
-  if (await deps.ledger.takeSlot(mine)) return 'proceed';
+}
+
+/** A record whose first take of its slot failed: the slot is held (or was, a moment ago). */
+async function settleTakenSlot(mine: RecordSlot, context: ReuploadContext, deps: ReuploadDeps): Promise<SlotVerdict> {
   for (let round = 0; round < SLOT_ROUNDS; round++) {
     const slot = await deps.ledger.getSlot(mine.slotId);
     if (!slot) {

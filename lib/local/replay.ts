@@ -78,16 +78,19 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const loops = new Set<string>();
   let settle: () => void = () => undefined;
   const allTerminal = new Promise<void>((resolve) => (settle = resolve));
-  // Events PutEvents refused: no message will come for them (they count as lost), so nothing waits for them.
-  const refused = new Set<string>();
+  // The records still without a terminal message, kept as messages arrive: scanning every record on every
+  // delivery made the replay quadratic in its records. Events PutEvents refused leave it too: no message will
+  // come for them (they count as lost), so nothing waits for them.
+  const waiting = new Set(expected.identities);
   const settleIfDone = () => {
-    if ([...expected.identities].every((id) => terminal.has(id) || refused.has(id))) settle();
+    if (waiting.size === 0) settle();
   };
   const progress = () => options.onProgress?.({ records: expected.identities.size, terminal: terminal.size, openLoops: stack.emulator.openTasks().length });
   const onDelivered = (delivery: Delivery) => {
     delivered[delivery.queue] = (delivered[delivery.queue] ?? 0) + 1;
     const identity = expected.identityOf(delivery.message);
     terminal.set(identity, [...(terminal.get(identity) ?? []), delivery.message]);
+    waiting.delete(identity);
     options.onDelivered?.(delivery);
     progress();
     settleIfDone();
@@ -137,7 +140,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       for (const [index, entry] of put.entries.entries()) {
         if (!('errorCode' in entry)) continue;
         options.onProblem?.(`PutEvents refused event ${events[index].id}: ${entry.errorCode}: ${entry.errorMessage}`);
-        refused.add(eventIdentity(events[index]));
+        waiting.delete(eventIdentity(events[index]));
       }
       settleIfDone();
     }

@@ -3,8 +3,8 @@
  * the Step Functions executions (journaled, and those that had not ended run again from their start). A
  * "restart" here is a second instance on the same files, the first one never closed, as after `kill -9`.
  */
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDbLedger } from '../../lib/ledger';
@@ -185,6 +185,48 @@ describe('the local DynamoDB across a restart', () => {
     await update({ UpdateExpression: 'SET big = :big', ExpressionAttributeValues: { ':big': { N: '12345678901234567890' } } as never });
     await expect(update({ UpdateExpression: 'SET n = :one', ConditionExpression: 'big = :near', ExpressionAttributeValues: { ':one': 1, ':near': { N: '12345678901234567891' } } as never })).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
     await db.close();
+  });
+
+  it('serves TransactWriteItems as DynamoDB does: all or nothing, CancellationReasons in order, one item once, idempotent by token', async () => {
+    // Prepare
+    const db = await startDynalite();
+    await db.createTable('items', 'id');
+    const documents = DynamoDBDocumentClient.from(db.client);
+    await documents.send(new UpdateCommand({ TableName: 'items', Key: { id: 'held' }, UpdateExpression: 'SET n = :one', ExpressionAttributeValues: { ':one': 1 } }));
+    const create = (id: string) => ({ Update: { TableName: 'items', Key: { id }, UpdateExpression: 'SET n = :one', ConditionExpression: 'attribute_not_exists(id)', ExpressionAttributeValues: { ':one': 1 } } });
+    const get = async (id: string) => (await documents.send(new GetCommand({ TableName: 'items', Key: { id } }))).Item;
+
+    // Act, Assess: a failed condition cancels the whole transaction.
+    const cancelled = await documents.send(new TransactWriteCommand({ TransactItems: [create('a'), create('held'), create('b')] })).catch((error: unknown) => error);
+    expect(cancelled).toMatchObject({ name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }] });
+    expect(await get('a')).toBeUndefined();
+    await documents.send(new TransactWriteCommand({ TransactItems: [create('a'), create('b')] }));
+    expect(await get('b')).toEqual({ id: 'b', n: 1 });
+    await expect(documents.send(new TransactWriteCommand({ TransactItems: [create('c'), create('c')] }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(documents.send(new TransactWriteCommand({ TransactItems: Array.from({ length: 101 }, (_, index) => create(`x${index}`)) }))).rejects.toMatchObject({ name: 'ValidationException' });
+    // The same token again (the SDK's retry of a call whose answer was lost) succeeds without writing twice.
+    await documents.send(new TransactWriteCommand({ TransactItems: [create('d')], ClientRequestToken: 'token-1' }));
+    await expect(documents.send(new TransactWriteCommand({ TransactItems: [create('d')], ClientRequestToken: 'token-1' }))).resolves.toBeDefined();
+    await expect(documents.send(new TransactWriteCommand({ TransactItems: [create('e')], ClientRequestToken: 'token-1' }))).rejects.toMatchObject({ name: 'IdempotentParameterMismatchException' });
+    await db.close();
+  });
+
+  it('journals a transaction as one line: cut short by a kill, none of it is there', () => {
+    const journalPath = join(dir, 'dynamodb.jsonl');
+    const first = new LocalDynamoDb(journalPath);
+    first.dispatch('CreateTable', { TableName: 'items', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] });
+    first.dispatch('TransactWriteItems', { TransactItems: [{ Put: { TableName: 'items', Item: { id: { S: 'a' } } } }, { Put: { TableName: 'items', Item: { id: { S: 'b' } } } }] });
+    const whole = readFileSync(journalPath, 'utf8');
+    first.dispatch('TransactWriteItems', { TransactItems: [{ Put: { TableName: 'items', Item: { id: { S: 'c' } } } }, { Put: { TableName: 'items', Item: { id: { S: 'd' } } } }] });
+    // The second transaction's line, cut short in its middle as a kill would leave it.
+    const after = readFileSync(journalPath, 'utf8');
+    writeFileSync(journalPath, after.slice(0, whole.length + Math.floor((after.length - whole.length) * 0.7)));
+
+    const second = new LocalDynamoDb(journalPath);
+
+    expect(second.dispatch('Scan', { TableName: 'items' })).toMatchObject({ Count: 2, Items: [{ id: { S: 'a' } }, { id: { S: 'b' } }] });
+    first.close();
+    second.close();
   });
 
   it('skips a journal line cut short by a kill', () => {

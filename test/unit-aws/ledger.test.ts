@@ -700,4 +700,79 @@ describe.each(implementations)('Ledger contract: $name', (implementation) => {
       expect((await ledger.get(key.reviewId))?.taskToken).toBeUndefined();
     });
   });
+
+  describe('many records in few calls: claimDeliveries, markDeliveredMany, takeSlots', () => {
+    const keyAt = (index: number): RecordKey => ({ reviewId: `invoices-${String(index).padStart(26, 'k')}`, workflow: 'invoices', recordIndex: index });
+
+    it('claimDeliveries answers as claimDelivery would for each record, in order: claimed, delivered, busy, duplicate-id', async () => {
+      // Prepare: one delivered, one held by another sender, one reviewId owned by another record.
+      const [fresh, delivered, held, owned] = [keyAt(1), keyAt(2), keyAt(3), keyAt(4)];
+      await ledger.claimDelivery(delivered, 'auto-accepted');
+      await ledger.markDelivered(delivered.reviewId);
+      await ledger.claimDelivery(held, 'auto-accepted');
+      await ledger.reserveStart(owned);
+      const started = await ledger.get(owned.reviewId);
+
+      // Act
+      const results = await ledger.claimDeliveries([
+        { key: fresh, outcome: 'auto-accepted' },
+        { key: delivered, outcome: 'auto-accepted' },
+        { key: held, outcome: 'invalid' },
+        { key: { ...owned, recordIndex: 99 }, outcome: 'invalid' },
+      ]);
+
+      // Assess
+      expect(results).toEqual(['claimed', 'delivered', 'busy', 'duplicate-id']);
+      expect(await ledger.get(fresh.reviewId)).toMatchObject({ state: 'delivering', outcome: 'auto-accepted', recordIndex: 1, claimedAt: clock.now() });
+      expect((await ledger.get(delivered.reviewId))?.state).toBe('delivered');
+      expect(await ledger.get(held.reviewId)).toMatchObject({ state: 'delivering', outcome: 'auto-accepted' });
+      expect(await ledger.get(owned.reviewId)).toEqual(started);
+    });
+
+    it('claims and marks delivered more records than one transaction holds (250), and a second claim of each then says delivered', async () => {
+      const keys = Array.from({ length: 250 }, (_, index) => keyAt(index));
+
+      const claims = await ledger.claimDeliveries(keys.map((one) => ({ key: one, outcome: 'auto-accepted' as const })));
+      await ledger.markDeliveredMany(keys.map((one) => one.reviewId));
+
+      expect(claims).toEqual(keys.map(() => 'claimed'));
+      expect(await ledger.claimDeliveries(keys.map((one) => ({ key: one, outcome: 'auto-accepted' as const })))).toEqual(keys.map(() => 'delivered'));
+      const last = await ledger.get(keys[249].reviewId);
+      expect(last).toMatchObject({ state: 'delivered', recordIndex: 249, outcome: 'auto-accepted', expiresAt: expiresAtFor(clock.now()) });
+      expect(last?.claimedAt).toBeUndefined();
+    });
+
+    it('claimDeliveries of the same record twice in one call claims it once: the second is busy', async () => {
+      expect(await ledger.claimDeliveries([{ key, outcome: 'auto-accepted' }, { key, outcome: 'auto-accepted' }])).toEqual(['claimed', 'busy']);
+    });
+
+    it('markDeliveredMany marks each claimed record delivered, drops claim and token, and creates nothing for an unknown reviewId', async () => {
+      await ledger.reserveStart(key);
+      await subject.storeTaskToken(key.reviewId, 'token-1');
+      await ledger.claimDelivery(key, 'reviewed');
+      await ledger.claimDelivery(keyAt(7), 'auto-accepted');
+
+      await ledger.markDeliveredMany([key.reviewId, 'never-seen', keyAt(7).reviewId]);
+
+      const entry = await ledger.get(key.reviewId);
+      expect(entry).toMatchObject({ state: 'delivered', outcome: 'reviewed' });
+      expect(entry?.taskToken).toBeUndefined();
+      expect(entry?.claimedAt).toBeUndefined();
+      expect((await ledger.get(keyAt(7).reviewId))?.state).toBe('delivered');
+      expect(await ledger.get('never-seen')).toBeUndefined();
+    });
+
+    it('takeSlots takes the free slots and not the held ones, in order', async () => {
+      const source = { type: 's3' as const, bucket: 'in', key: 'claims/a.jsonl', recordIndex: 0 };
+      const slotAt = (index: number, holder: string): RecordSlot => ({ slotId: `slot#${index}`, holder, recordIndex: index, source: { ...source, recordIndex: index }, contentHash: 'c'.repeat(64) });
+      await ledger.takeSlot(slotAt(1, 'old-holder'));
+      const wanted = Array.from({ length: 120 }, (_, index) => slotAt(index, `new-${index}`));
+
+      const taken = await ledger.takeSlots(wanted);
+
+      expect(taken).toEqual(wanted.map((_, index) => index !== 1));
+      expect((await ledger.getSlot('slot#1'))?.holder).toBe('old-holder');
+      expect(await ledger.getSlot('slot#119')).toEqual(wanted[119]);
+    });
+  });
 });

@@ -15,6 +15,8 @@ export class DynamoDbError extends Error {
     message: string,
     /** ReturnValuesOnConditionCheckFailure: ALL_OLD. */
     readonly item?: Item,
+    /** More members of the error's body (a TransactionCanceledException's CancellationReasons). */
+    readonly fields?: Record<string, unknown>,
   ) {
     super(message);
     this.name = code;

@@ -19,6 +19,10 @@ const TARGET_PREFIX = 'DynamoDB_20120810.';
 const COMPACT_RATIO = 4;
 const ERROR_NAMESPACE = 'com.amazonaws.dynamodb.v20120810#';
 const DECODER = new TextDecoder();
+/** TransactWriteItems' limit of actions per call. */
+const MAX_TRANSACTION_ITEMS = 100;
+/** How long AWS remembers a TransactWriteItems' ClientRequestToken. */
+const TOKEN_LIFETIME_MS = 10 * 60_000;
 
 interface KeyElement {
   AttributeName: string;
@@ -38,19 +42,31 @@ type JournalLine =
   | { op: 'table'; name: string; keySchema: KeyElement[]; attributeDefinitions: Table['attributeDefinitions']; billingMode: string; createdAt: number }
   | { op: 'drop'; name: string }
   | { op: 'put'; t: string; item: Item }
-  | { op: 'del'; t: string; key: string };
+  | { op: 'del'; t: string; key: string }
+  | { op: 'tx'; lines: ({ op: 'put'; t: string; item: Item } | { op: 'del'; t: string; key: string })[] };
+
+/** A write worked out (its condition checked) but not yet applied: `item` undefined deletes. */
+interface Write {
+  table: Table;
+  key: string;
+  old?: Item;
+  item?: Item;
+  touched: Set<string>;
+}
 
 type Body = Record<string, unknown>;
 
 /**
  * A DynamoDB API (JSON 1.0 on loopback) in this process, with just what the ledger and the consumers' dedupe
- * store call: CreateTable, DescribeTable, DeleteTable, ListTables, GetItem, PutItem, UpdateItem, DeleteItem and
- * Scan, with condition and update expressions (parsed once per text) and AWS's error shapes. With `journalPath`,
+ * store call: CreateTable, DescribeTable, DeleteTable, ListTables, GetItem, PutItem, UpdateItem, DeleteItem,
+ * TransactWriteItems and Scan, with condition and update expressions (parsed once per text) and AWS's error shapes. With `journalPath`,
  * every write is appended to a journal before it is answered, so what was acknowledged survives a kill.
  */
 export class LocalDynamoDb {
   private readonly tables = new Map<string, Table>();
   private fd?: number;
+  /** TransactWriteItems' client request tokens, oldest first. */
+  private readonly tokens = new Map<string, { fingerprint: string; at: number }>();
 
   constructor(journalPath?: string) {
     if (journalPath) this.load(journalPath);
@@ -138,6 +154,8 @@ export class LocalDynamoDb {
         return this.deleteItem(body);
       case 'Scan':
         return this.scan(body);
+      case 'TransactWriteItems':
+        return this.transactWriteItems(body);
       default:
         throw new DynamoDbError('UnknownOperationException', `Operation ${operation} is not supported by the local DynamoDB`);
     }
@@ -159,6 +177,104 @@ export class LocalDynamoDb {
   }
 
   private putItem(body: Body): unknown {
+    const write = this.planPut(body);
+    this.commit([write]);
+    return body.ReturnValues === 'ALL_OLD' && write.old ? { Attributes: write.old } : {};
+  }
+
+  private updateItem(body: Body): unknown {
+    const write = this.planUpdate(body);
+    const { item, old, touched } = write;
+    this.commit([write]);
+    switch (body.ReturnValues ?? 'NONE') {
+      case 'NONE':
+        return {};
+      case 'ALL_NEW':
+        return { Attributes: item };
+      case 'ALL_OLD':
+        return old ? { Attributes: old } : {};
+      case 'UPDATED_NEW':
+        return { Attributes: pick(item as Item, touched) };
+      case 'UPDATED_OLD':
+        return old ? { Attributes: pick(old, touched) } : {};
+      default:
+        throw new DynamoDbError('ValidationException', `1 validation error detected: Value '${String(body.ReturnValues)}' at 'returnValues' failed to satisfy constraint`);
+    }
+  }
+
+  private deleteItem(body: Body): unknown {
+    const write = this.planDelete(body);
+    this.commit([write]);
+    return body.ReturnValues === 'ALL_OLD' && write.old ? { Attributes: write.old } : {};
+  }
+
+  /**
+   * TransactWriteItems: up to 100 Put, Update, Delete and ConditionCheck actions on distinct items, all
+   * applied or none. A failed condition cancels the whole transaction with TransactionCanceledException, whose
+   * CancellationReasons say, in request order, which action failed (`ConditionalCheckFailed`) and which did
+   * not (`None`). A ClientRequestToken makes a retried call idempotent for 10 minutes, as in AWS.
+   */
+  private transactWriteItems(body: Body): unknown {
+    const actions = body.TransactItems;
+    if (!Array.isArray(actions) || actions.length < 1 || actions.length > MAX_TRANSACTION_ITEMS) {
+      throw new DynamoDbError('ValidationException', `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TRANSACTION_ITEMS}, Member must have length greater than or equal to 1`);
+    }
+    const token = typeof body.ClientRequestToken === 'string' ? body.ClientRequestToken : undefined;
+    const fingerprint = JSON.stringify(actions);
+    if (token !== undefined) {
+      this.forgetOldTokens();
+      const seen = this.tokens.get(token);
+      if (seen) {
+        if (seen.fingerprint !== fingerprint) throw new DynamoDbError('IdempotentParameterMismatchException', 'The request uses the same client token as a previous, but non-identical request.');
+        return {};
+      }
+    }
+    const targets = new Set<string>();
+    const plans: { write?: Write; failed: boolean }[] = [];
+    for (const action of actions as Body[]) {
+      const kinds = ['Put', 'Update', 'Delete', 'ConditionCheck'].filter((kind) => action?.[kind] !== undefined);
+      if (kinds.length !== 1) throw new DynamoDbError('ValidationException', 'TransactItems can only contain one of Check, Put, Update or Delete');
+      const kind = kinds[0];
+      const request = action[kind] as Body;
+      const table = this.table(request);
+      const target = `${table.name}\u0000${keyOf(table, kind === 'Put' ? pickKey(table, request.Item) : request.Key)}`;
+      if (targets.has(target)) throw new DynamoDbError('ValidationException', 'Transaction request cannot include multiple operations on one item');
+      targets.add(target);
+      if (kind === 'ConditionCheck' && typeof request.ConditionExpression !== 'string') throw new DynamoDbError('ValidationException', 'The ConditionCheck action requires a ConditionExpression');
+      try {
+        if (kind === 'Put') plans.push({ write: this.planPut(request), failed: false });
+        else if (kind === 'Update') plans.push({ write: this.planUpdate(request), failed: false });
+        else if (kind === 'Delete') plans.push({ write: this.planDelete(request), failed: false });
+        else {
+          const tableOfCheck = this.table(request);
+          this.check(request, tableOfCheck.items.get(keyOf(tableOfCheck, request.Key)), []);
+          plans.push({ failed: false });
+        }
+      } catch (error) {
+        if (!(error instanceof DynamoDbError) || error.name !== 'ConditionalCheckFailedException') throw error;
+        plans.push({ failed: true });
+      }
+    }
+    if (plans.some((plan) => plan.failed)) {
+      const codes = plans.map((plan) => (plan.failed ? 'ConditionalCheckFailed' : 'None'));
+      throw new DynamoDbError('TransactionCanceledException', `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`, undefined, {
+        CancellationReasons: codes.map((code) => (code === 'None' ? { Code: code } : { Code: code, Message: 'The conditional request failed' })),
+      });
+    }
+    this.commit(plans.flatMap((plan) => (plan.write ? [plan.write] : [])));
+    if (token !== undefined) this.tokens.set(token, { fingerprint, at: Date.now() });
+    return {};
+  }
+
+  private forgetOldTokens(): void {
+    const cutoff = Date.now() - TOKEN_LIFETIME_MS;
+    for (const [token, seen] of this.tokens) {
+      if (seen.at >= cutoff) break;
+      this.tokens.delete(token);
+    }
+  }
+
+  private planPut(body: Body): Write {
     const table = this.table(body);
     const item = body.Item as Item | undefined;
     if (!item || typeof item !== 'object') throw new DynamoDbError('ValidationException', 'One or more parameter values were invalid: Missing the key in the item');
@@ -166,12 +282,10 @@ export class LocalDynamoDb {
     const old = table.items.get(key);
     this.check(body, old, []);
     checkSize(item);
-    table.items.set(key, item);
-    this.write({ op: 'put', t: table.name, item });
-    return body.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+    return { table, key, old, item, touched: new Set() };
   }
 
-  private updateItem(body: Body): unknown {
+  private planUpdate(body: Body): Write {
     const table = this.table(body);
     if (body.AttributeUpdates !== undefined || body.Expected !== undefined) throw new DynamoDbError('ValidationException', 'the legacy parameters AttributeUpdates and Expected are not supported locally');
     const keyItem = body.Key as Item;
@@ -181,34 +295,31 @@ export class LocalDynamoDb {
     const placeholders = this.check(body, old, update ? [update] : []);
     const { item, touched } = update ? applyUpdate(update.tree, old, pickKey(table, keyItem), placeholders) : { item: structuredClone(old ?? pickKey(table, keyItem)), touched: new Set<string>() };
     checkSize(item);
-    table.items.set(key, item);
-    this.write({ op: 'put', t: table.name, item });
-    switch (body.ReturnValues ?? 'NONE') {
-      case 'NONE':
-        return {};
-      case 'ALL_NEW':
-        return { Attributes: item };
-      case 'ALL_OLD':
-        return old ? { Attributes: old } : {};
-      case 'UPDATED_NEW':
-        return { Attributes: pick(item, touched) };
-      case 'UPDATED_OLD':
-        return old ? { Attributes: pick(old, touched) } : {};
-      default:
-        throw new DynamoDbError('ValidationException', `1 validation error detected: Value '${String(body.ReturnValues)}' at 'returnValues' failed to satisfy constraint`);
-    }
+    return { table, key, old, item, touched };
   }
 
-  private deleteItem(body: Body): unknown {
+  private planDelete(body: Body): Write {
     const table = this.table(body);
     const key = keyOf(table, body.Key);
     const old = table.items.get(key);
     this.check(body, old, []);
-    if (old) {
-      table.items.delete(key);
-      this.write({ op: 'del', t: table.name, key });
+    return { table, key, old, touched: new Set() };
+  }
+
+  /** Applies planned writes, journaled as one line: a torn line is dropped at load, so a transaction is never half there. */
+  private commit(writes: Write[]): void {
+    const lines: Extract<JournalLine, { op: 'put' | 'del' }>[] = [];
+    for (const { table, key, old, item } of writes) {
+      if (item) {
+        table.items.set(key, item);
+        lines.push({ op: 'put', t: table.name, item });
+      } else if (old) {
+        table.items.delete(key);
+        lines.push({ op: 'del', t: table.name, key });
+      }
     }
-    return body.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+    if (lines.length === 1) this.write(lines[0]);
+    else if (lines.length > 1) this.write({ op: 'tx', lines });
   }
 
   private scan(body: Body): unknown {
@@ -275,17 +386,19 @@ export class LocalDynamoDb {
         lines++;
         if (line.op === 'table') this.addTable(line);
         else if (line.op === 'drop') this.tables.delete(line.name);
-        else {
-          const table = this.tables.get(line.t);
-          if (!table) continue;
-          if (line.op === 'put') table.items.set(keyOf(table, pickKey(table, line.item)), line.item);
-          else table.items.delete(line.key);
-        }
+        else for (const write of line.op === 'tx' ? line.lines : [line]) this.replay(write);
       }
     }
     const live = [...this.tables.values()].reduce((sum, table) => sum + 1 + table.items.size, 0);
     if (lines > COMPACT_RATIO * live + 100) this.compact(path);
     this.fd = openSync(path, 'a');
+  }
+
+  private replay(line: Extract<JournalLine, { op: 'put' | 'del' }>): void {
+    const table = this.tables.get(line.t);
+    if (!table) return;
+    if (line.op === 'put') table.items.set(keyOf(table, pickKey(table, line.item)), line.item);
+    else table.items.delete(line.key);
   }
 
   /** The journal rewritten as one line per table and live item, swapped in by rename (atomic). */
@@ -315,7 +428,7 @@ export interface DirectRequestHandler {
 function errorPayload(error: unknown): { status: number; payload: unknown } {
   if (error instanceof SyntaxError) error = new DynamoDbError('SerializationException', 'Start of structure or map found where not expected');
   return error instanceof DynamoDbError
-    ? { status: 400, payload: { __type: `${ERROR_NAMESPACE}${error.name}`, message: error.message, ...(error.item ? { Item: error.item } : {}) } }
+    ? { status: 400, payload: { __type: `${ERROR_NAMESPACE}${error.name}`, message: error.message, ...(error.item ? { Item: error.item } : {}), ...error.fields } }
     : { status: 500, payload: { __type: `${ERROR_NAMESPACE}InternalServerError`, message: 'Internal server error' } };
 }
 

@@ -53,6 +53,16 @@ interface Need {
 
 type Input = Record<string, unknown>;
 
+/** The single-item action a TransactWriteItems item is authorized as, on its table. */
+const TRANSACT_ACTIONS = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' } as const;
+
+function transactActions(item: Input): Need[] {
+  return Object.entries(TRANSACT_ACTIONS).flatMap(([member, action]) => {
+    const request = item[member] as Input | undefined;
+    return request ? [{ action, variables: { TableName: typeof request.TableName === 'string' ? request.TableName : undefined } }] : [];
+  });
+}
+
 interface ServiceRules {
   /** The service prefix of its actions. */
   prefix: string;
@@ -127,6 +137,8 @@ const SERVICES: Record<string, ServiceRules> = {
       // Checked on every table the request writes to or reads from.
       BatchWriteItem: (input) => Object.keys((input.RequestItems ?? {}) as object).map((table) => ({ action: 'BatchWriteItem', variables: { TableName: table } })),
       BatchGetItem: (input) => Object.keys((input.RequestItems ?? {}) as object).map((table) => ({ action: 'BatchGetItem', variables: { TableName: table } })),
+      // No action of its own: each item is authorized as its single-item action on its table.
+      TransactWriteItems: (input) => ((input.TransactItems ?? []) as Input[]).flatMap((item) => transactActions(item)),
     },
   },
   SFNClient: {

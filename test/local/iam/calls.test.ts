@@ -167,6 +167,20 @@ const CASES: Case[] = [
     denied: { as: 'reviewLoopFail', input: { TableName: 'another-table', Key: { reviewId: 'r' }, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': 1 } }, refused: need('dynamodb:UpdateItem', `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/another-table`) },
   },
   {
+    sent: '@aws-sdk/lib-dynamodb TransactWriteCommand',
+    what: 'reaches the middleware as TransactWriteItems: each Update is dynamodb:UpdateItem on its table',
+    allowed: {
+      as: 'ingestWork',
+      input: { TransactItems: ['r', 's'].map((id) => ({ Update: { TableName: TABLE, Key: { reviewId: id }, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': 1 } } })) },
+      needs: [need('dynamodb:UpdateItem', TABLE_ARN), need('dynamodb:UpdateItem', TABLE_ARN)],
+    },
+    denied: {
+      as: 'ingestWork',
+      input: { TransactItems: [{ Update: { TableName: TABLE, Key: { reviewId: 'r' }, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': 1 } } }, { Put: { TableName: TABLE, Item: { reviewId: 's' } } }] },
+      refused: need('dynamodb:PutItem', TABLE_ARN),
+    },
+  },
+  {
     sent: '@aws-sdk/client-sfn StartExecutionCommand',
     what: 'on the state machine it names',
     allowed: { as: 'ingestWork', input: { stateMachineArn: LOCAL_STATE_MACHINE_ARN, name: LOOP, input: '{}' }, needs: [need('states:StartExecution', LOCAL_STATE_MACHINE_ARN)] },
@@ -428,7 +442,7 @@ describe('calls the table does not know', () => {
   it.each([
     ['@aws-sdk/client-s3 ListBucketsCommand', {}],
     ['@aws-sdk/client-s3 CopyObjectCommand', { Bucket: PAY, Key: 'a', CopySource: `${IN}/b` }],
-    ['@aws-sdk/client-dynamodb TransactWriteItemsCommand', { TransactItems: [] }],
+    ['@aws-sdk/client-dynamodb TransactGetItemsCommand', { TransactItems: [] }],
     ['@aws-sdk/client-sqs PurgeQueueCommand', { QueueUrl: queueUrl(WORK) }],
   ])('%s fails loudly, without reaching the service', async (sent, input) => {
     // Act
@@ -460,6 +474,7 @@ describe('the mapping of calls the product does not send today', () => {
     ['DynamoDBClient', 'Query', { TableName: TABLE }, [need('dynamodb:Query', TABLE_ARN)]],
     ['DynamoDBClient', 'PutItem', { TableName: TABLE }, [need('dynamodb:PutItem', TABLE_ARN)]],
     ['DynamoDBClient', 'DeleteItem', { TableName: TABLE }, [need('dynamodb:DeleteItem', TABLE_ARN)]],
+    ['DynamoDBClient', 'TransactWriteItems', { TransactItems: [{ ConditionCheck: { TableName: TABLE } }, { Delete: { TableName: 'other' } }] }, [need('dynamodb:ConditionCheckItem', TABLE_ARN), need('dynamodb:DeleteItem', TABLE_ARN.replace(TABLE, 'other'))]],
     ['DynamoDBClient', 'BatchWriteItem', { RequestItems: { [TABLE]: [], other: [] } }, [need('dynamodb:BatchWriteItem', TABLE_ARN), need('dynamodb:BatchWriteItem', TABLE_ARN.replace(TABLE, 'other'))]],
     ['SQSClient', 'ChangeMessageVisibilityBatch', { QueueUrl: `https://sqs.eu-west-1.amazonaws.com/111122223333/q` }, [need('sqs:ChangeMessageVisibility', 'arn:aws:sqs:eu-west-1:111122223333:q')]],
     ['SQSClient', 'DeleteMessage', { QueueUrl: queueUrl(WORK) }, [need('sqs:DeleteMessage', queueArn(WORK))]],
