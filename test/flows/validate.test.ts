@@ -88,7 +88,7 @@ describe('desiredFlow validates every documented constraint', () => {
   });
 
   test('activation conditions over 10,240 characters as JSON', () => {
-    const conditions = { Conditions: Array.from({ length: 120 }, (_, i) => ({ ConditionType: 'ImportantFormKeyConfidenceCheck', ConditionParameters: { ImportantFormKey: `Key number ${i}`, KeyValueBlockConfidenceLessThan: 90 } })) };
+    const conditions = { Conditions: Array.from({ length: 90 }, (_, i) => ({ ConditionType: 'ImportantFormKeyConfidenceCheck', ConditionParameters: { ImportantFormKey: `Key number ${i} of the form`, KeyValueBlockConfidenceLessThan: 90 } })) };
 
     const issues = issuesOf(target({}, { humanLoopRequestSource: 'AWS/Textract/AnalyzeDocument/Forms/V1', humanLoopActivationConfig: conditions }));
 

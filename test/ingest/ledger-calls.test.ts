@@ -46,6 +46,7 @@ describe('ledger calls per auto-accepted record', () => {
       delivery: { deliver: async (envelopes) => void sent.push(...envelopes) },
       queueAddress: (_workflow, queue) => ({ url: `https://sqs.local/${queue}`, fifo: false }),
       flowDefinitionArn: () => 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/x',
+      payloads: { put: async (key: string) => `s3://payloads/${key}`, get: async () => '' } as unknown as IngestDeps['payloads'],
     };
     const items = Array.from({ length: RECORDS }, (_, index) => ({ index, line: index + 1, text: JSON.stringify({ claimId: `c-${index}`, confidence: 0.99 }) }));
 

@@ -286,7 +286,8 @@ const STACK_OWN_CALLS: Record<string, string> = {
   '@aws-sdk/client-s3 PutBucketVersioningCommand': "the input bucket's VersioningConfiguration (CloudFormation)",
   '@aws-sdk/client-sqs CreateQueueCommand': 'the stack makes its queues (CloudFormation)',
   '@aws-sdk/client-dynamodb CreateTableCommand': 'the ledger table (CloudFormation)',
-  '@aws-sdk/client-dynamodb DescribeTableCommand': 'waits for the ledger table to be ACTIVE',
+  '@aws-sdk/client-sqs ChangeMessageVisibilityBatchCommand': "the event source gives back, on restart, the batches a killed process had in hand (Lambda's event source mapping)",
+  '@aws-sdk/lib-dynamodb ScanCommand': 'on restart, the deliveries a killed process had claimed are released (its leases would otherwise block them)',
 };
 
 /** Every `new <X>Command(` in lib/ and functions/, as `<package it is imported from> <X>Command`. */

@@ -56,7 +56,7 @@ describe('s3ObjectCreatedEvent', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', minLength: 1 }), (key) => {
         const event = s3ObjectCreatedEvent({ bucket: 'b', key, size: 1, eTag: 'e' });
-        expect(createdObjects(event.Records)).toEqual([{ bucket: 'b', key, etag: 'e', size: 1 }]);
+        expect(createdObjects(event.Records)).toEqual([{ bucket: 'b', key, etag: 'e', size: 1, sequencer: event.Records[0].s3.object.sequencer }]);
       }),
     );
   });
@@ -92,7 +92,7 @@ describe('uploadAndNotify against the local S3', () => {
 
     // Assess
     expect(read.text).toBe(body);
-    expect(read.object).toEqual({ bucket: 'model-outputs', key, etag: createHash('md5').update(body).digest('hex'), size: Buffer.byteLength(body) });
+    expect(read.object).toEqual({ bucket: 'model-outputs', key, etag: createHash('md5').update(body).digest('hex'), size: Buffer.byteLength(body), sequencer: event?.Records[0].s3.object.sequencer });
     expect(event?.Records[0].s3.object.key).toBe(encodeS3EventKey(key));
     expect(event?.Records[0].awsRegion).toBe('us-east-1');
   });

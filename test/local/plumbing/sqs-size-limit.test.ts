@@ -47,21 +47,20 @@ describe('local SQS size limit', () => {
     }
   });
 
-  it('fails the entry over the limit of a batch as the sender\'s fault and takes the others', async () => {
+  it('refuses a whole batch whose messages add up to more than the limit, as SQS does (BatchRequestTooLong), and takes none of it', async () => {
     const url = resources.work.url;
-    const { Successful = [], Failed = [] } = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: url,
-        Entries: [
-          { Id: 'small', MessageBody: 'small' },
-          { Id: 'over', MessageBody: bodyOf(SQS_MAX_MESSAGE_BYTES + 1), MessageAttributes: attributes },
-        ],
-      }),
-    );
-
-    expect(Successful.map((entry) => entry.Id)).toEqual(['small']);
-    expect(Failed.map((entry) => ({ id: entry.Id, senderFault: entry.SenderFault }))).toEqual([{ id: 'over', senderFault: true }]);
+    await expect(
+      sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: [
+            { Id: 'small', MessageBody: 'small' },
+            { Id: 'over', MessageBody: bodyOf(SQS_MAX_MESSAGE_BYTES + 1), MessageAttributes: attributes },
+          ],
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'BatchRequestTooLong' });
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
-    expect((received.Messages ?? []).map((message) => message.Body)).toContain('small');
+    expect((received.Messages ?? []).map((message) => message.Body)).not.toContain('small');
   });
 });
