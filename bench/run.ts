@@ -5,6 +5,7 @@ import type { Figure } from './figures';
 import { ingestBenchmark } from './ingest';
 import { localBenchmark } from './local';
 import { sfnBenchmark } from './sfn';
+import { stormBenchmark } from './storm';
 
 /** `npm run bench`: every figure as one JSON line on stdout. */
 const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
@@ -12,6 +13,7 @@ const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
   ingest: ingestBenchmark,
   sfn: sfnBenchmark,
   local: localBenchmark,
+  storm: stormBenchmark,
   bundle: bundleBenchmark,
 };
 
