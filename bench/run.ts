@@ -6,6 +6,7 @@ import { ingestBenchmark } from './ingest';
 import { localBenchmark } from './local';
 import { sfnBenchmark } from './sfn';
 import { storageBenchmark } from './storage';
+import { stormBenchmark } from './storm';
 
 /** `npm run bench`: every figure as one JSON line on stdout. */
 const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
@@ -14,6 +15,7 @@ const benchmarks: Record<string, () => Figure[] | Promise<Figure[]>> = {
   sfn: sfnBenchmark,
   local: localBenchmark,
   storage: storageBenchmark,
+  storm: stormBenchmark,
   bundle: bundleBenchmark,
 };
 

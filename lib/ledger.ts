@@ -28,6 +28,8 @@ export interface LedgerEntry {
   executionArn?: string;
   /** The waiting state machine's task token (WaitForStatus). */
   taskToken?: string;
+  /** When the WaitForStatus attempt that parked it began (epoch ms): an older attempt cannot overwrite it. */
+  tokenParkedAt?: number;
   /** When A2I's last status-change event for the loop arrived (epoch ms), and its status. */
   lastEventAt?: number;
   lastEventStatus?: string;
@@ -88,8 +90,12 @@ export interface Ledger {
   markDeliveredMany(reviewIds: string[]): Promise<void>;
   /** Gives a claim back after a failed send, so that a retry need not wait for the lease to run out. */
   releaseClaim(reviewId: string): Promise<void>;
-  /** Parks the tracking execution's task token; undefined when the record is not waiting on a loop (no entry, or delivered). */
-  storeTaskToken(reviewId: string, taskToken: string): Promise<LedgerEntry | undefined>;
+  /**
+   * Parks the tracking execution's task token; undefined when the record is not waiting on a loop (no entry, or
+   * delivered) or when a later WaitForStatus attempt (`attemptStartedAt`) already parked its own: an attempt that
+   * timed out but still runs must not replace the live token with its dead one.
+   */
+  storeTaskToken(reviewId: string, taskToken: string, attemptStartedAt?: number): Promise<LedgerEntry | undefined>;
   /** Notes a status-change event; returns the entry (with any parked token), or undefined when the loop is not one of ours. */
   recordStatusEvent(reviewId: string, status: string): Promise<LedgerEntry | undefined>;
   /** Notes that the loop's fallback polls are scheduled. */
@@ -272,13 +278,15 @@ export class DynamoDbLedger implements Ledger {
     });
   }
 
-  async storeTaskToken(reviewId: string, taskToken: string): Promise<LedgerEntry | undefined> {
+  async storeTaskToken(reviewId: string, taskToken: string, attemptStartedAt?: number): Promise<LedgerEntry | undefined> {
+    const now = this.clock.now();
+    const parkedAt = attemptStartedAt ?? now;
     return this.#conditionalUpdateReturning({
       Key: { reviewId },
-      UpdateExpression: 'SET taskToken = :token, updatedAt = :now',
-      ConditionExpression: '#state IN (:starting, :started)',
+      UpdateExpression: 'SET taskToken = :token, tokenParkedAt = :parkedAt, updatedAt = :now',
+      ConditionExpression: '#state IN (:starting, :started) AND (attribute_not_exists(tokenParkedAt) OR tokenParkedAt <= :parkedAt)',
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':token': taskToken, ':now': this.clock.now(), ':starting': 'starting', ':started': 'started' },
+      ExpressionAttributeValues: { ':token': taskToken, ':parkedAt': parkedAt, ':now': now, ':starting': 'starting', ':started': 'started' },
     });
   }
 
@@ -479,10 +487,13 @@ export class MemoryLedger implements Ledger {
     if (current?.state === 'delivering') this.entries.set(reviewId, { ...current, claimedAt: 0 });
   }
 
-  async storeTaskToken(reviewId: string, taskToken: string): Promise<LedgerEntry | undefined> {
+  async storeTaskToken(reviewId: string, taskToken: string, attemptStartedAt?: number): Promise<LedgerEntry | undefined> {
     const current = this.entries.get(reviewId);
     if (current?.state !== 'starting' && current?.state !== 'started') return undefined;
-    this.entries.set(reviewId, { ...current, taskToken, updatedAt: this.clock.now() });
+    const now = this.clock.now();
+    const parkedAt = attemptStartedAt ?? now;
+    if (current.tokenParkedAt !== undefined && current.tokenParkedAt > parkedAt) return undefined;
+    this.entries.set(reviewId, { ...current, taskToken, tokenParkedAt: parkedAt, updatedAt: now });
     return this.get(reviewId);
   }
 

@@ -24,7 +24,8 @@ interface Failure {
 
 /**
  * DeliverFailure: every way a loop can end without a review — Failed (A2I's FailureCode: ValidationError,
- * Expired, InternalError), Stopped, deleted, past the workflow's timeout, or an error in the machine itself —
+ * Expired, InternalError), Stopped, deleted, past the workflow's timeout (also when tracking failed transiently
+ * until then), or a permanent error in the machine itself (TrackingError) —
  * becomes one `failed` message with a code and a reason. A loop still open is stopped first.
  */
 export async function deliverFailure(state: ReviewLoopState, deps: FailureDeps): Promise<{ outcome: 'failed'; code: string; queue: string; delivered: boolean }> {
@@ -59,7 +60,12 @@ function failureOf(state: ReviewLoopState, deps: FailureDeps): Failure {
   if (!check) return { code: 'TrackingError', reason: 'the loop was never checked', status: 'Failed', stop: true };
   if (check.next === 'timeout') {
     const { timeoutSeconds } = deps.workflow(state.workflow).definition.tracking;
-    return { code: 'Timeout', reason: `not completed within the workflow's timeout of ${timeoutSeconds} s; the loop was stopped`, status: 'TimedOut', stop: true };
+    // Timed out while tracking kept failing: the reason says so, and a completed loop's reason says its answers were not delivered.
+    const lastError = state.recovery ? `; tracking failed until then, last with ${reasonOfCaughtError(state.recovery.lastError)}` : '';
+    if (check.status === 'Completed') {
+      return { code: 'Timeout', reason: `the loop completed, but its review could not be delivered within the workflow's timeout of ${timeoutSeconds} s${lastError}`, status: 'TimedOut', stop: false };
+    }
+    return { code: 'Timeout', reason: `not completed within the workflow's timeout of ${timeoutSeconds} s; the loop was stopped${lastError}`, status: 'TimedOut', stop: true };
   }
   switch (check.status) {
     case 'Failed':

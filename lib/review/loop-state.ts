@@ -38,8 +38,23 @@ export interface ReviewLoopState extends ReviewLoopInput {
   check?: LoopCheck;
   /** The next wait's timeout, where WaitForStatus's TimeoutSecondsPath finds it (see the ASL). */
   Payload?: { waitSeconds: number };
-  /** Set by a Catch: the error that sent the machine to DeliverFailure. */
+  /**
+   * Set by a Catch: the error that sent the machine to DeliverFailure (a permanent one), or back to CheckLoop
+   * (a transient one, after the task's retries), which then backs off instead of describing the loop.
+   */
   error?: CaughtError;
+  /** Transient failures the machine has backed off from (see backOffAfterError). */
+  recovery?: Recovery;
+}
+
+/** How the execution has fared against transient failures so far. */
+export interface Recovery {
+  /** Backoffs so far: the next one waits initialPollSeconds·2^attempts, capped at maxPollSeconds. */
+  attempts: number;
+  /** Epoch ms of the first: the deadline's start when no check ever told the loop's creation time. */
+  since: number;
+  /** The latest error, for the failure reason should the workflow's timeout pass. */
+  lastError: CaughtError;
 }
 
 /** What WaitForStatus hands its function (the task token is the one the status event sends back). */

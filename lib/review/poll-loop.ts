@@ -30,7 +30,10 @@ export class MalformedPollError extends Error {
  * The fallback for a lost status event, outside the state machine so that waiting costs the machine no
  * transitions however long a review takes: while the loop is open, DescribeHumanLoop every interval,
  * starting at the workflow's `tracking.initialPollSeconds` and doubling up to `maxPollSeconds`; once the
- * loop has ended (or is gone), wake the execution exactly as its status event would have.
+ * loop has ended (or is gone), wake the execution exactly as its status event would have. If no live token
+ * is parked then (the machine is retrying or backing off from a failed task, or the parked token is stale),
+ * the polls go on: they end when a wake-up is delivered or the record is, never leaving a waiting machine
+ * without a way to be woken.
  */
 export async function pollLoop(body: string, receiptHandle: string, deps: PollDeps): Promise<PollResult> {
   const poll = parsePoll(body);
@@ -46,8 +49,9 @@ export async function pollLoop(body: string, receiptHandle: string, deps: PollDe
     const described = await describeLoop(deps.a2i, poll.humanLoopName);
     const status = described ? (described.HumanLoopStatus ?? 'InProgress') : 'NotFound';
     if (ENDED.has(status) || status === 'NotFound') {
-      await wakeOnStatusEvent({ humanLoopName: poll.humanLoopName, humanLoopStatus: status }, deps);
-      return 'woken';
+      const woken = await wakeOnStatusEvent({ humanLoopName: poll.humanLoopName, humanLoopStatus: status }, deps);
+      if (woken === 'woken') return 'woken';
+      if (woken === 'not-ours') return 'settled';
     }
     const { maxPollSeconds } = deps.workflow(poll.workflow).definition.tracking;
     const intervalSeconds = Math.min(poll.intervalSeconds * 2, maxPollSeconds);

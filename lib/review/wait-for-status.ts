@@ -17,11 +17,14 @@ export interface WaitDeps {
 /**
  * WaitForStatus: parks the task token where the status-event and poll functions find it, and the first
  * time, starts the loop's fallback polls. An event that came after the last check but before the token
- * was parked would find no token, so it is looked for here: the task then wakes itself at once.
+ * was parked would find no token, so it is looked for here: the task then wakes itself at once. An attempt
+ * that timed out (Lambda's timeout, or middy's just before it) may still be running when the machine's retry
+ * parks a new token: the ledger keeps the token of the attempt that started last.
  */
 export async function parkTaskToken(input: WaitInput, deps: WaitDeps): Promise<{ woken: boolean }> {
+  const attemptStartedAt = deps.clock.now();
   try {
-    const entry = await deps.ledger.storeTaskToken(input.reviewId, input.taskToken);
+    const entry = await deps.ledger.storeTaskToken(input.reviewId, input.taskToken, attemptStartedAt);
     if (!entry) return { woken: false };
     if (entry.pollScheduledAt === undefined) {
       const { initialPollSeconds } = deps.workflow(input.workflow).definition.tracking;

@@ -153,6 +153,30 @@ describe('pollLoop (the poll queue consumer)', () => {
     expect(a2iMock.commandCalls(DescribeHumanLoopCommand)).toHaveLength(0);
   });
 
+  it('a loop found Completed while no token is parked (the machine is backing off from a failed task): polling goes on, and wakes the next wait', async () => {
+    const { ledger, scheduled, deps, clock } = setup();
+    await startedLoop(ledger, 'claims-1');
+    a2iMock.on(DescribeHumanLoopCommand).resolves({ HumanLoopStatus: 'Completed' });
+
+    expect(await pollLoop(poll(clock.now(), 300), 'h1', deps)).toBe('rescheduled');
+    expect(scheduled.map((next) => next.intervalSeconds)).toEqual([600]);
+    await clock.sleep(1);
+    await parkTaskToken({ ...waitInput(clock.now()), taskToken: 'token-after-backoff' }, deps);
+    expect(await pollLoop(poll(clock.now(), 600), 'h2', deps)).toBe('woken');
+    expect(sentTokens()).toEqual(['token-after-backoff']);
+  });
+
+  it('a stale parked token (its wait already ended) does not end the polls either', async () => {
+    const { ledger, scheduled, deps, clock } = setup();
+    await startedLoop(ledger, 'claims-1');
+    await parkTaskToken(waitInput(clock.now()), deps);
+    sfnMock.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    a2iMock.on(DescribeHumanLoopCommand).resolves({ HumanLoopStatus: 'Completed' });
+
+    expect(await pollLoop(poll(clock.now(), 300), 'h', deps)).toBe('rescheduled');
+    expect(scheduled).toHaveLength(2);
+  });
+
   it('throttling is a TransientError (the message is received again); a malformed poll is its own error', async () => {
     const { ledger, deps, clock } = setup();
     await startedLoop(ledger, 'claims-1');

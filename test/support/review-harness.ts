@@ -41,6 +41,9 @@ const STAGE_PREFIX = 'a2i-orchestrator-ci';
 export const queueUrlOf = (workflow: string, queue: string): string => `${QUEUES}/${workflowQueueName(STAGE_PREFIX, workflow, queue, false)}`;
 const FLOW = 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/claims-ci';
 const HOUR = 3_600_000;
+/** The poll queue's VisibilityTimeout and maxReceiveCount (resources/queues.yml). */
+const POLL_VISIBILITY_SECONDS = 180;
+const POLL_MAX_RECEIVES = 5;
 export const DAY = 24 * HOUR;
 
 /** One status the scripted loop takes, `at` ms after its creation; A2I emits an event for it unless `lost`. */
@@ -61,6 +64,9 @@ export interface LoopScript {
   outputInputContent?: unknown;
   /** A status event delivered a second time, `at` ms after creation (duplicates are harmless). */
   duplicateEventAt?: number;
+  /** Thrown by GetObject (output.json) and by SendMessageBatch (the record's message) on their first calls, in order. */
+  readErrors?: Error[];
+  sendErrors?: Error[];
   /** Error names a Task state reports on its first invocations, in order, as Lambda reports a function that timed out or ran out of memory. */
   taskErrors?: Partial<Record<'CheckLoop' | 'WaitForStatus' | 'DeliverReview', string[]>>;
 }
@@ -75,6 +81,8 @@ export interface RunResult {
   describeCalls: number;
   /** Polls the poll function made (each one DescribeHumanLoop call). */
   polls: number;
+  /** Poll messages that failed every receive and went to the poll queue's DLQ. */
+  deadPolls: number;
   stopCalls: number;
   delivered: { queueUrl: string; message: ReviewMessage; entry: SendMessageBatchRequestEntry }[];
   /** Simulated ms from the loop's creation to the end of the execution. */
@@ -149,6 +157,8 @@ export class ReviewHarness {
       this.objects.set(outputUri, JSON.stringify({ flowDefinitionArn: FLOW, humanLoopName: input.humanLoopName, inputContent: 'outputInputContent' in script ? script.outputInputContent : { reviewId: input.reviewId, record: { claimId: input.recordId, amount: 1200 }, decision: DECISION }, humanAnswers: script.answers }));
     }
     const describeErrors = [...(script.describeErrors ?? [])];
+    const readErrors = [...(script.readErrors ?? [])];
+    const sendErrors = [...(script.sendErrors ?? [])];
 
     this.a2i.on(DescribeHumanLoopCommand).callsFake(() => {
       describeCalls++;
@@ -172,11 +182,15 @@ export class ReviewHarness {
       return {};
     });
     this.s3.on(GetObjectCommand).callsFake(({ Bucket, Key }) => {
+      const error = readErrors.shift();
+      if (error) throw error;
       const text = this.objects.get(`s3://${Bucket}/${Key}`);
       if (text === undefined) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
       return { Body: sdkStreamMixin(Readable.from([Buffer.from(text)])) };
     });
     this.sqs.on(SendMessageBatchCommand).callsFake(({ QueueUrl, Entries }) => {
+      const error = sendErrors.shift();
+      if (error) throw error;
       for (const entry of Entries ?? []) delivered.push({ queueUrl: QueueUrl as string, message: JSON.parse(entry.MessageBody as string), entry });
       return { Successful: (Entries ?? []).map((entry: SendMessageBatchRequestEntry) => ({ Id: entry.Id, MessageId: 'm', MD5OfMessageBody: '' })), Failed: [] };
     });
@@ -189,7 +203,10 @@ export class ReviewHarness {
       return {};
     });
     const pollQueue: PollMessage[] = [];
+    /** Receives of each poll message (its ApproximateReceiveCount). */
+    const receives = new Map<PollMessage, number>();
     let polls = 0;
+    let deadPolls = 0;
     this.sqs.on(SendMessageCommand).callsFake(({ QueueUrl, MessageBody }) => {
       if (QueueUrl !== POLL_QUEUE) throw new Error(`unexpected SendMessage to ${QueueUrl}`);
       pollQueue.push(JSON.parse(MessageBody as string));
@@ -224,10 +241,19 @@ export class ReviewHarness {
     };
     const runPoll = async (message: PollMessage) => {
       polls++;
+      const receive = (receives.get(message) ?? 0) + 1;
       const body = JSON.stringify(message);
-      const record = { messageId: `poll-${polls}`, receiptHandle: `poll-${polls}`, body, attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, eventSource: 'aws:sqs' };
+      const record = { messageId: `poll-${polls}`, receiptHandle: `poll-${polls}`, body, attributes: { ApproximateReceiveCount: String(receive) }, messageAttributes: {}, eventSource: 'aws:sqs' };
       const response = await poll({ Records: [record] } as never, lambdaContext('loop-poll'));
-      if (response.batchItemFailures.length > 0) throw new Error(`poll ${polls} failed`);
+      if (response.batchItemFailures.length === 0) return;
+      // As the poll queue does (resources/queues.yml): visible again after its visibility timeout, to the DLQ after the last receive.
+      if (receive >= POLL_MAX_RECEIVES) {
+        deadPolls++;
+        return;
+      }
+      const again = { ...message, dueAt: this.clock.now() + POLL_VISIBILITY_SECONDS * 1000 };
+      receives.set(again, receive);
+      pollQueue.push(again);
     };
     /** Status events and due polls, in time order, until the wait is woken or its window ends. */
     const waitForWake = async (windowEnd: number): Promise<boolean> => {
@@ -296,7 +322,7 @@ export class ReviewHarness {
       error = failure;
     }
     await collecting;
-    return { status, ...(error ? { error } : {}), transitions: states.length, states, describeCalls, polls, stopCalls, delivered, elapsed: since() };
+    return { status, ...(error ? { error } : {}), transitions: states.length, states, describeCalls, polls, deadPolls, stopCalls, delivered, elapsed: since() };
   }
 }
 
