@@ -55,8 +55,12 @@ export class SqsDelivery {
     this.#maxBytes = options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
   }
 
-  /** Resolves when every message is accepted by its queue; otherwise throws (SendFailedError or the SDK's error). */
-  async deliver(envelopes: Envelope[]): Promise<void> {
+  /**
+   * Resolves when every message is accepted by its queue; otherwise throws (SendFailedError or the SDK's error)
+   * once every queue's sends have ended. `onSent` hears the reviewIds SQS accepted as they are accepted, so a
+   * caller can tell what was sent before the failure.
+   */
+  async deliver(envelopes: Envelope[], onSent?: (reviewIds: string[]) => void): Promise<void> {
     const byQueue = new Map<string, OutgoingEntry[]>();
     for (const envelope of envelopes) {
       const { queue, entry } = this.#entryFor(envelope) ?? (await this.#entryByReference(envelope));
@@ -64,7 +68,10 @@ export class SqsDelivery {
       if (entries) entries.push(entry);
       else byQueue.set(queue.url, [entry]);
     }
-    await Promise.all([...byQueue].map(([url, entries]) => sendBatches(this.sqs, url, entries, this.options.resend, this.#maxBytes)));
+    // Settled, not Promise.all: no queue is still sending when a failure is reported.
+    const results = await Promise.allSettled([...byQueue].map(([url, entries]) => sendBatches(this.sqs, url, entries, this.options.resend, this.#maxBytes, onSent)));
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 
   /** The entry for a message that fits as it is; undefined when it must go by reference. */

@@ -41,12 +41,19 @@ export interface ResendOptions {
  * sender's fault (SenderFault) are not sent again: SendFailedError names them. An entry over SQS's limit for
  * one message (counted as AWS counts it) is a bug of its sender: nothing is sent, SendFailedError names it.
  */
-export async function sendBatches(sqs: SQSClient, queueUrl: string, entries: OutgoingEntry[], resend: ResendOptions = {}, maxBytes = SQS_MAX_BATCH_BYTES): Promise<void> {
+export async function sendBatches(
+  sqs: SQSClient,
+  queueUrl: string,
+  entries: OutgoingEntry[],
+  resend: ResendOptions = {},
+  maxBytes = SQS_MAX_BATCH_BYTES,
+  onSent: (labels: string[]) => void = () => undefined,
+): Promise<void> {
   const tooLarge = entries.filter((outgoing) => sqsMessageBytes(outgoing.entry.MessageBody ?? '', outgoing.entry.MessageAttributes) > SQS_MAX_MESSAGE_BYTES);
   if (tooLarge.length > 0) {
     throw new SendFailedError(`messages over SQS's limit of ${SQS_MAX_MESSAGE_BYTES} bytes, not sent: ${tooLarge.map((outgoing) => outgoing.label).join(', ')}`, tooLarge.map((outgoing) => outgoing.label));
   }
-  for (const batch of packBatches(entries, maxBytes)) await sendBatch(sqs, queueUrl, batch, resend);
+  for (const batch of packBatches(entries, maxBytes)) await sendBatch(sqs, queueUrl, batch, resend, onSent);
 }
 
 function packBatches(entries: OutgoingEntry[], maxBytes: number): OutgoingEntry[][] {
@@ -66,7 +73,8 @@ function packBatches(entries: OutgoingEntry[], maxBytes: number): OutgoingEntry[
   return batches;
 }
 
-async function sendBatch(sqs: SQSClient, queueUrl: string, batch: OutgoingEntry[], resend: ResendOptions): Promise<void> {
+/** `onSent` hears the labels of the entries SQS accepted, after each call: what a later failure must not send again. */
+async function sendBatch(sqs: SQSClient, queueUrl: string, batch: OutgoingEntry[], resend: ResendOptions, onSent: (labels: string[]) => void): Promise<void> {
   const budget = resend.budget ?? PARTIAL_FAILURE_SENDS;
   const clock = resend.clock ?? systemClock;
   let pending: SendMessageBatchRequestEntry[] = batch.map((outgoing, index) => ({ ...outgoing.entry, Id: `m${index}` }));
@@ -74,13 +82,14 @@ async function sendBatch(sqs: SQSClient, queueUrl: string, batch: OutgoingEntry[
   const labels = (ids: (string | undefined)[]): string[] => ids.map((id) => labelOf.get(id) ?? String(id));
   for (let send = 1; ; send++) {
     const { Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+    const failedIds = new Set(Failed.map((failure) => failure.Id));
+    onSent(labels(pending.filter((entry) => !failedIds.has(entry.Id)).map((entry) => entry.Id)));
     if (Failed.length === 0) return;
     const senderFaults = Failed.filter((failure) => failure.SenderFault);
     if (senderFaults.length > 0) {
       const reasons = senderFaults.map((failure) => `${labelOf.get(failure.Id)}: ${failure.Code} ${failure.Message ?? ''}`.trim());
       throw new SendFailedError(`SQS rejected messages: ${reasons.join('; ')}`, labels(senderFaults.map((failure) => failure.Id)));
     }
-    const failedIds = new Set(Failed.map((failure) => failure.Id));
     pending = pending.filter((entry) => failedIds.has(entry.Id));
     if (send >= budget.maxAttempts) {
       throw new SendFailedError(`${pending.length} entries of a SendMessageBatch failed on SQS's side, still after ${send} sends`, labels(pending.map((entry) => entry.Id)));

@@ -21,7 +21,8 @@ import type { DuplicateItem, RecordPosition } from './work-message';
 export interface IngestDeps {
   ledger: Ledger;
   loops: LoopStarter;
-  delivery: { deliver(envelopes: Envelope[]): Promise<void> };
+  /** `onSent` hears the reviewIds accepted so far, should the delivery fail part-way. */
+  delivery: { deliver(envelopes: Envelope[], onSent?: (reviewIds: string[]) => void): Promise<void> };
   /** Where the text of a reviewed record is kept when its InputContent cannot give it back (see buildInputContent). */
   payloads: PayloadStore;
   queueAddress(workflow: string, queue: string): QueueAddress;
@@ -382,10 +383,17 @@ async function deliverAll(entries: ToDeliver[], batch: Batch, deps: IngestDeps, 
     return address;
   };
   const envelopes = claimed.map((entry) => ({ queue: addressOf(queueFor(workflow, entry.message)), message: entry.message }));
+  const sent = new Set<string>();
   try {
-    await deps.delivery.deliver(envelopes);
+    await deps.delivery.deliver(envelopes, (reviewIds) => reviewIds.forEach((reviewId) => sent.add(reviewId)));
   } catch (error) {
-    await forEachBounded(claimed, deps.concurrency ?? 16, (entry) => deps.ledger.releaseClaim(entry.key.reviewId));
+    // What SQS accepted is delivered: marked so, the retry of the work sends only the rest.
+    if (sent.size > 0) await deps.ledger.markDeliveredMany([...sent]);
+    await forEachBounded(
+      claimed.filter((entry) => !sent.has(entry.key.reviewId)),
+      deps.concurrency ?? 16,
+      (entry) => deps.ledger.releaseClaim(entry.key.reviewId),
+    );
     throw error;
   }
   await deps.ledger.markDeliveredMany(claimed.map((entry) => entry.key.reviewId));
