@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { SQS_MAX_MESSAGE_BYTES } from '../../sqs-batch';
+import { SQS_MAX_MESSAGE_BYTES } from '../../sqs-limits';
 import { firstInvalidSqsCharacter, xmlCharName } from './characters';
 import { TimeHeap } from './heap';
 import type { JournalRecord } from './journal';
@@ -453,19 +453,10 @@ export class SqsStore {
     }
     const now = this.now();
     const records: JournalRecord[] = [];
-    const Successful: Input[] = [];
-    const Failed: Input[] = [];
-    for (const entry of entries) {
-      try {
-        Successful.push({ Id: entry.Id, ...this.send(queue, entry, now, records) });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        Failed.push({ Id: entry.Id, SenderFault: true, Code: error.queryCode, Message: error.message });
-      }
-    }
+    const result = perEntry(entries, (entry) => this.send(queue, entry, now, records));
     this.journal(records);
     this.wake(queue);
-    return { Successful, Failed };
+    return result;
   }
 
   private send(queue: Queue, input: Input, now: number, records: JournalRecord[]): Input {
@@ -633,19 +624,9 @@ export class SqsStore {
     const queue = this.queueOf(input);
     const entries = batchEntries(input);
     const records: JournalRecord[] = [];
-    const Successful: Input[] = [];
-    const Failed: Input[] = [];
-    for (const entry of entries) {
-      try {
-        this.deleteOne(queue, typeof entry.ReceiptHandle === 'string' ? entry.ReceiptHandle : '', records);
-        Successful.push({ Id: entry.Id });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        Failed.push({ Id: entry.Id, SenderFault: true, Code: error.queryCode, Message: error.message });
-      }
-    }
+    const result = perEntry(entries, (entry) => this.deleteOne(queue, typeof entry.ReceiptHandle === 'string' ? entry.ReceiptHandle : '', records));
     this.journal(records);
-    return { Successful, Failed };
+    return result;
   }
 
   private deleteOne(queue: Queue, handle: string, records: JournalRecord[]): void {
@@ -671,20 +652,10 @@ export class SqsStore {
     const queue = this.queueOf(input);
     const entries = batchEntries(input);
     const records: JournalRecord[] = [];
-    const Successful: Input[] = [];
-    const Failed: Input[] = [];
-    for (const entry of entries) {
-      try {
-        this.changeOne(queue, typeof entry.ReceiptHandle === 'string' ? entry.ReceiptHandle : '', entry.VisibilityTimeout, records);
-        Successful.push({ Id: entry.Id });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        Failed.push({ Id: entry.Id, SenderFault: true, Code: error.queryCode, Message: error.message });
-      }
-    }
+    const result = perEntry(entries, (entry) => this.changeOne(queue, typeof entry.ReceiptHandle === 'string' ? entry.ReceiptHandle : '', entry.VisibilityTimeout, records));
     this.journal(records);
     this.wake(queue);
-    return { Successful, Failed };
+    return result;
   }
 
   private changeOne(queue: Queue, handle: string, timeout: unknown, records: JournalRecord[]): void {
@@ -772,6 +743,24 @@ function stringMap(value: unknown, name: string): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidParameter(`${name} must be a map`);
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, String(item)]));
+}
+
+/**
+ * A batch call's answer, entry by entry as SQS gives it: what `take` returns (with the entry's Id) is
+ * Successful; an SqsError it throws is that entry's Failed (the sender's fault), and the others go on.
+ */
+function perEntry(entries: Input[], take: (entry: Input) => Input | void): { Successful: Input[]; Failed: Input[] } {
+  const Successful: Input[] = [];
+  const Failed: Input[] = [];
+  for (const entry of entries) {
+    try {
+      Successful.push({ Id: entry.Id, ...(take(entry) ?? {}) });
+    } catch (error) {
+      if (!(error instanceof SqsError)) throw error;
+      Failed.push({ Id: entry.Id, SenderFault: true, Code: error.queryCode, Message: error.message });
+    }
+  }
+  return { Successful, Failed };
 }
 
 function batchEntries(input: Input): (Input & { Id: string })[] {
