@@ -2,6 +2,29 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import { dirname } from 'node:path';
 
 /**
+ * Calls `read` with each line of the JSON Lines file at `path` (none when there is no file; its folder is made
+ * for the writer), skipping a line a kill cut short: its write was never acknowledged. Returns how many lines
+ * were read, for a caller deciding whether to compact.
+ */
+export function readJsonLines<T>(path: string, read: (line: T) => void): number {
+  mkdirSync(dirname(path), { recursive: true });
+  if (!existsSync(path)) return 0;
+  let lines = 0;
+  for (const text of readFileSync(path, 'utf8').split('\n')) {
+    if (text === '') continue;
+    let line: T;
+    try {
+      line = JSON.parse(text) as T;
+    } catch {
+      continue;
+    }
+    lines++;
+    read(line);
+  }
+  return lines;
+}
+
+/**
  * Small append-only JSON Lines files in the state folder. Each line is written with one synchronous write
  * before the caller goes on, so what was written survives a kill of the process (the kernel has it); a line
  * cut short by a kill is skipped when the file is read back.
@@ -13,17 +36,7 @@ class AppendLog<T> {
     private readonly path: string,
     read: (line: T) => void,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
-    if (existsSync(path)) {
-      for (const text of readFileSync(path, 'utf8').split('\n')) {
-        if (text === '') continue;
-        try {
-          read(JSON.parse(text) as T);
-        } catch {
-          // A line cut short by a kill.
-        }
-      }
-    }
+    readJsonLines(path, read);
   }
 
   append(line: T): void {

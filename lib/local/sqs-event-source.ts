@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { setTimeout as delay } from 'node:timers/promises';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readJsonLines } from './durable-logs';
 import { lambdaContext } from './lambda-context';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
@@ -124,20 +124,11 @@ export class SqsEventSource {
 
   /** Makes visible what the journal says a killed process had received and not finished; then starts a new journal. */
   private async releaseOrphans(path: string): Promise<void> {
-    mkdirSync(dirname(path), { recursive: true });
     const open = new Set<string>();
-    if (existsSync(path)) {
-      for (const text of readFileSync(path, 'utf8').split('\n')) {
-        if (text === '') continue;
-        try {
-          const line = JSON.parse(text) as { in?: string[]; out?: string[] };
-          for (const handle of line.in ?? []) open.add(handle);
-          for (const handle of line.out ?? []) open.delete(handle);
-        } catch {
-          // A line cut short by a kill.
-        }
-      }
-    }
+    readJsonLines<{ in?: string[]; out?: string[] }>(path, (line) => {
+      for (const handle of line.in ?? []) open.add(handle);
+      for (const handle of line.out ?? []) open.delete(handle);
+    });
     const handles = [...open];
     for (let start = 0; start < handles.length; start += 10) {
       const entries = handles.slice(start, start + 10).map((ReceiptHandle, index) => ({ Id: String(index), ReceiptHandle, VisibilityTimeout: 0 }));

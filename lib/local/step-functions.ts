@@ -1,10 +1,10 @@
 import '../promise-with-resolvers';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
 import { DefinitionError } from '../state-machine-definition';
+import { readJsonLines } from './durable-logs';
 
 /** A Task state's local implementation: called with the task's effective input (Parameters applied). */
 export type TaskHandler = (input: unknown) => Promise<unknown>;
@@ -332,27 +332,14 @@ export class LocalStepFunctions {
   }
 
   private load(path: string): void {
-    mkdirSync(dirname(path), { recursive: true });
     const started = new Map<string, Extract<JournalLine, { op: 'start' }>>();
     const ended = new Map<string, Extract<JournalLine, { op: 'end' }>>();
-    let lines = 0;
-    if (existsSync(path)) {
-      for (const text of readFileSync(path, 'utf8').split('\n')) {
-        if (text === '') continue;
-        let line: JournalLine;
-        try {
-          line = JSON.parse(text) as JournalLine;
-        } catch {
-          // A line cut short by a kill: its call was never answered.
-          continue;
-        }
-        lines++;
-        if (line.op === 'start') {
-          started.set(line.arn, line);
-          ended.delete(line.arn);
-        } else ended.set(line.arn, line);
-      }
-    }
+    const lines = readJsonLines<JournalLine>(path, (line) => {
+      if (line.op === 'start') {
+        started.set(line.arn, line);
+        ended.delete(line.arn);
+      } else ended.set(line.arn, line);
+    });
     for (const [arn, start] of started) {
       const machine = this.machines.get(start.machine);
       if (!machine) continue;

@@ -1,11 +1,11 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from '@smithy/types';
+import { readJsonLines } from '../durable-logs';
 import { applyUpdate, type AttributeValue, checkPlaceholders, DynamoDbError, evaluateCondition, type Item, parseCondition, parseUpdate, type Placeholders } from './expressions';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
@@ -371,24 +371,11 @@ export class LocalDynamoDb {
   }
 
   private load(path: string): void {
-    mkdirSync(dirname(path), { recursive: true });
-    let lines = 0;
-    if (existsSync(path)) {
-      for (const text of readFileSync(path, 'utf8').split('\n')) {
-        if (text === '') continue;
-        let line: JournalLine;
-        try {
-          line = JSON.parse(text) as JournalLine;
-        } catch {
-          // The last line of a journal written when the process was killed: that write was never acknowledged.
-          continue;
-        }
-        lines++;
-        if (line.op === 'table') this.addTable(line);
-        else if (line.op === 'drop') this.tables.delete(line.name);
-        else for (const write of line.op === 'tx' ? line.lines : [line]) this.replay(write);
-      }
-    }
+    const lines = readJsonLines<JournalLine>(path, (line) => {
+      if (line.op === 'table') this.addTable(line);
+      else if (line.op === 'drop') this.tables.delete(line.name);
+      else for (const write of line.op === 'tx' ? line.lines : [line]) this.replay(write);
+    });
     const live = [...this.tables.values()].reduce((sum, table) => sum + 1 + table.items.size, 0);
     if (lines > COMPACT_RATIO * live + 100) this.compact(path);
     this.fd = openSync(path, 'a');
