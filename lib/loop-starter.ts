@@ -2,7 +2,7 @@ import { ConflictException, type SageMakerA2IRuntimeClient, StartHumanLoopComman
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ContentClassifier } from './workflow';
 import type { RateLimiter } from './rate-limiter';
-import { isThrottling } from './retry';
+import { isLoopAlreadyOver, isThrottling } from './retry';
 
 export interface LoopRequest {
   /** Also the execution's name. */
@@ -39,8 +39,6 @@ export interface LoopStarter {
   stop(humanLoopName: string): Promise<void>;
 }
 
-/** Stopping a loop that is already stopped, ended or gone is fine: A2I says so with these errors. */
-const LOOP_ALREADY_OVER = new Set(['ResourceNotFoundException', 'ValidationException', 'ConflictException']);
 
 export interface LoopStarterOptions {
   stateMachineArn: string;
@@ -71,7 +69,7 @@ export class A2iLoopStarter implements LoopStarter {
     try {
       await this.a2i.send(new StopHumanLoopCommand({ HumanLoopName: humanLoopName }));
     } catch (error) {
-      if (!LOOP_ALREADY_OVER.has((error as Error).name)) throw error;
+      if (!isLoopAlreadyOver(error)) throw error;
     }
   }
 

@@ -76,3 +76,11 @@ export function isThrottling(error: unknown): boolean {
   const aws = error as AwsLikeError | null;
   return Boolean(aws && (THROTTLING_NAMES.has(aws.name ?? '') || aws.$metadata?.httpStatusCode === 429));
 }
+
+/** Stopping a loop that is already stopped, ended or gone is fine: A2I's StopHumanLoop says so with these errors. */
+const LOOP_ALREADY_OVER = new Set(['ResourceNotFoundException', 'ValidationException', 'ConflictException']);
+
+/** Whether a StopHumanLoop error only says the loop needs no stopping. */
+export function isLoopAlreadyOver(error: unknown): boolean {
+  return LOOP_ALREADY_OVER.has((error as Error)?.name);
+}

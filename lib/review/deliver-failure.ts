@@ -1,6 +1,7 @@
 import { type SageMakerA2IRuntimeClient, StopHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import type { Clock } from '../clock';
 import { type RecordReference, type ReviewResult, reviewMessage } from '../messages';
+import { isLoopAlreadyOver } from '../retry';
 import { type DeliverDeps, deliverOnce } from './deliver-once';
 import type { ReviewLoopState } from './loop-state';
 import { reasonOfCaughtError } from './failure-reason';
@@ -91,13 +92,10 @@ function statusOf(check: ReviewLoopState['check']): ReviewResult['status'] {
   return 'Failed';
 }
 
-/** Stopping a loop that is already stopped, ended or gone is fine: A2I says so with these errors. */
-const ALREADY_OVER = new Set(['ResourceNotFoundException', 'ValidationException', 'ConflictException']);
-
 async function stopLoop(name: string, a2i: SageMakerA2IRuntimeClient): Promise<void> {
   try {
     await a2i.send(new StopHumanLoopCommand({ HumanLoopName: name }));
   } catch (error) {
-    if (!ALREADY_OVER.has((error as Error).name)) throw asTaskError(error);
+    if (!isLoopAlreadyOver(error)) throw asTaskError(error);
   }
 }
