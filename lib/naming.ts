@@ -34,7 +34,7 @@ export function reviewIdsFor(workflow: string, source: SourceIdentity): (record:
   const prefix = `${workflow}\u0001${sourcePart}\u0001`;
   return (record) => {
     const recordPart = record.recordId !== undefined ? `id\u0000${record.recordId}` : `index\u0000${record.index}`;
-    return `${workflow}-${base32(sha256(prefix + recordPart), HASH_LENGTH)}`;
+    return `${workflow}-${base32(textSha256(prefix + recordPart), HASH_LENGTH)}`;
   };
 }
 
@@ -65,7 +65,7 @@ const digest = (data: string | Buffer): Buffer => (oneShot ? oneShot('sha256', d
  * units instead, after a 0xff byte, which no UTF-8 text holds: distinct from every well-formed text's hash,
  * and the ids of well-formed texts stay what they were.
  */
-function sha256(text: string): Buffer {
+export function textSha256(text: string): Buffer {
   if (isWellFormed(text)) return digest(text);
   return digest(Buffer.concat([ILL_FORMED_MARK, Buffer.from(text, 'utf16le')]));
 }

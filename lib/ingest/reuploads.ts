@@ -2,7 +2,7 @@ import type { Envelope, QueueAddress } from '../delivery';
 import type { Ledger, RecordKey, RecordSlot } from '../ledger';
 import type { LoopStarter } from '../loop-starter';
 import { type MessageSource, reviewMessage, type ReviewMessage } from '../messages';
-import { sha256Hex } from '../record-identity';
+import { textSha256 } from '../naming';
 import { queueFor } from '../routing';
 import type { CompiledWorkflow } from '../workflow';
 
@@ -150,14 +150,8 @@ export function slotIdFor(workflow: string, source: { bucket: string; key: strin
   return `slot#${textHash(`${workflow}\u0001${source.bucket}\u0000${source.key}\u0001${part}`)}`;
 }
 
-/**
- * SHA-256 of a string's UTF-16 text: hashing it as UTF-8 would turn every lone surrogate into U+FFFD, so two
- * texts differing only there would look the same. Such a text is hashed as its JSON (which escapes them),
- * tagged apart from well-formed text.
- */
-function textHash(text: string): string {
-  return (text as string & { isWellFormed(): boolean }).isWellFormed() ? sha256Hex(`u:${text}`) : sha256Hex(`j:${JSON.stringify(text)}`);
-}
+/** A text's SHA-256 in hex, lone surrogates kept apart (textSha256, as review ids hash). */
+const textHash = (text: string): string => textSha256(text).toString('hex');
 
 /**
  * Whether sequencer `a` comes after `b`. S3's sequencers are hexadecimal strings that may differ in length:
