@@ -63,7 +63,7 @@ export function stubbedIngest(workflow: CompiledWorkflow, ledger: () => Ledger =
     ledger: ledger(),
     loops,
     delivery: new SqsDelivery(sqs),
-    payloads: { put: async (key) => `s3://bench-payloads/${key}` },
+    payloads: { put: async (key) => `s3://bench-payloads/${key}`, uriOf: (key) => `s3://bench-payloads/${key}`, get: async () => '{}' },
     queueAddress: (_workflow, queue) => ({ url: `https://sqs.us-east-1.amazonaws.com/123456789012/${queue}`, fifo: false }),
     flowDefinitionArn: () => 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/invoice-extraction',
     readStaged: async () => {

@@ -12,9 +12,10 @@ import { soakInput } from './soak/input';
 /** The harsh mix of issue 12: A2I throttled half the time, every service failing a fifth of its calls. */
 export const STORM_FAULTS = 'a2i.throttle=0.5,a2i.error=0.2,s3.error=0.2,sqs.error=0.2,sfn.error=0.2';
 const STORM_DUPLICATE_EVENTS = 0.5;
-const STORM_RECORDS = 2_000;
+/** The issue's 2,000; `A2I_STORM_RECORDS` runs a smaller storm when looking for a cause. */
+const STORM_RECORDS = Number(process.env.A2I_STORM_RECORDS ?? 2_000);
 /** As long as the soak workflow's tracking.timeoutSeconds: a record still in flight then is lost. */
-const STORM_TIMEOUT_MS = 3_600_000;
+const STORM_TIMEOUT_MS = Number(process.env.A2I_STORM_TIMEOUT_S ?? 3_600) * 1000;
 /** `replay`'s own default with --auto-review: what arrives later is counted in storm.late_records. */
 const REPLAY_DEFAULT_TIMEOUT_MS = 600_000;
 

@@ -24,6 +24,10 @@ export class S3PayloadStore implements PayloadStore {
 
   async put(key: string, body: string): Promise<string> {
     await putObject(this.s3, this.bucket, key, Buffer.from(body, 'utf8'), 'application/json');
+    return this.uriOf(key);
+  }
+
+  uriOf(key: string): string {
     return `s3://${this.bucket}/${key}`;
   }
 

@@ -14,7 +14,7 @@ import type { CompiledWorkflow } from '../workflow';
 import { repeatedKeyPath } from './duplicate-keys';
 import { buildInputContent, recordTextKey } from './input-content';
 import { recordIdOfText } from './record-id-text';
-import { type SlotCandidate, settleSlots, supersededMessage } from './reuploads';
+import { type KeptTexts, type SlotCandidate, settleSlots, supersededMessage } from './reuploads';
 import type { SourceItem } from './object-records';
 import type { DuplicateItem, RecordPosition } from './work-message';
 
@@ -23,8 +23,8 @@ export interface IngestDeps {
   loops: LoopStarter;
   /** `onSent` hears the reviewIds accepted so far, should the delivery fail part-way. */
   delivery: { deliver(envelopes: Envelope[], onSent?: (reviewIds: string[]) => void): Promise<void> };
-  /** Where the text of a reviewed record is kept when its InputContent cannot give it back (see buildInputContent). */
-  payloads: PayloadStore;
+  /** Where the text of each record with a loop is kept, for its reviewed or failed message (see buildInputContent). */
+  payloads: PayloadStore & KeptTexts;
   queueAddress(workflow: string, queue: string): QueueAddress;
   flowDefinitionArn(workflow: CompiledWorkflow): string;
   /** Paces StartHumanLoop for this workflow. */
@@ -82,11 +82,8 @@ interface Batch extends IngestContext {
 type MessageSourceBase = Omit<Extract<MessageSource, { type: 's3' }>, 'recordIndex' | 'line'> | Omit<Extract<MessageSource, { type: 'event' }>, 'recordIndex'>;
 
 type ToDeliver = { kind: 'deliver'; key: RecordKey; outcome: Outcome; message: ReviewMessage };
-/**
- * `text`: the record as written, which every message about it carries (never the record re-serialised);
- * `keepText`: the reviewed message cannot rebuild it from InputContent, so it is kept in the payload bucket.
- */
-type ToStart = { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; text: string; keepText: boolean };
+/** `text`: the record as written, which every message about it carries (never the record re-serialised). */
+type ToStart = { kind: 'start'; key: RecordKey; reference: RecordReference; decision: Decision; inputContent: string; text: string };
 type Prepared = ToDeliver | ToStart;
 
 /**
@@ -133,7 +130,7 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
 
   if ('keptBy' in item) {
     const reference: RecordReference = { ...byIndex(item, batch, messageSource), recordId: item.recordId };
-    return invalid(item, batch, reference, 'DuplicateRecordId', `recordId ${JSON.stringify(item.recordId)} is kept by ${describePosition(item.keptBy)}, the first in this source with it`);
+    return invalid(item, batch, reference, 'DuplicateRecordId', `recordId ${JSON.stringify(item.recordId)} is kept by ${describePosition(item.keptBy)}, the first in this source with it`, duplicateText(item));
   }
   if ('error' in item) return invalid(item, batch, byIndex(item, batch, messageSource), item.code ?? 'UnreadableRecord', item.error);
   let record: unknown;
@@ -188,9 +185,9 @@ function prepare(item: IngestItem, batch: Batch): Prepared {
     }
     // Activated, or (onConditionError: review) not evaluable: a person sees it, the decision shows why.
     const decision = workflow.decide(record, identity);
-    const input = buildInputContent(workflow, reference, record, decision, item.text);
+    const input = buildInputContent(workflow, reference, record, decision);
     if ('reason' in input) return invalid(item, batch, reference, 'InputContentTooLarge', input.reason, record);
-    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input.content, text: item.text, keepText: input.keepText };
+    return { kind: 'start', key: keyOf(reference, item.index), reference, decision, inputContent: input.content, text: item.text };
   } catch (error) {
     // A record can break evaluation in ways no schema foresees (nesting deep enough to overflow the stack).
     return invalid(item, batch, reference, 'UnprocessableRecord', `could not be evaluated: ${(error as Error).message}`);
@@ -220,7 +217,9 @@ async function settleReuploads(prepared: Prepared[], items: IngestItem[], batch:
     else if (verdict === 'unchanged') report.unchanged++;
     else if (verdict === 'superseded') {
       const reference = entry.kind === 'start' ? entry.reference : entry.message;
-      settled.push({ kind: 'deliver', key: entry.key, outcome: 'failed', message: supersededMessage(reference, { source, now: batch.now }) });
+      const item = items[index];
+      const text = 'text' in item && !('keptBy' in item) ? item.text : undefined;
+      settled.push({ kind: 'deliver', key: entry.key, outcome: 'failed', message: supersededMessage(reference, { source, now: batch.now }, text) });
     } else {
       report.retryLater++;
       report.retryReason ??= `record ${entry.key.reviewId} supersedes a record that is being delivered by another attempt`;
@@ -233,7 +232,7 @@ async function settleReuploads(prepared: Prepared[], items: IngestItem[], batch:
 function slotCandidate(entry: Prepared, item: IngestItem, batch: Batch): SlotCandidate {
   const reference = entry.kind === 'start' ? entry.reference : entry.message;
   const holdsId = reference.recordId !== undefined && entry.key.reviewId !== batch.reviewIdOf({ index: item.index });
-  const content = 'text' in item ? item.text : 'keptBy' in item ? `duplicate\u0000${JSON.stringify(item.keptBy)}` : `unreadable\u0000${item.error}`;
+  const content = 'keptBy' in item ? `duplicate\u0000${JSON.stringify(item.keptBy)}` : 'text' in item ? item.text : `unreadable\u0000${item.error}`;
   return {
     key: entry.key,
     match: holdsId ? { recordId: reference.recordId as string } : { index: item.index },
@@ -241,6 +240,17 @@ function slotCandidate(entry: Prepared, item: IngestItem, batch: Batch): SlotCan
     ...(reference.recordId !== undefined ? { recordId: reference.recordId } : {}),
     source: reference.source,
   };
+}
+
+/** A duplicate's text as written, for its message, when it is JSON (its id was found by a scan, not a parse). */
+function duplicateText(item: DuplicateItem): RawJson | undefined {
+  if (item.text === undefined) return undefined;
+  try {
+    JSON.parse(item.text);
+    return new RawJson(item.text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The reference of a record without a usable id (or whose id an earlier record keeps): its position names it. */
@@ -254,7 +264,7 @@ function byId(recordId: string, item: IngestItem, batch: Batch, source: MessageS
 }
 
 function invalid(item: IngestItem, batch: Batch, reference: RecordReference, code: string, reason: string, record?: unknown, decision?: RawJson): ToDeliver {
-  const content = { record: record !== undefined && 'text' in item ? new RawJson(item.text) : record, failure: { code, reason: `${where(item)}${reason}` } };
+  const content = { record: record !== undefined && 'text' in item && item.text !== undefined ? new RawJson(item.text) : record, failure: { code, reason: `${where(item)}${reason}` } };
   return {
     kind: 'deliver',
     key: keyOf(reference, item.index),
@@ -285,8 +295,9 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
   }
   if (reservation === 'duplicate-id') return duplicateId(entry, batch);
   try {
-    // Kept before the loop starts, so that its reviewed message finds it; the same text under the same key on a retry.
-    const recordTextRef = entry.keepText ? await deps.payloads.put(recordTextKey(workflow.definition.name, entry.key.reviewId), entry.text) : undefined;
+    // Kept before the loop starts, so that its message (reviewed, or failed however the loop ends) finds it; the
+    // same text under the same key on a retry.
+    const recordTextRef = await deps.payloads.put(recordTextKey(workflow.definition.name, entry.key.reviewId), entry.text);
     const executionInput: ReviewLoopInput = {
       reviewId: entry.key.reviewId,
       workflow: workflow.definition.name,
@@ -294,7 +305,7 @@ async function startLoop(entry: ToStart, batch: Batch, deps: IngestDeps, report:
       flowDefinitionArn,
       source: entry.reference.source,
       ...(entry.reference.recordId !== undefined ? { recordId: entry.reference.recordId } : {}),
-      ...(recordTextRef !== undefined ? { recordTextRef } : {}),
+      recordTextRef,
     };
     const started = await deps.loops.start(
       { humanLoopName: entry.key.reviewId, flowDefinitionArn, inputContent: entry.inputContent, contentClassifiers: workflow.definition.contentClassifiers },
@@ -336,8 +347,11 @@ async function startsInTime(batch: Batch, deps: IngestDeps): Promise<boolean> {
   return deps.limiter ? deps.limiter.take(startDeadline) : true;
 }
 
-/** A second record of the same source with the same recordId: `invalid`, under an id of its own (its position). */
-function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference?: RecordReference }, batch: Batch): ToDeliver {
+/**
+ * A second record of the same source with the same recordId: `invalid`, under an id of its own (its position),
+ * with the record as written (a start's text, or what the message it would have had carries).
+ */
+function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference?: RecordReference; text?: string }, batch: Batch): ToDeliver {
   const { workflow, now } = batch;
   const base = entry.reference ?? (entry.message as ReviewMessage);
   const reference: RecordReference = {
@@ -351,8 +365,14 @@ function duplicateId(entry: { key: RecordKey; message?: ReviewMessage; reference
     kind: 'deliver',
     key: keyOf(reference, entry.key.recordIndex),
     outcome: 'invalid',
-    message: reviewMessage(reference, 'invalid', { failure: { code: 'DuplicateRecordId', reason: `${whereSource(base.source)}${reason}` } }, now),
+    message: reviewMessage(reference, 'invalid', { ...recordOf(entry), failure: { code: 'DuplicateRecordId', reason: `${whereSource(base.source)}${reason}` } }, now),
   };
+}
+
+function recordOf(entry: { message?: ReviewMessage; text?: string }): { record?: unknown; recordRef?: string } {
+  if (entry.text !== undefined) return { record: new RawJson(entry.text) };
+  const { record, recordRef } = entry.message ?? {};
+  return { ...(record !== undefined ? { record } : {}), ...(recordRef !== undefined ? { recordRef } : {}) };
 }
 
 async function deliverAll(entries: ToDeliver[], batch: Batch, deps: IngestDeps, report: IngestReport): Promise<void> {

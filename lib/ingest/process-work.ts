@@ -79,7 +79,10 @@ async function resolveItem(item: WorkItem, deps: WorkDeps): Promise<IngestItem> 
   try {
     const staged = await deps.readStaged(uri);
     // A duplicate whose id was too large for the work message: the id is staged as its JSON string.
-    if ('recordIdRef' in item) return { ...position, recordId: JSON.parse(staged) as string, keptBy: item.keptBy };
+    if ('recordIdRef' in item) {
+      const text = item.textRef === undefined ? undefined : await deps.readStaged(item.textRef);
+      return { ...position, recordId: JSON.parse(staged) as string, keptBy: item.keptBy, ...(text !== undefined ? { text } : {}) };
+    }
     const safe = sqsSafeRecordText(staged);
     return 'text' in safe ? { ...position, text: safe.text } : { ...position, error: `not valid JSON: raw control character at column ${safe.controlColumn}` };
   } catch (error) {

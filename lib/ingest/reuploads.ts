@@ -1,10 +1,11 @@
 import type { Envelope, QueueAddress } from '../delivery';
 import type { Ledger, RecordKey, RecordSlot } from '../ledger';
 import type { LoopStarter } from '../loop-starter';
-import { type MessageSource, reviewMessage, type ReviewMessage } from '../messages';
+import { type MessageSource, RawJson, reviewMessage, type ReviewMessage } from '../messages';
 import { textSha256 } from '../naming';
 import { queueFor } from '../routing';
 import type { CompiledWorkflow } from '../workflow';
+import { recordTextKey } from './input-content';
 
 /**
  * `source.s3.reupload: supersede` (the default): the records of an S3 key are matched across its versions by
@@ -34,9 +35,16 @@ export interface SlotCandidate {
   source: MessageSource;
 }
 
+/** The payload bucket, where ingest keeps the text of each record it opens a loop for (recordTextKey). */
+export interface KeptTexts {
+  uriOf(key: string): string;
+  get(uri: string): Promise<string>;
+}
+
 export interface ReuploadDeps {
   ledger: Ledger;
   loops: Pick<LoopStarter, 'stop'>;
+  payloads: KeptTexts;
   delivery: { deliver(envelopes: Envelope[]): Promise<void> };
   queueAddress(workflow: string, queue: string): QueueAddress;
 }
@@ -126,9 +134,11 @@ async function endPredecessor(slot: RecordSlot, context: ReuploadContext, deps: 
   const claim = await deps.ledger.claimDelivery(key, 'failed');
   if (claim === 'busy') return 'busy';
   if (claim !== 'claimed') return 'done';
-  const message = supersededMessage({ reviewId: slot.holder, workflow: name, source: slot.source, ...(slot.recordId !== undefined ? { recordId: slot.recordId } : {}) }, context);
   try {
     await deps.loops.stop(slot.holder);
+    // The superseded record as written: kept at ingest when its loop was started.
+    const text = await keptText(deps.payloads, deps.payloads.uriOf(recordTextKey(name, slot.holder)));
+    const message = supersededMessage({ reviewId: slot.holder, workflow: name, source: slot.source, ...(slot.recordId !== undefined ? { recordId: slot.recordId } : {}) }, context, text);
     await deps.delivery.deliver([{ queue: deps.queueAddress(name, queueFor(workflow, message)), message }]);
   } catch (error) {
     await deps.ledger.releaseClaim(slot.holder);
@@ -138,10 +148,21 @@ async function endPredecessor(slot: RecordSlot, context: ReuploadContext, deps: 
   return 'done';
 }
 
-/** The `failed` Superseded message of a record a later version of its key replaced. */
-export function supersededMessage(reference: { reviewId: string; workflow: string; source: MessageSource; recordId?: string }, context: Pick<ReuploadContext, 'source' | 'now'>): ReviewMessage {
+/** The `failed` Superseded message of a record a later version of its key replaced, with the record as written when there is its text. */
+export function supersededMessage(reference: { reviewId: string; workflow: string; source: MessageSource; recordId?: string }, context: Pick<ReuploadContext, 'source' | 'now'>, recordText?: string): ReviewMessage {
   const reason = `a later version of s3://${context.source.bucket}/${context.source.key} changed this record`;
-  return reviewMessage(reference, 'failed', { failure: { code: SUPERSEDED, reason } }, context.now);
+  return reviewMessage(reference, 'failed', { ...(recordText !== undefined ? { record: new RawJson(recordText) } : {}), failure: { code: SUPERSEDED, reason } }, context.now);
+}
+
+/** A kept text, or none when it is gone (the payload bucket expires objects; a loop started before texts were kept has none). */
+async function keptText(payloads: KeptTexts, uri: string): Promise<string | undefined> {
+  try {
+    return await payloads.get(uri);
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if ((error as Error).name === 'NoSuchKey' || status === 404 || status === 403) return undefined;
+    throw error;
+  }
 }
 
 /** The slot's key: `slot#` and a hash of the workflow, the bucket and key, and the record's match. */

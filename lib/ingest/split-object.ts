@@ -112,7 +112,8 @@ class WorkPacker {
     const item = sqsSafeItem(read);
     let work: WorkItem = this.#duplicate(item) ?? item;
     let bytes = encodedItemBytes(work);
-    if (bytes > this.options.maxMessageBytes && 'text' in work) {
+    // A duplicate too large is staged with its id by fitWork, as a duplicate.
+    if (bytes > this.options.maxMessageBytes && 'text' in work && !('keptBy' in work)) {
       work = { index: work.index, ...(work.line !== undefined ? { line: work.line } : {}), ref: await this.deps.stage(this.#stagingKey(work.index), work.text) };
       bytes = encodedItemBytes(work);
       this.report.staged++;
@@ -169,7 +170,7 @@ class WorkPacker {
     if (first === undefined) return undefined;
     this.report.duplicates++;
     const position = item.line === undefined ? { index: item.index } : { index: item.index, line: item.line };
-    return { ...position, recordId, keptBy: item.line === undefined ? { index: first } : { line: first } };
+    return { ...position, recordId, keptBy: item.line === undefined ? { index: first } : { line: first }, text: item.text };
   }
 
   #stagingKey(index: number): string {

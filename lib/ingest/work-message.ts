@@ -6,14 +6,15 @@ import type { SourceItem } from './object-records';
 export type StagedItem = { index: number; line?: number; ref: string };
 /**
  * A record whose id an earlier record of the object has (the splitter keeps the first line of each id): it
- * travels without its text, for its `invalid` DuplicateRecordId message. `keptBy` is where the first one is.
+ * travels with its text (in the header), for its `invalid` DuplicateRecordId message, which carries the record
+ * as written like every other. `keptBy` is where the first one is.
  */
-export type DuplicateItem = { index: number; line?: number; recordId: string; keptBy: RecordPosition };
+export type DuplicateItem = { index: number; line?: number; recordId: string; keptBy: RecordPosition; text?: string };
 /**
- * A DuplicateItem whose recordId is too large for a work message: the id (its JSON string) is staged in S3,
- * `recordIdRef` is its s3:// URI. The consumer reads it back into a DuplicateItem.
+ * A DuplicateItem too large for a work message: the id (its JSON string) is staged in S3 as `recordIdRef`, and
+ * its text as `textRef` (s3:// URIs). The consumer reads them back into a DuplicateItem.
  */
-export type StagedDuplicateItem = { index: number; line?: number; recordIdRef: string; keptBy: RecordPosition };
+export type StagedDuplicateItem = { index: number; line?: number; recordIdRef: string; keptBy: RecordPosition; textRef?: string };
 /** Where a record is in its object: its line in JSON Lines, its index in a JSON document. */
 export type RecordPosition = { line: number } | { index: number };
 export type WorkItem = SourceItem | StagedItem | DuplicateItem | StagedDuplicateItem;
@@ -30,7 +31,7 @@ export class MalformedWorkError extends Error {
 }
 
 const MAGIC = 'a2io-work/1';
-type ItemHead = { index: number; line?: number; error?: string; ref?: string; recordId?: string; recordIdRef?: string; keptBy?: RecordPosition; text?: string };
+type ItemHead = { index: number; line?: number; error?: string; ref?: string; recordId?: string; recordIdRef?: string; keptBy?: RecordPosition; text?: string; textRef?: string };
 
 /**
  * The work message's SQS body (item texts must be SQS-safe already: see sqsSafeRecordText): a version line, a JSON header (workflow, source, each item's position, or
@@ -43,8 +44,9 @@ export function encodeWork(work: WorkMessage): string {
   const heads: ItemHead[] = [];
   let texts = '';
   for (const item of work.items) {
-    if ('text' in item && item.text.includes('\n')) {
-      // A document's record as written may span lines (JSON whitespace): it travels in the header, escaped.
+    if ('keptBy' in item || ('text' in item && item.text.includes('\n'))) {
+      // A duplicate (its text is not a record to evaluate), or a document's record as written spanning lines
+      // (JSON whitespace): it travels in the header, escaped.
       heads.push(item);
     } else if ('text' in item) {
       heads.push(item.line === undefined ? { index: item.index } : { index: item.index, line: item.line });
@@ -59,7 +61,7 @@ export function encodeWork(work: WorkMessage): string {
  * and for a text item its line): with workBaseBytes, an exact bound on the message's size as SQS counts it.
  */
 export function encodedItemBytes(item: WorkItem): number {
-  if ('text' in item && !item.text.includes('\n')) {
+  if ('text' in item && !('keptBy' in item) && !item.text.includes('\n')) {
     // `{"index":N}` or `{"index":N,"line":L}`, then `,` and `\n<text>`: counted, not serialised (once per record).
     const head = item.line === undefined ? 10 + digits(item.index) : 18 + digits(item.index) + digits(item.line);
     return head + 2 + Buffer.byteLength(item.text);

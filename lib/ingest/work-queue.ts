@@ -65,11 +65,12 @@ export async function fitWork(messages: WorkMessage[], staging: WorkStaging, max
 
 async function stageItem(message: WorkMessage, item: WorkItem, staging: WorkStaging): Promise<WorkItem> {
   const position = item.line === undefined ? { index: item.index } : { index: item.index, line: item.line };
-  if ('text' in item) return { ...position, ref: await staging.stage(stagingKey(message.workflow, message.source, item.index), item.text) };
   if ('recordId' in item) {
     const recordIdRef = await staging.stage(stagingKey(message.workflow, message.source, item.index, 'record-id'), JSON.stringify(item.recordId));
-    return { ...position, recordIdRef, keptBy: item.keptBy };
+    const textRef = item.text === undefined ? undefined : await staging.stage(stagingKey(message.workflow, message.source, item.index), item.text);
+    return { ...position, recordIdRef, keptBy: item.keptBy, ...(textRef !== undefined ? { textRef } : {}) };
   }
+  if ('text' in item) return { ...position, ref: await staging.stage(stagingKey(message.workflow, message.source, item.index), item.text) };
   // An error item's text is the code's own (bounded), a staged item a URI: nothing else can be moved.
   return item;
 }

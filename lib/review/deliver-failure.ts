@@ -1,13 +1,14 @@
 import { type SageMakerA2IRuntimeClient, StopHumanLoopCommand } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import type { Clock } from '../clock';
-import { type RecordReference, type ReviewResult, reviewMessage } from '../messages';
+import { RawJson, type RecordReference, type ReviewResult, reviewMessage } from '../messages';
 import { isLoopAlreadyOver } from '../retry';
 import { type DeliverDeps, deliverOnce } from './deliver-once';
+import { keptText, type ObjectReader } from './deliver-review';
 import type { ReviewLoopState } from './loop-state';
 import { reasonOfCaughtError } from './failure-reason';
 import { asTaskError } from './task-errors';
 
-export interface FailureDeps extends DeliverDeps {
+export interface FailureDeps extends DeliverDeps, ObjectReader {
   a2i: SageMakerA2IRuntimeClient;
   clock: Clock;
 }
@@ -27,17 +28,20 @@ interface Failure {
  * DeliverFailure: every way a loop can end without a review — Failed (A2I's FailureCode: ValidationError,
  * Expired, InternalError), Stopped, deleted, past the workflow's timeout (also when tracking failed transiently
  * until then), or a permanent error in the machine itself (TrackingError) —
- * becomes one `failed` message with a code and a reason. A loop still open is stopped first.
+ * becomes one `failed` message with a code and a reason, and the record as written (kept at ingest). A loop
+ * still open is stopped first.
  */
 export async function deliverFailure(state: ReviewLoopState, deps: FailureDeps): Promise<{ outcome: 'failed'; code: string; queue: string; delivered: boolean }> {
   const failure = failureOf(state, deps);
   if (failure.stop) await stopLoop(state.humanLoopName, deps.a2i);
   const { check } = state;
   const reference: RecordReference = { reviewId: state.reviewId, workflow: state.workflow, source: state.source, ...(state.recordId !== undefined ? { recordId: state.recordId } : {}) };
+  const recordText = state.recordTextRef === undefined ? undefined : await keptText(state.recordTextRef, deps);
   const message = reviewMessage(
     reference,
     'failed',
     {
+      ...(recordText !== undefined ? { record: new RawJson(recordText) } : {}),
       review: {
         humanLoopName: state.humanLoopName,
         ...(check?.humanLoopArn ? { humanLoopArn: check.humanLoopArn } : {}),

@@ -7,9 +7,12 @@ import { type DeliverDeps, deliverOnce } from './deliver-once';
 import type { ReviewLoopState } from './loop-state';
 import { asTaskError } from './task-errors';
 
-export interface ReviewDeps extends DeliverDeps {
-  /** Reads an s3:// object as text (output.json, a record's text in the payload bucket). */
+/** Reads an s3:// object as text (output.json, a record's text in the payload bucket). */
+export interface ObjectReader {
   readObject(uri: string): Promise<string>;
+}
+
+export interface ReviewDeps extends DeliverDeps, ObjectReader {
   clock: Clock;
 }
 
@@ -46,8 +49,8 @@ export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): P
   const consolidation = consolidatorFor(workflow)(answers);
   const input = loopInputOf(output, check.outputS3Uri);
   const recordText = state.recordTextRef === undefined ? undefined : await keptText(state.recordTextRef, deps);
-  // The record as written: its text kept at ingest (see buildInputContent), else InputContent's record,
-  // which then is the whole record, exactly as JSON.stringify writes it.
+  // The record as written: its text kept at ingest (see buildInputContent); if that is gone, InputContent's
+  // record (a projection shows only what reviewers saw).
   const record = recordText !== undefined ? new RawJson(recordText) : input.record;
   const reference: RecordReference = { reviewId: state.reviewId, workflow: state.workflow, source: state.source, ...(state.recordId !== undefined ? { recordId: state.recordId } : {}) };
   const message: ReviewMessage = reviewMessage(
@@ -78,9 +81,9 @@ export async function deliverReview(state: ReviewLoopState, deps: ReviewDeps): P
 /**
  * The record's text kept at ingest. The payload bucket expires objects after 30 days, and a loop may run
  * longer (tracking.timeoutSeconds): an object that is gone (404, or 403 without s3:ListBucket) leaves the
- * message with InputContent's record rather than throwing a person's answers away. Other errors are retried.
+ * message without it rather than throwing a person's answers away or holding up a failure. Other errors are retried.
  */
-async function keptText(uri: string, deps: ReviewDeps): Promise<string | undefined> {
+export async function keptText(uri: string, deps: ObjectReader): Promise<string | undefined> {
   try {
     return await deps.readObject(uri);
   } catch (error) {

@@ -9,7 +9,7 @@ export interface ReviewLoopInput {
   flowDefinitionArn: string;
   source: MessageSource;
   recordId?: string;
-  /** s3:// URI of the record's text when the reviewed message cannot rebuild it from the loop's InputContent. */
+  /** s3:// URI of the record's text as written, kept at ingest for the loop's message (absent from executions started before it was). */
   recordTextRef?: string;
 }
 

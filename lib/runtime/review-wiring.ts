@@ -7,7 +7,7 @@ import type { FailureDeps } from '../review/deliver-failure';
 import type { DeliverDeps } from '../review/deliver-once';
 import type { PollDeps } from '../review/poll-loop';
 import { SqsPollQueue } from '../review/poll-queue';
-import type { ReviewDeps } from '../review/deliver-review';
+import type { ObjectReader, ReviewDeps } from '../review/deliver-review';
 import type { WaitDeps } from '../review/wait-for-status';
 import { parseS3Uri, S3PayloadStore } from '../s3-store';
 import type { AwsClients } from './aws-clients';
@@ -51,7 +51,7 @@ export function reviewRuntime(env: Env = process.env, clients: AwsClients = { s3
     wait: { ledger, sfn: clients.sfn, polls, workflow: workflows.byName, clock },
     poll: { a2i: clients.a2i, sfn: clients.sfn, ledger, polls, workflow: workflows.byName, clock },
     review: reviewDeps(deliver, clients, clock),
-    failure: { ...deliver, a2i: clients.a2i, clock },
+    failure: { ...deliver, ...objectReader(clients), a2i: clients.a2i, clock },
   };
 }
 
@@ -75,14 +75,14 @@ export function deliverReviewRuntime(env: Env = process.env, clients: Pick<AwsCl
   return { review: reviewDeps(deliverDeps(env, clients, workflows, ledgerOf(env, clients, clock), clock), clients, clock) };
 }
 
-/** DeliverFailure: StopHumanLoop, the ledger's claim, the destination queues (big messages staged in S3). */
+/** DeliverFailure: StopHumanLoop, the record's kept text, the ledger's claim, the destination queues (big messages staged in S3). */
 export function deliverFailureRuntime(
   env: Env = process.env,
   clients: Pick<AwsClients, 'a2i' | 'dynamo' | 'sqs' | 's3'> = { a2i: processA2iClient(), dynamo: processDynamoClient(), sqs: processSqsClient(), s3: processS3Client() },
   clock: Clock = systemClock,
 ): Pick<ReviewRuntime, 'failure'> {
   const workflows = deployedWorkflowLookup(env);
-  return { failure: { ...deliverDeps(env, clients, workflows, ledgerOf(env, clients, clock), clock), a2i: clients.a2i, clock } };
+  return { failure: { ...deliverDeps(env, clients, workflows, ledgerOf(env, clients, clock), clock), ...objectReader(clients), a2i: clients.a2i, clock } };
 }
 
 function ledgerOf(env: Env, clients: Pick<AwsClients, 'dynamo'>, clock: Clock): Ledger {
@@ -105,9 +105,12 @@ function deliverDeps(env: Env, clients: Pick<AwsClients, 'sqs' | 's3'>, workflow
 }
 
 function reviewDeps(deliver: DeliverDeps, clients: Pick<AwsClients, 's3'>, clock: Clock): ReviewDeps {
+  return { ...deliver, ...objectReader(clients), clock };
+}
+
+/** GetObject of an s3:// URI, as text: output.json, a record's text in the payload bucket. */
+function objectReader(clients: Pick<AwsClients, 's3'>): ObjectReader {
   return {
-    ...deliver,
-    clock,
     async readObject(uri) {
       const { bucket, key } = parseS3Uri(uri);
       const { Body } = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

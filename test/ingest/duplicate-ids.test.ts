@@ -58,6 +58,10 @@ describe('duplicate record ids in one object', () => {
       ['dup-a', 201, 'DuplicateRecordId', 'line 201: recordId "dup-a" is kept by line 1, the first in this source with it'],
       ['dup-b', 240, 'DuplicateRecordId', 'line 240: recordId "dup-b" is kept by line 150, the first in this source with it'],
     ]);
+    // Each carries its own line as written, as every outcome does.
+    const duplicateBodies = harness.delivered.filter(({ message }) => message.failure?.code === 'DuplicateRecordId').map(({ entry }) => entry.MessageBody as string);
+    const lines = fileWithDuplicatesAcrossBatches();
+    expect(duplicateBodies.map((body, at) => body.includes(`"record":${lines[[200, 239][at]]},`))).toEqual([true, true]);
     // A duplicate is named by its position, so that it never takes the id's review id.
     expect(invalid.map((message) => message.reviewId)).toEqual([
       reviewIdFor('predictions', source, { index: 200 }),

@@ -1,3 +1,5 @@
+import type { RawJson } from '../../lib/messages';
+import { recordTextKey } from '../../lib/ingest/input-content';
 import { join } from 'node:path';
 import type { Envelope } from '../../lib/delivery';
 import { ingestItems } from '../../lib/ingest/ingest-records';
@@ -20,13 +22,23 @@ function world() {
   const ledger = new MemoryLedger();
   const stopped: string[] = [];
   const sent: Envelope[] = [];
+  /** The payload bucket: the texts ingest kept for the loops it started. */
+  const kept = new Map<string, string>();
   const deps: ReuploadDeps = {
     ledger,
+    payloads: {
+      uriOf: (key) => `s3://payloads/${key}`,
+      get: async (uri) => {
+        const text = kept.get(uri);
+        if (text === undefined) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+        return text;
+      },
+    },
     loops: { stop: async (name) => void stopped.push(name) },
     delivery: { deliver: async (envelopes) => void sent.push(...envelopes) },
     queueAddress: (_workflow, queue) => ({ url: `https://sqs.local/${queue}`, fifo: false }),
   };
-  return { ledger, stopped, sent, deps };
+  return { ledger, stopped, sent, deps, kept };
 }
 
 /** Record c-1 of version `versionId` of claims/a.jsonl, at position 0, with the given text and sequencer. */
@@ -56,10 +68,11 @@ describe('settleSlot', () => {
   });
 
   test('a changed record stops the old loop and sends its failed Superseded message, then proceeds; once', async () => {
-    const { deps, stopped, sent, ledger } = world();
+    const { deps, stopped, sent, ledger, kept } = world();
     const v1 = version('v1', '{"claimId":"c-1"}', '01');
     const v2 = version('v2', '{"claimId":"c-1","x":2}', '02');
     await settleSlot(v1.candidate, v1.context, deps);
+    kept.set(`s3://payloads/${recordTextKey(NAME, v1.candidate.key.reviewId)}`, '{"claimId":"c-1", "n":-0}');
     await ledger.reserveStart(v1.candidate.key);
     await ledger.markStarted(v1.candidate.key.reviewId, { humanLoopName: v1.candidate.key.reviewId });
 
@@ -68,6 +81,8 @@ describe('settleSlot', () => {
     expect(sent.map(({ queue, message }) => [queue.url, message.reviewId, message.outcome, message.failure?.code, message.source])).toEqual([
       ['https://sqs.local/failures', v1.candidate.key.reviewId, 'failed', 'Superseded', v1.candidate.source],
     ]);
+    // It carries the old record as written.
+    expect((sent[0].message.record as RawJson).text).toBe('{"claimId":"c-1", "n":-0}');
     expect((await ledger.get(v1.candidate.key.reviewId))?.state).toBe('delivered');
     // The new version's work delivered again, and the old one's: nothing more is stopped or sent.
     expect(await settleSlot(v2.candidate, v2.context, deps)).toBe('proceed');
@@ -169,10 +184,31 @@ describe('a loop started for a record that was superseded meanwhile', () => {
           stop: deps.loops.stop,
         },
         flowDefinitionArn: () => 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/x',
-        payloads: { put: async (key: string) => `s3://payloads/${key}` },
+        payloads: { ...deps.payloads, put: async (key: string) => `s3://payloads/${key}` },
       },
     );
     expect(report.loopsStarted).toBe(1);
     expect(stopped).toEqual(started);
+  });
+});
+
+describe('a record of a version older than the one holding its slot', () => {
+  test('is delivered failed Superseded at once, carrying its own text as written', async () => {
+    // Prepare: version 2 (sequencer 02) holds c-1's slot.
+    const { deps, sent } = world();
+    const v2 = version('v2', '{"claimId":"c-1","confidence":0.9}', '02');
+    await settleSlot(v2.candidate, v2.context, deps);
+    const text = '{"claimId":"c-1", "confidence":0.10}';
+
+    // Act: version 1's work arrives late.
+    await ingestItems([{ index: 0, line: 1, text }], { workflow, source: { type: 's3', bucket: 'in', key: 'claims/a.jsonl', versionId: 'v1', sequencer: '01' }, finalAttempt: false }, {
+      ...deps,
+      loops: { start: async () => ({ alreadyStarted: false }), stop: deps.loops.stop },
+      flowDefinitionArn: () => 'arn:aws:sagemaker:us-east-1:123456789012:flow-definition/x',
+      payloads: { ...deps.payloads, put: async (key: string) => `s3://payloads/${key}` },
+    });
+
+    // Assess
+    expect(sent.map(({ message }) => [message.outcome, message.failure?.code, (message.record as RawJson).text])).toEqual([['failed', 'Superseded', text]]);
   });
 });

@@ -45,7 +45,7 @@ async function split(text: string | Buffer, key: string, extra: string, maxItems
 }
 
 describe('splitObject and repeated record ids', () => {
-  it('sends each later record of an id as a duplicate of the first, by its index in a JSON document, without its text', async () => {
+  it('sends each later record of an id as a duplicate of the first, by its index in a JSON document, with its text as written (for its message)', async () => {
     const document = JSON.stringify({ items: [{ id: 'a' }, { id: 'b' }, { id: 'a', n: 1 }, { id: 7 }, { id: '7' }, { other: 1 }, { id: 'b' }] });
 
     const { report, items } = await split(document, 'docs/batch.json', 'records: items\nrecordId: id', 2);
@@ -53,24 +53,24 @@ describe('splitObject and repeated record ids', () => {
     expect(items).toEqual([
       { index: 0, text: '{"id":"a"}' },
       { index: 1, text: '{"id":"b"}' },
-      { index: 2, recordId: 'a', keptBy: { index: 0 } },
+      { index: 2, recordId: 'a', keptBy: { index: 0 }, text: '{"id":"a","n":1}' },
       { index: 3, text: '{"id":7}' },
       // recordIdOf gives a number as a string: 7 and "7" are one id, as the consumer names them.
-      { index: 4, recordId: '7', keptBy: { index: 3 } },
+      { index: 4, recordId: '7', keptBy: { index: 3 }, text: '{"id":"7"}' },
       { index: 5, text: '{"other":1}' },
-      { index: 6, recordId: 'b', keptBy: { index: 1 } },
+      { index: 6, recordId: 'b', keptBy: { index: 1 }, text: '{"id":"b"}' },
     ]);
     expect(report).toMatchObject({ records: 7, duplicates: 3, idsUnchecked: 0 });
   });
 
-  it('names the kept record by its line in JSON Lines, and never stages a duplicate', async () => {
+  it('names the kept record by its line in JSON Lines, and never stages a duplicate as a record to evaluate', async () => {
     const big = JSON.stringify({ id: 'big', blob: 'x'.repeat(3_000) });
 
     const { items, staged } = await split(`${big}\n\n${big}\n{"id":"c"}\n`, 'docs/lines.jsonl', 'recordId: id');
 
     expect(items).toEqual([
       { index: 0, line: 1, ref: 's3://payloads/staging/docs/in/docs%2Flines.jsonl/e/0.json' },
-      { index: 1, line: 3, recordId: 'big', keptBy: { line: 1 } },
+      { index: 1, line: 3, recordId: 'big', keptBy: { line: 1 }, text: big },
       { index: 2, line: 4, text: '{"id":"c"}' },
     ]);
     expect(staged).toHaveLength(1);
@@ -96,7 +96,7 @@ describe('splitObject and JSON documents', () => {
     expect(items).toEqual([
       { index: 0, text: '{"id": "a", "amount": 1.50}' },
       { index: 1, text: '{\n      "id": "b"\n    }' },
-      { index: 2, recordId: 'a', keptBy: { index: 0 } },
+      { index: 2, recordId: 'a', keptBy: { index: 0 }, text: '{"id": "a", "n": 12345678901234567890}' },
     ]);
     expect(report).toMatchObject({ records: 3, duplicates: 1 });
   });

@@ -16,6 +16,8 @@ describe('work message codec', () => {
         { index: 4, text: '{"id":"e"}' },
         { index: 5, line: 7, recordId: 'a\uFFFF', keptBy: { line: 1 } },
         { index: 6, recordId: 'e', keptBy: { index: 4 } },
+        // A duplicate's text travels in its header entry: it is not a record line to evaluate.
+        { index: 7, line: 9, recordId: 'a', keptBy: { line: 1 }, text: '{"id":"a", "n":-0}' },
       ],
     };
 

@@ -47,6 +47,18 @@ describe('fitWork', () => {
     expect(JSON.parse(store.staged.get((item as { recordIdRef: string }).recordIdRef) as string)).toBe(recordId);
   });
 
+  it('stages a duplicate too large for a work message as a duplicate: its id and its text, which decode back to them', async () => {
+    const store = staging();
+    const recordText = JSON.stringify({ id: 'dup', pad: 'p'.repeat(300 * 1024) });
+
+    const [fitted] = await fitWork([{ workflow: 'predictions', source, items: [{ index: 3, line: 4, recordId: 'dup', keptBy: { line: 1 }, text: recordText }] }], store);
+
+    const [item] = decodeWork(encodeWork(fitted)).items as unknown as [{ recordIdRef: string; textRef: string }];
+    expect(item).toEqual({ index: 3, line: 4, recordIdRef: expect.stringMatching(/3\.record-id\.json$/), keptBy: { line: 1 }, textRef: expect.stringMatching(/\/3\.json$/) });
+    expect(JSON.parse(store.staged.get(item.recordIdRef) as string)).toBe('dup');
+    expect(store.staged.get(item.textRef)).toBe(recordText);
+  });
+
   it('splits, in order, a message whose records fit one by one but not together', async () => {
     const store = staging();
     const items = Array.from({ length: 6 }, (_, index) => text(index, 100_000));

@@ -8,10 +8,10 @@ import { startDynalite } from '../support/ingest-harness';
 import { answer, claimInput, REVIEW_WORKFLOWS, ReviewHarness } from '../support/review-harness';
 
 /**
- * The reviewed message carries the record as written, byte for byte, like every other outcome. It is built
- * from the loop's InputContent as A2I's output.json echoes it (parsed: numbers such as
- * `12345678901234567890`, `-0`, `-1e400` do not survive); when that cannot give the text back, ingest keeps
- * the text in the payload bucket and the execution input points at it (recordTextRef).
+ * A loop's message, reviewed or failed, carries the record as written, byte for byte, like every other
+ * outcome. InputContent cannot give it back (a projection; and output.json echoes it parsed: numbers such as
+ * `12345678901234567890`, `-0`, `-1e400` do not survive), and a failed loop has no output.json at all: ingest
+ * keeps the text in the payload bucket and the execution input points at it (recordTextRef).
  */
 
 const HOUR = 3_600_000;
@@ -37,10 +37,9 @@ function startedAsIngestDoes(line: string, keep = true): { input: ReviewLoopInpu
   const record = JSON.parse(line) as Record<string, unknown>;
   const base = claimInput(record.claimId as string);
   const decision: Decision = claims.decide(record, () => 'x');
-  const built = buildInputContent(claims, { reviewId: base.reviewId, workflow: 'claims', source: base.source, recordId: base.recordId }, record, decision, line);
+  const built = buildInputContent(claims, { reviewId: base.reviewId, workflow: 'claims', source: base.source, recordId: base.recordId }, record, decision);
   if ('reason' in built) throw new Error(built.reason);
   const content = built.content;
-  if (!built.keepText) return { input: base, echoed: JSON.parse(content) };
   const recordTextRef = `s3://${PAYLOADS}/${recordTextKey('claims', base.reviewId)}`;
   if (keep) harness.objects.set(recordTextRef, line);
   return { input: { ...base, recordTextRef }, echoed: JSON.parse(content) };
@@ -66,7 +65,7 @@ describe('the reviewed message', () => {
     expect(entry.MessageBody).toContain(`"record":${line},`);
   });
 
-  test('of a record JSON.stringify writes back as it was: nothing is kept, the message holds the record from InputContent', async () => {
+  test('of a record JSON.stringify writes back as it was holds it too', async () => {
     // Prepare
     const line = JSON.stringify({ claimId: 'c2', amount: 1200, fraudConfidence: 0.2 });
     const { input, echoed } = startedAsIngestDoes(line);
@@ -75,7 +74,6 @@ describe('the reviewed message', () => {
     const result = await harness.run(input, script(echoed));
 
     // Assess
-    expect(input.recordTextRef).toBeUndefined();
     expect(result.delivered[0].message.outcome).toBe('reviewed');
     expect(result.delivered[0].entry.MessageBody).toContain(`"record":${line},`);
   });
@@ -90,5 +88,38 @@ describe('the reviewed message', () => {
 
     // Assess: the answers are not thrown away.
     expect(result.delivered.map(({ message }) => [message.outcome, message.record])).toEqual([['reviewed', { claimId: 'c3', amount: 1, fraudConfidence: 0.2 }]]);
+  });
+});
+
+describe('the failed message of a loop that ends without a review', () => {
+  test.each([
+    ['Stopped', { status: 'Stopped' as const }],
+    ['Expired', { status: 'Failed' as const, failureCode: 'Expired' }],
+    ['Failed', { status: 'Failed' as const, failureCode: 'ValidationError' }],
+  ])('(%s) holds the record as written', async (_name, ending) => {
+    // Prepare
+    const line = '{"claimId":"c4", "amount":12345678901234567890,"neg":-0,"fraudConfidence":0.2}';
+    const { input } = startedAsIngestDoes(line);
+
+    // Act
+    const result = await harness.run(input, { steps: [{ at: HOUR, ...ending }], answers: [] });
+
+    // Assess
+    expect(result.delivered).toHaveLength(1);
+    const [{ message, entry }] = result.delivered;
+    expect(message.outcome).toBe('failed');
+    expect(messageProblems(message)).toEqual([]);
+    expect(entry.MessageBody).toContain(`"record":${line},`);
+  });
+
+  test('whose kept text is gone is still delivered failed, without the record', async () => {
+    // Prepare
+    const { input } = startedAsIngestDoes('{"claimId":"c5","fraudConfidence":0.2}', false);
+
+    // Act
+    const result = await harness.run(input, { steps: [{ at: HOUR, status: 'Stopped' }], answers: [] });
+
+    // Assess
+    expect(result.delivered.map(({ message }) => [message.outcome, message.record])).toEqual([['failed', undefined]]);
   });
 });
