@@ -1,11 +1,10 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseReviewMessage } from '../lib/consumer/parse-message';
 import { ReviewInProgressError } from '../lib/consumer/dedupe';
 import { type ReviewConsumerRuntime, reviewConsumerRuntime } from '../lib/consumer/wiring';
 import type { ReviewMessage } from '../lib/messages';
 import type { InvalidMessageError } from '../lib/messages/validate';
-import { withPowertools } from '../lib/runtime/handler';
+import { processBatch, withPowertools } from '../lib/runtime/handler';
 import { logger, metrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 
@@ -16,11 +15,10 @@ import { once } from '../lib/runtime/once';
  * message fails every time and reaches the queue's DLQ after its maxReceiveCount.
  */
 export function createHandler(deps: () => ReviewConsumerRuntime = once(reviewConsumerRuntime)) {
-  const processor = new BatchProcessor(EventType.SQS);
   return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const runtime = deps();
     runtime.dedupe.startInvocation?.(context);
-    return processPartialResponse(event, (record: SQSRecord) => consume(record, runtime), processor, { context });
+    return processBatch(event, (record: SQSRecord) => consume(record, runtime), context);
   });
 }
 

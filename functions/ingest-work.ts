@@ -1,10 +1,9 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { IngestReport } from '../lib/ingest/ingest-records';
 import { systemClock } from '../lib/clock';
 import { processWork, RetryLaterError, retryLaterSeconds, WORK_FINISH_RESERVE_MS } from '../lib/ingest/process-work';
 import { type ConsumerRuntime, consumerRuntime } from '../lib/runtime/ingest-wiring';
-import { withPowertools } from '../lib/runtime/handler';
+import { processBatch, withPowertools } from '../lib/runtime/handler';
 import { logger, workflowMetrics } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 
@@ -23,7 +22,6 @@ const REPORTED: [keyof IngestReport, string][] = [
  * as a message attribute; should even that fail, SQS's redrive moves it there without one.
  */
 export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime)) {
-  const processor = new BatchProcessor(EventType.SQS);
   const handleRecord = async (record: SQSRecord, startDeadline: number): Promise<void> => {
     const runtime = deps();
     const finalAttempt = Number(record.attributes.ApproximateReceiveCount) >= runtime.maxReceives;
@@ -49,7 +47,7 @@ export function createHandler(deps: () => ConsumerRuntime = once(consumerRuntime
   return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     // Loops start only while there is time to finish: what is left is handed on, never timed out.
     const startDeadline = (deps().workDeps.clock ?? systemClock).now() + context.getRemainingTimeInMillis() - WORK_FINISH_RESERVE_MS;
-    return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, startDeadline), processor, { context });
+    return processBatch(event, (record: SQSRecord) => handleRecord(record, startDeadline), context);
   });
 }
 

@@ -1,7 +1,6 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { pollLoop } from '../lib/review/poll-loop';
-import { withPowertools } from '../lib/runtime/handler';
+import { processBatch, withPowertools } from '../lib/runtime/handler';
 import { logger } from '../lib/runtime/observability';
 import { once } from '../lib/runtime/once';
 import { pollRuntime, type ReviewRuntime } from '../lib/runtime/review-wiring';
@@ -17,14 +16,13 @@ class NotDueYet extends Error {
  * schedules the next poll.
  */
 export function createHandler(deps: () => Pick<ReviewRuntime, 'poll'> = once(pollRuntime)) {
-  const processor = new BatchProcessor(EventType.SQS);
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     const result = await pollLoop(record.body, record.receiptHandle, deps().poll);
     if (result === 'early') throw new NotDueYet(`poll ${record.messageId} is not due yet`);
     logger.info('loop polled', { messageId: record.messageId, result });
   };
   // A batch of polls none of which is due is normal: every item goes back as a failure, and nothing is thrown.
-  return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }));
+  return withPowertools(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processBatch(event, handleRecord, context, { throwOnFullBatchFailure: false }));
 }
 
 export const handler = createHandler();

@@ -310,3 +310,28 @@ it('reads DEDUPE_TABLE once per environment and fails the invocation when it is 
   expect(wiring).toHaveBeenCalledTimes(1);
   await expect(missing).rejects.toMatchObject({ name: 'ConfigError', message: 'environment variable DEDUPE_TABLE is required' });
 });
+
+it('reports each invocation its own failures when two batches overlap in one process (local mode runs them so)', async () => {
+  // Prepare: batch A's first message fails once batch B has started; B's succeed after A has settled.
+  let releaseB: () => void = () => undefined;
+  const bHeld = new Promise<void>((resolve) => (releaseB = resolve));
+  const failing = { ...MESSAGES.reviewed, reviewId: 'invoice-extraction-a-fails' };
+  const passing = (reviewId: string) => ({ ...MESSAGES['auto-accepted'], reviewId });
+  const handleReview = async (message: ReviewMessage): Promise<void> => {
+    if (message.reviewId === failing.reviewId) throw new Error('downstream refused');
+    if (message.reviewId.startsWith('b-')) await bHeld;
+  };
+  const runtime: ReviewConsumerRuntime = { dedupe: { runOnce: async (_reviewId, work) => (await work(), 'ran') }, handleReview };
+  const handler = createHandler(() => runtime);
+  const batchA = sqsEvent(delivery('a-1', failing), delivery('a-2', passing('a-2')));
+  const batchB = sqsEvent(delivery('b-1', passing('b-1')), delivery('b-2', passing('b-2')));
+
+  // Act
+  const b = handler(batchB, lambdaContext()) as Promise<SQSBatchResponse>;
+  const a = await (handler(batchA, lambdaContext()) as Promise<SQSBatchResponse>);
+  releaseB();
+
+  // Assess: A's failed message comes back; none of B's does.
+  expect(a.batchItemFailures).toEqual([{ itemIdentifier: 'a-1' }]);
+  expect((await b).batchItemFailures).toEqual([]);
+});
