@@ -59,3 +59,12 @@ export async function putObject(s3: S3Client, bucket: string, key: string, body:
     throw error;
   }
 }
+
+/**
+ * An object that is gone: NoSuchKey, or 404/403 (a GetObject of a missing key answers 403 without
+ * s3:ListBucket). Kept texts expire with the payload bucket's lifecycle; what reads them goes on without.
+ */
+export function isObjectGone(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return ['NoSuchKey', 'NotFound', 'AccessDenied'].includes((error as Error).name) || status === 404 || status === 403;
+}

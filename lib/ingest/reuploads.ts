@@ -4,6 +4,7 @@ import type { LoopStarter } from '../loop-starter';
 import { type MessageSource, RawJson, reviewMessage, type ReviewMessage } from '../messages';
 import { textSha256 } from '../naming';
 import { queueFor } from '../routing';
+import { isObjectGone } from '../s3-store';
 import type { CompiledWorkflow } from '../workflow';
 import { recordTextKey } from './input-content';
 
@@ -159,8 +160,7 @@ async function keptText(payloads: KeptTexts, uri: string): Promise<string | unde
   try {
     return await payloads.get(uri);
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if ((error as Error).name === 'NoSuchKey' || status === 404 || status === 403) return undefined;
+    if (isObjectGone(error)) return undefined;
     throw error;
   }
 }

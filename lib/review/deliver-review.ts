@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { Decision } from '../conditions';
 import { RawJson, type RecordReference, type ReviewMessage, reviewMessage } from '../messages';
+import { isObjectGone } from '../s3-store';
 import type { ConsolidationStrategy, CompiledWorkflow } from '../workflow';
 import { compileConsolidation, type Consolidation, type HumanAnswer, reviewTimes } from './consolidate';
 import { type DeliverDeps, deliverOnce } from './deliver-once';
@@ -87,13 +88,10 @@ export async function keptText(uri: string, deps: ObjectReader): Promise<string 
   try {
     return await deps.readObject(uri);
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (GONE.has((error as Error).name) || status === 404 || status === 403) return undefined;
+    if (isObjectGone(error)) return undefined;
     throw asTaskError(error);
   }
 }
-
-const GONE = new Set(['NoSuchKey', 'NotFound', 'AccessDenied']);
 
 function parseOutput(text: string, uri: string): A2iOutput {
   let output: unknown;
