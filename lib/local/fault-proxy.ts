@@ -20,7 +20,7 @@ export async function startFaultProxy(target: string, faults: FaultInjector): Pr
     const internal = req.headers[INTERNAL_HEADER] !== undefined;
     if (!internal && faults.failIfDrawn(serviceOf(req), req, res)) return;
     const forward = request(
-      { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -3,6 +3,7 @@ import { type A2iEmulator, ApiError, type OpenTask } from '../emulator/a2i-emula
 import { readBody } from '../emulator/http-io';
 import { CROWD_ELEMENTS_SCRIPT, escapeHtml, genericAnswerPage, renderTaskPage, TemplateRenderError } from '../review-ui/render-task';
 import { pageShell, statusPage, taskListPage } from '../review-ui/pages';
+import { browserRequestRefusal } from './browser-guard';
 import type { FaultInjector } from './faults';
 import { s3ErrorDocument } from './iam/access-denied';
 import type { Journal } from './journal';
@@ -78,24 +79,6 @@ export function createLocalServer(deps: LocalServerDeps): Server {
       else res.destroy();
     });
   });
-}
-
-/**
- * What a browser page on another site (or a DNS-rebinding name resolving to 127.0.0.1) must not do here: this
- * port starts, stops and answers loops and takes uploads, and a simple cross-site POST (text/plain, a form)
- * needs no preflight. The SDKs and the CLI send neither `Origin` nor `Sec-Fetch-Site`; this server's own pages
- * send their own origin. The answer is a reason to refuse, or undefined.
- */
-export function browserRequestRefusal(headers: IncomingMessage['headers'], port: number | undefined): { status: 403 | 421; message: string } | undefined {
-  const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
-  // Port 80 may be left out of Host.
-  if (port === 80) hosts.push('127.0.0.1', 'localhost');
-  if (!hosts.includes((headers.host ?? '').toLowerCase())) return { status: 421, message: `This server answers only to ${hosts[0]} and ${hosts[1]}` };
-  const site = headers['sec-fetch-site'];
-  if (site === 'cross-site' || site === 'same-site') return { status: 403, message: `Cross-site requests are refused (Sec-Fetch-Site: ${site})` };
-  const origin = headers.origin;
-  if (origin !== undefined && !hosts.some((host) => origin === `http://${host}`)) return { status: 403, message: `Requests from another origin are refused (Origin: ${origin})` };
-  return undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from '@smithy/types';
+import { refuseBrowserRequest } from '../browser-guard';
 import { readJsonLines } from '../durable-logs';
 import { applyUpdate, type AttributeValue, checkPlaceholders, DynamoDbError, evaluateCondition, type Item, parseCondition, parseUpdate, type Placeholders } from './expressions';
 
@@ -511,6 +512,7 @@ export interface LocalDynamoDbServer {
 export async function startLocalDynamoDb(options: { port?: number; journalPath?: string } = {}): Promise<LocalDynamoDbServer> {
   const database = new LocalDynamoDb(options.journalPath);
   const server: Server = createServer((req, res) => {
+    if (refuseBrowserRequest(req, res)) return;
     database.handle(req, res).then(
       (handled) => {
         if (!handled) {

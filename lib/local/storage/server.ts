@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { refuseBrowserRequest } from '../browser-guard';
 import { type JournalRecord, StorageJournal } from './journal';
 import { S3Error, S3Store, sendS3Error } from './s3';
 import { SqsError, SqsStore } from './sqs';
@@ -76,6 +77,7 @@ export async function startLocalStorage(options: LocalStorageOptions): Promise<L
   );
   s3.collectGarbage();
   const server: Server = createServer((req, res) => {
+    if (refuseBrowserRequest(req, res)) return;
     const target = req.headers['x-amz-target'];
     const handled = typeof target === 'string' && target.startsWith(SQS_TARGET_PREFIX) ? handleSqs(sqs, target.slice(SQS_TARGET_PREFIX.length), req, res) : handleS3(s3, req, res);
     handled.catch((error: unknown) => {
