@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /**
  * What a browser page on another site (or a DNS-rebinding name resolving to 127.0.0.1) must not do to a local
  * port: the review port starts, stops and answers loops and takes uploads, the S3, SQS and DynamoDB ports hold
- * records and the ledger, and a simple cross-site POST (text/plain, a form) needs no preflight. The SDKs and the CLI send neither `Origin` nor `Sec-Fetch-Site`; this server's own pages
- * send their own origin. The answer is a reason to refuse, or undefined.
+ * records and the ledger, and a simple cross-site POST (text/plain, a form) needs no preflight. The SDKs and
+ * the CLI send neither `Origin` nor `Sec-Fetch-Site`; the review port's own pages send their own origin. The
+ * answer is a reason to refuse, or undefined.
  */
 export function browserRequestRefusal(headers: IncomingMessage['headers'], port: number | undefined): { status: 403 | 421; message: string } | undefined {
   const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
